@@ -1,0 +1,210 @@
+// Split implementations; each assigns every entry to train or test, then builds both subsets.
+#include <metarec/data/split.h>
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <sstream>
+
+#include <metarec/core/error.h>
+#include <metarec/core/rng.h>
+
+namespace metarec {
+
+UnseenPolicy parse_unseen_policy(const std::string& s) {
+  if (s == "drop") return UnseenPolicy::kDrop;
+  if (s == "keep") return UnseenPolicy::kKeep;
+  METAREC_THROW(InvalidArgument, "unknown unseen policy \"", s, "\"; valid: drop, keep");
+}
+
+SplitSpec SplitSpec::parse(const std::string& text) {
+  SplitSpec s;
+  const auto colon = text.find(':');
+  s.method = text.substr(0, colon);
+  static const std::vector<std::string> methods = {"random", "user_random", "leave_last",
+                                                   "user_temporal", "time_cutoff", "kfold", "given"};
+  if (std::find(methods.begin(), methods.end(), s.method) == methods.end()) {
+    METAREC_THROW(InvalidArgument, "unknown split method \"", s.method,
+                  "\"; valid: random, user_random, leave_last, user_temporal, time_cutoff, kfold, "
+                  "given");
+  }
+  if (colon == std::string::npos) return s;
+  std::stringstream ss(text.substr(colon + 1));
+  for (std::string kv; std::getline(ss, kv, ',');) {
+    const auto eq = kv.find('=');
+    METAREC_CHECK(eq != std::string::npos, "split option \"", kv, "\" is not key=value");
+    const std::string k = kv.substr(0, eq), v = kv.substr(eq + 1);
+    try {
+      size_t used = 0;
+      auto num = [&] {
+        double d = std::stod(v, &used);
+        if (used != v.size()) throw std::invalid_argument(v);
+        return d;
+      };
+      if (k == "test") s.test_fraction = num();
+      else if (k == "k") s.leave_k = static_cast<int32_t>(num());
+      else if (k == "quantile") s.cutoff_quantile = num();
+      else if (k == "folds") s.folds = static_cast<int32_t>(num());
+      else if (k == "fold") s.fold = static_cast<int32_t>(num());
+      else if (k == "seed") s.seed = static_cast<uint64_t>(num());
+      else if (k == "min_user") s.min_user_count = static_cast<int32_t>(num());
+      else if (k == "unseen") s.unseen = parse_unseen_policy(v);
+      else
+        METAREC_THROW(InvalidArgument, "unknown split option \"", k,
+                      "\"; valid: test, k, quantile, folds, fold, seed, unseen, min_user");
+    } catch (const std::invalid_argument&) {
+      METAREC_THROW(InvalidArgument, "split option ", k, ": \"", v, "\" is not a number");
+    } catch (const std::out_of_range&) {
+      METAREC_THROW(InvalidArgument, "split option ", k, ": \"", v, "\" is out of range");
+    }
+  }
+  METAREC_CHECK(s.test_fraction > 0 && s.test_fraction < 1, "split: test must be in (0, 1), got ",
+                s.test_fraction);
+  METAREC_CHECK(s.leave_k >= 1, "split: k must be >= 1");
+  METAREC_CHECK(s.cutoff_quantile > 0 && s.cutoff_quantile < 1, "split: quantile must be in (0, 1)");
+  METAREC_CHECK(s.folds >= 2, "split: folds must be >= 2");
+  METAREC_CHECK(s.fold >= 0 && s.fold < s.folds, "split: fold must be in [0, folds)");
+  METAREC_CHECK(s.min_user_count >= 1, "split: min_user must be >= 1");
+  return s;
+}
+
+std::string SplitSpec::to_string() const {
+  std::ostringstream os;
+  os << method;
+  if (method == "random" || method == "user_random" || method == "user_temporal")
+    os << ":test=" << test_fraction;
+  else if (method == "leave_last")
+    os << ":k=" << leave_k;
+  else if (method == "time_cutoff")
+    os << ":quantile=" << cutoff_quantile;
+  else if (method == "kfold")
+    os << ":folds=" << folds << ",fold=" << fold;
+  if (method != "given" && method != "leave_last" && method != "time_cutoff" &&
+      method != "user_temporal")
+    os << ",seed=" << seed;
+  os << (method == "given" ? ":" : ",") << "unseen=" << (unseen == UnseenPolicy::kDrop ? "drop" : "keep");
+  return os.str();
+}
+
+namespace {
+
+// Shuffled 0..n-1.
+std::vector<int64_t> permutation(int64_t n, Rng& rng) {
+  std::vector<int64_t> p(static_cast<size_t>(n));
+  std::iota(p.begin(), p.end(), 0);
+  for (int64_t i = n - 1; i > 0; --i) std::swap(p[i], p[rng.uniform_int(static_cast<uint64_t>(i + 1))]);
+  return p;
+}
+
+// Entries of user u in time order (ties broken by entry id, so deterministic).
+std::vector<int64_t> by_time(const Interactions& d, int32_t u) {
+  const int64_t b = d.user_ptr()[u], e = d.user_ptr()[u + 1];
+  std::vector<int64_t> p(static_cast<size_t>(e - b));
+  std::iota(p.begin(), p.end(), b);
+  auto t = d.entry_times();
+  std::stable_sort(p.begin(), p.end(), [&](int64_t x, int64_t y) { return t[x] < t[y]; });
+  return p;
+}
+
+Split finish(const Interactions& data, const std::vector<uint8_t>& is_test, UnseenPolicy unseen,
+             std::string description) {
+  std::vector<int64_t> train, test;
+  for (int64_t e = 0; e < data.nnz(); ++e) (is_test[e] ? test : train).push_back(e);
+  METAREC_CHECK(!train.empty(), "split ", description, " left the training set empty");
+  std::vector<char> user_seen(static_cast<size_t>(data.num_users()), 0),
+      item_seen(static_cast<size_t>(data.num_items()), 0);
+  auto users = data.entry_users();
+  auto items = data.entry_items();
+  for (int64_t e : train) {
+    user_seen[users[e]] = 1;
+    item_seen[items[e]] = 1;
+  }
+  Split s;
+  std::vector<int64_t> kept;
+  kept.reserve(test.size());
+  for (int64_t e : test) {
+    const bool u_ok = user_seen[users[e]], i_ok = item_seen[items[e]];
+    if (u_ok && i_ok) {
+      kept.push_back(e);
+    } else if (unseen == UnseenPolicy::kKeep) {
+      kept.push_back(e);
+      ++s.kept_unseen;
+    } else if (!u_ok) {
+      ++s.dropped_unseen_users;
+    } else {
+      ++s.dropped_unseen_items;
+    }
+  }
+  METAREC_CHECK(!kept.empty(), "split ", description, " left the test set empty");
+  s.train = data.subset(train, data.name() + "/train");
+  s.test = data.subset(kept, data.name() + "/test");
+  s.description = std::move(description);
+  return s;
+}
+
+}  // namespace
+
+Split make_split(const Interactions& data, const SplitSpec& spec,
+                 const std::vector<uint8_t>* parts) {
+  const int64_t n = data.nnz();
+  std::vector<uint8_t> is_test(static_cast<size_t>(n), 0);
+  Rng rng(spec.seed);
+  const std::string& m = spec.method;
+  const bool needs_time = m == "leave_last" || m == "user_temporal" || m == "time_cutoff";
+  METAREC_CHECK(!needs_time || data.has_timestamps(), "split ", m, " needs timestamps, and ",
+                data.name(), " has none; use random, user_random or kfold");
+  if (m == "random") {
+    auto p = permutation(n, rng);
+    const int64_t cut = static_cast<int64_t>(std::llround(spec.test_fraction * static_cast<double>(n)));
+    for (int64_t j = 0; j < cut; ++j) is_test[p[j]] = 1;
+  } else if (m == "kfold") {
+    auto p = permutation(n, rng);
+    for (int64_t j = 0; j < n; ++j)
+      if (j * spec.folds / n == spec.fold) is_test[p[j]] = 1;
+  } else if (m == "user_random" || m == "leave_last" || m == "user_temporal") {
+    for (int32_t u = 0; u < data.num_users(); ++u) {
+      const int64_t c = data.user_count(u);
+      if (c < spec.min_user_count || c < 2) continue;
+      if (m == "user_random") {
+        Rng ur = rng.fork(static_cast<uint64_t>(u));
+        auto p = permutation(c, ur);
+        const int64_t k = std::max<int64_t>(1, std::llround(spec.test_fraction * static_cast<double>(c)));
+        for (int64_t j = 0; j < std::min(k, c - 1); ++j) is_test[data.user_ptr()[u] + p[j]] = 1;
+      } else {
+        auto order = by_time(data, u);
+        const int64_t k = m == "leave_last"
+                              ? std::min<int64_t>(spec.leave_k, c - 1)
+                              : std::max<int64_t>(1, std::llround(spec.test_fraction * static_cast<double>(c)));
+        for (int64_t j = c - std::min(k, c - 1); j < c; ++j) is_test[order[j]] = 1;
+      }
+    }
+  } else if (m == "time_cutoff") {
+    std::vector<int64_t> t(data.entry_times().begin(), data.entry_times().end());
+    const size_t q = std::min(t.size() - 1, static_cast<size_t>(spec.cutoff_quantile * static_cast<double>(t.size())));
+    std::nth_element(t.begin(), t.begin() + static_cast<std::ptrdiff_t>(q), t.end());
+    const int64_t cutoff = t[q];
+    for (int64_t e = 0; e < n; ++e) is_test[e] = data.entry_times()[e] >= cutoff;
+  } else if (m == "given") {
+    METAREC_CHECK(parts && static_cast<int64_t>(parts->size()) == n,
+                  "split given needs a dataset loaded with its given split (e.g. ml-100k:u1)");
+    for (int64_t e = 0; e < n; ++e) is_test[e] = (*parts)[e];
+  }
+  return finish(data, is_test, spec.unseen, spec.to_string());
+}
+
+std::vector<Split> kfold_splits(const Interactions& data, int32_t folds, uint64_t seed,
+                                UnseenPolicy unseen) {
+  std::vector<Split> out;
+  for (int32_t f = 0; f < folds; ++f) {
+    SplitSpec s;
+    s.method = "kfold";
+    s.folds = folds;
+    s.fold = f;
+    s.seed = seed;
+    s.unseen = unseen;
+    out.push_back(make_split(data, s));
+  }
+  return out;
+}
+
+}  // namespace metarec

@@ -1,0 +1,55 @@
+// The evaluator: rating metrics, full-ranking and sampled (1 + N negatives) ranking protocols,
+// beyond-accuracy metrics, run in parallel over users for any Recommender.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <metarec/algorithms/recommender.h>
+#include <metarec/data/interactions.h>
+#include <metarec/data/negative_sampling.h>
+
+namespace metarec {
+
+struct EvalOptions {
+  /// Metric names without "@k": rmse, mae (rating); precision, recall, hr, ndcg, map, mrr, auc,
+  /// topk_acc (ranking); coverage, diversity, novelty, gini (beyond accuracy). Empty: a default
+  /// set chosen from the data and the model (rating metrics only for rating predictors on
+  /// explicit data).
+  std::vector<std::string> metrics;
+  std::vector<int> ks{10};
+  std::string protocol = "full";  ///< "full" (rank all items but the user's training items) or "sampled"
+  int32_t negatives = 99;         ///< sampled: negatives per held-out item
+  NegativeMode negative_mode = NegativeMode::kUniform;
+  /// sampled: read negatives from here (e.g. an NCF .test.negative file) instead of sampling.
+  const std::vector<SampledCase>* given_cases = nullptr;
+  /// Test entries with a value below this are not relevant for ranking metrics (e.g. 4 stars);
+  /// NaN: every test entry is relevant.
+  float relevance_threshold = std::numeric_limits<float>::quiet_NaN();
+  uint64_t seed = 42;
+  int threads = 0;
+  std::function<void(double, const std::string&)> progress;
+};
+
+struct EvalResult {
+  std::string protocol;  ///< "full", "sampled:99:uniform", "sampled:file", "rating"
+  std::vector<std::pair<std::string, double>> metrics;  ///< in a stable order, e.g. "ndcg@10"
+  int64_t users = 0;         ///< users with at least one relevant test item (ranking)
+  int64_t test_entries = 0;  ///< test entries used (rating) or ranked (sampled)
+  double seconds = 0;        ///< evaluation wall time
+  double get(const std::string& name) const;  ///< throws InvalidArgument if absent
+  bool has(const std::string& name) const;
+};
+
+/// The metric names `evaluate` would use by default for this model and data.
+std::vector<std::string> default_metrics(const Recommender& model, const Interactions& train);
+
+/// Evaluates a fitted `model` trained on `train` against `test` (same index space).
+EvalResult evaluate(const Recommender& model, const Interactions& train, const Interactions& test,
+                    const EvalOptions& opts);
+
+}  // namespace metarec

@@ -1,0 +1,75 @@
+// Cross-validation and single-split experiments.
+#include <metarec/eval/experiment.h>
+
+#include <chrono>
+#include <cmath>
+
+#include <metarec/algorithms/catalog.h>
+#include <metarec/core/error.h>
+
+namespace metarec {
+
+ExperimentResult run_experiment(const std::string& algorithm, const std::vector<std::string>& params,
+                                const Interactions& data, const ExperimentSpec& spec,
+                                const std::vector<uint8_t>* parts) {
+  const AlgorithmInfo& info = find_algorithm(algorithm);
+  const Params p = Params::parse(info.schema, params, algorithm);
+  SplitSpec split = SplitSpec::parse(spec.split);
+  if (spec.split.find("seed=") == std::string::npos) split.seed = spec.seed;
+  std::vector<int32_t> folds;
+  if (split.method == "kfold" && spec.split.find("fold=") == std::string::npos) {
+    for (int32_t f = 0; f < split.folds; ++f) folds.push_back(f);
+  } else {
+    folds.push_back(split.fold);
+  }
+  ExperimentResult out;
+  out.algorithm = algorithm;
+  out.params = p.to_string();
+  const double nf = static_cast<double>(folds.size());
+  for (size_t q = 0; q < folds.size(); ++q) {
+    SplitSpec s = split;
+    s.fold = folds[q];
+    Split sp = make_split(data, s, parts);
+    auto model = info.make(p);
+    FitContext ctx;
+    ctx.seed = spec.seed;
+    ctx.threads = spec.threads;
+    if (spec.progress) {
+      ctx.progress = [&](double f, const std::string& m) {
+        spec.progress((static_cast<double>(q) + 0.5 * f) / nf, "fold " + std::to_string(q + 1) + ": " + m);
+      };
+    }
+    const auto t0 = std::chrono::steady_clock::now();
+    model->fit(sp.train, ctx);
+    FoldResult fr;
+    fr.fit_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    EvalOptions eo = spec.eval;
+    eo.threads = spec.threads;
+    eo.seed = spec.seed;
+    if (spec.progress) {
+      eo.progress = [&](double f, const std::string& m) {
+        spec.progress((static_cast<double>(q) + 0.5 + 0.5 * f) / nf, "fold " + std::to_string(q + 1) + ": " + m);
+      };
+    }
+    fr.eval = evaluate(*model, sp.train, sp.test, eo);
+    fr.train_nnz = sp.train.nnz();
+    fr.test_nnz = sp.test.nnz();
+    fr.split = s.to_string();
+    out.fit_seconds += fr.fit_seconds;
+    out.eval_seconds += fr.eval.seconds;
+    out.protocol = fr.eval.protocol;
+    out.folds.push_back(std::move(fr));
+  }
+  const auto& first = out.folds.front().eval.metrics;
+  for (size_t m = 0; m < first.size(); ++m) {
+    double s = 0, s2 = 0;
+    for (const auto& f : out.folds) s += f.eval.metrics[m].second;
+    const double mean = s / nf;
+    for (const auto& f : out.folds) s2 += (f.eval.metrics[m].second - mean) * (f.eval.metrics[m].second - mean);
+    out.mean.emplace_back(first[m].first, mean);
+    out.stddev.emplace_back(first[m].first, folds.size() > 1 ? std::sqrt(s2 / (nf - 1)) : 0.0);
+  }
+  return out;
+}
+
+}  // namespace metarec

@@ -1,0 +1,120 @@
+// The metarec binary end to end: exit codes, tables, JSON, and a fit -> recommend round trip.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+namespace {
+
+struct CliRun {
+  int code;
+  std::string out;  // stdout and stderr together
+};
+
+CliRun run(const std::string& args) {
+  const std::string cmd = std::string(METAREC_CLI) + " " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return {-1, ""};
+  std::string out;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
+  const int status = pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+std::string tmp(const std::string& name) {
+  return (std::filesystem::temp_directory_path() / ("metarec_cli_" + name)).string();
+}
+
+const char* kSmall = "synthetic:users=300,items=200,per_user=20,seed=5";
+
+TEST(Cli, HelpAndUsageErrors) {
+  EXPECT_EQ(run("--help").code, 0);
+  EXPECT_EQ(run("").code, 2);                    // no subcommand
+  EXPECT_EQ(run("no-such-command").code, 2);
+  CliRun r = run(std::string("fit bias ") + kSmall + " -p nope=1 -o " + tmp("x.model"));
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find("unknown parameter \"nope\""), std::string::npos) << r.out;
+  r = run(std::string("evaluate no_such_algo ") + kSmall);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.out.find("valid: "), std::string::npos) << r.out;
+}
+
+TEST(Cli, RuntimeErrorsAreOneLineWithExitCode1) {
+  CliRun r = run("info /nonexistent/ratings.csv");
+  EXPECT_EQ(r.code, 2) << r.out;  // not a file, card or dataset name: a usage error
+  const std::string bad = tmp("bad.csv");
+  {
+    std::ofstream f(bad);
+    f << "user,item,rating\n1,2,4\n1,3,x\n";
+  }
+  r = run("info " + bad);
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find(bad + ":3: rating \"x\" is not a number"), std::string::npos) << r.out;
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
+  r = run("info --skip-bad-lines " + bad);
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("skipped 1 bad line"), std::string::npos) << r.out;
+  r = run("recommend " + tmp("missing.model") + " --user 1");
+  EXPECT_EQ(r.code, 1) << r.out;
+}
+
+TEST(Cli, InfoJson) {
+  CliRun r = run(std::string("info --json ") + kSmall);
+  ASSERT_EQ(r.code, 0) << r.out;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["users"], 300);
+  EXPECT_EQ(j["items"], 200);
+  EXPECT_EQ(j["feedback"], "explicit");
+}
+
+TEST(Cli, FitThenRecommendExcludesSeenItems) {
+  const std::string model = tmp("bias.model");
+  CliRun r = run(std::string("fit most_popular ") + kSmall + " -o " + model);
+  ASSERT_EQ(r.code, 0) << r.out;
+  r = run("recommend " + model + " --user 1 -k 5 --json");
+  ASSERT_EQ(r.code, 0) << r.out;
+  auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["items"].size(), 5u);
+  // The same ranking with --include-seen contains at least the unseen top items.
+  CliRun all = run("recommend " + model + " --user 1 -k 200 --include-seen --json");
+  auto ja = nlohmann::json::parse(all.out);
+  EXPECT_EQ(ja["items"].size(), 200u);
+  r = run("recommend " + model + " --user nobody");
+  EXPECT_EQ(r.code, 2) << r.out;
+  std::filesystem::remove(model);
+}
+
+TEST(Cli, EvaluateAndCompareJson) {
+  CliRun r = run(std::string("evaluate bias ") + kSmall + " --metrics rmse,ndcg -k 5,10 --json");
+  ASSERT_EQ(r.code, 0) << r.out;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["folds"].size(), 5u);
+  EXPECT_GT(j["mean"]["rmse"].get<double>(), 0.3);
+  EXPECT_TRUE(j["mean"].contains("ndcg@5"));
+  r = run(std::string("compare ") + kSmall + " -a most_popular,bias --split random:test=0.2 --json");
+  ASSERT_EQ(r.code, 0) << r.out;
+  j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["results"].size(), 2u);
+}
+
+TEST(Cli, SplitWritesFiles) {
+  const std::string dir = tmp("split");
+  CliRun r = run(std::string("split ") + kSmall + " --split leave_last:k=1 -o " + dir + " --json");
+  ASSERT_EQ(r.code, 0) << r.out;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["test"], 300);  // one per user
+  EXPECT_TRUE(std::filesystem::exists(dir + "/train.tsv"));
+  // The written train file loads back with the same number of rows.
+  CliRun info = run("info --json " + dir + "/train.tsv");
+  ASSERT_EQ(info.code, 0) << info.out;
+  EXPECT_EQ(nlohmann::json::parse(info.out)["interactions"], j["train"]);
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace

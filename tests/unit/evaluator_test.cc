@@ -1,0 +1,143 @@
+// The evaluator's protocols on a tiny dataset with a model whose scores are fixed by hand.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include <metarec/algorithms/recommender.h>
+#include <metarec/core/error.h>
+#include <metarec/eval/evaluator.h>
+
+namespace metarec {
+namespace {
+
+// Scores item i as 10 - i for every user (item 0 best), predicts rating 3 + 0.5 * (i % 2).
+class FixedModel final : public Recommender, public RatingPredictor {
+ public:
+  FixedModel() : Recommender("fixed", Params()) {}
+  void score(int32_t, std::span<float> out) const override {
+    for (size_t i = 0; i < out.size(); ++i) out[i] = 10.0f - static_cast<float>(i);
+  }
+  float predict(int32_t, int32_t i) const override { return 3.0f + 0.5f * static_cast<float>(i % 2); }
+
+ private:
+  void do_fit(const Interactions&, const FitContext&) override {}
+  void do_save(ModelWriter&) const override {}
+  void do_load(const ModelReader&) override {}
+};
+
+// 2 users, 6 items. Train: u0 {0, 2}, u1 {1}. Test: u0 {3 (r=4), 5 (r=2)}, u1 {0 (r=5)}.
+struct Fixture {
+  Interactions all, train, test;
+  Fixture() {
+    InteractionsBuilder b;
+    for (int u = 0; u < 2; ++u) b.users().intern_int(u);
+    for (int i = 0; i < 6; ++i) b.items().intern_int(i);
+    b.add(0, 0, 3);
+    b.add(0, 2, 4);
+    b.add(1, 1, 2);
+    b.add(0, 3, 4);
+    b.add(0, 5, 2);
+    b.add(1, 0, 5);
+    InteractionsBuilder::Options o;
+    o.feedback = "explicit";
+    all = b.build(o);
+    // Entries are ordered by (user, item): u0: 0,2,3,5 -> entries 0..3; u1: 0,1 -> entries 4,5.
+    std::vector<int64_t> tr = {0, 1, 5}, te = {2, 3, 4};
+    train = all.subset(tr);
+    test = all.subset(te);
+  }
+};
+
+TEST(Evaluator, FullRankingMatchesHandComputation) {
+  Fixture f;
+  FixedModel m;
+  m.fit(f.train);
+  EvalOptions o;
+  o.metrics = {"precision", "recall", "hr", "ndcg", "mrr", "map", "auc", "topk_acc"};
+  o.ks = {2};
+  o.threads = 1;
+  EvalResult r = evaluate(m, f.train, f.test, o);
+  // u0 candidates (train 0, 2 excluded): 1, 3, 4, 5 ranked 1 > 3 > 4 > 5; relevant {3, 5}.
+  //   top2 = [1, 3]: P = 1/2, R = 1/2, HR = 1, NDCG = (1/log2 3) / (1 + 1/log2 3), RR = 1/2,
+  //   AP = (1/2) / 2 = 1/4, AUC: pairs (3 vs 1,4) -> 3>4 only = 1 of 2; (5 vs 1,4) -> 0 => 1/4.
+  // u1 candidates (train 1 excluded): 0, 2, 3, 4, 5 ranked 0 first; relevant {0}.
+  //   P = 1/2, R = 1, HR = 1, NDCG = 1, RR = 1, AP = 1, AUC = 1.
+  const double ndcg0 = (1 / std::log2(3.0)) / (1 + 1 / std::log2(3.0));
+  EXPECT_EQ(r.users, 2);
+  EXPECT_NEAR(r.get("precision@2"), 0.5, 1e-12);
+  EXPECT_NEAR(r.get("recall@2"), 0.75, 1e-12);
+  EXPECT_NEAR(r.get("hr@2"), 1.0, 1e-12);
+  EXPECT_NEAR(r.get("ndcg@2"), (ndcg0 + 1) / 2, 1e-12);
+  EXPECT_NEAR(r.get("mrr@2"), 0.75, 1e-12);
+  EXPECT_NEAR(r.get("map@2"), (0.25 + 1) / 2, 1e-12);
+  EXPECT_NEAR(r.get("auc"), (0.25 + 1) / 2, 1e-12);
+  // Top-K accuracy per test interaction: ranks 1 (item 3 of u0), 3 (item 5), 0 (u1's item 0).
+  EXPECT_NEAR(r.get("topk_acc@2"), 2.0 / 3, 1e-12);
+  EXPECT_EQ(r.protocol, "full");
+}
+
+TEST(Evaluator, RatingMetricsAndRelevanceThreshold) {
+  Fixture f;
+  FixedModel m;
+  m.fit(f.train);
+  EvalOptions o;
+  o.metrics = {"rmse", "mae", "recall"};
+  o.ks = {1};
+  o.relevance_threshold = 4;  // u0's item 5 (rated 2) is not relevant
+  EvalResult r = evaluate(m, f.train, f.test, o);
+  // Predictions: (0,3) -> 3.5 vs 4; (0,5) -> 3.5 vs 2; (1,0) -> 3 vs 5.
+  EXPECT_NEAR(r.get("rmse"), std::sqrt((0.25 + 2.25 + 4) / 3), 1e-6);
+  EXPECT_NEAR(r.get("mae"), (0.5 + 1.5 + 2) / 3, 1e-6);
+  // recall@1: u0 top1 = [1], relevant {3} -> 0; u1 -> 1.
+  EXPECT_NEAR(r.get("recall@1"), 0.5, 1e-12);
+}
+
+TEST(Evaluator, SampledProtocolWithGivenNegatives) {
+  Fixture f;
+  FixedModel m;
+  m.fit(f.train);
+  std::vector<SampledCase> cases = {{0, 3, {1, 4}}, {1, 0, {2, 3}}, {0, 5, {4}}};
+  EvalOptions o;
+  o.protocol = "sampled";
+  o.given_cases = &cases;
+  o.metrics = {"hr", "ndcg", "auc"};
+  o.ks = {1};
+  EvalResult r = evaluate(m, f.train, f.test, o);
+  // Ranks: item 3 vs {1, 4}: 1 is better -> rank 1; item 0 vs {2, 3} -> 0; item 5 vs {4} -> 1.
+  EXPECT_NEAR(r.get("hr@1"), 1.0 / 3, 1e-12);
+  EXPECT_NEAR(r.get("ndcg@1"), 1.0 / 3, 1e-12);
+  EXPECT_NEAR(r.get("auc"), (0.5 + 1 + 0) / 3, 1e-12);
+  EXPECT_EQ(r.protocol, "sampled:file");
+  EXPECT_EQ(r.test_entries, 3);
+}
+
+TEST(Evaluator, SampledNegativesExcludeTrainAndTestItems) {
+  Fixture f;
+  FixedModel m;
+  m.fit(f.train);
+  EvalOptions o;
+  o.protocol = "sampled";
+  o.negatives = 2;  // u0 has 4 positives of 6 items: exactly 2 eligible negatives (1, 4)
+  o.metrics = {"hr"};
+  o.ks = {1};
+  EvalResult r = evaluate(m, f.train, f.test, o);
+  // u0 item 3 vs {1, 4} -> rank 1 (miss); u0 item 5 vs {1, 4} -> rank 2 (miss);
+  // u1 item 0 vs 2 of {2, 3, 4, 5} -> rank 0 (hit). HR@1 = 1/3 whatever the draw.
+  EXPECT_NEAR(r.get("hr@1"), 1.0 / 3, 1e-12);
+  EXPECT_EQ(r.protocol, "sampled:2:uniform");
+}
+
+TEST(Evaluator, RejectsUnknownMetricsAndBadProtocols) {
+  Fixture f;
+  FixedModel m;
+  m.fit(f.train);
+  EvalOptions o;
+  o.metrics = {"ndgc"};
+  EXPECT_THROW(evaluate(m, f.train, f.test, o), InvalidArgument);
+  o.metrics = {"precision"};
+  o.protocol = "sampled";
+  EXPECT_THROW(evaluate(m, f.train, f.test, o), InvalidArgument);
+}
+
+}  // namespace
+}  // namespace metarec

@@ -64,6 +64,11 @@ std::vector<AlgorithmInfo> build_catalog() {
                 baseline_src},
                BiasBaseline::schema(),
                factory<BiasBaseline>()});
+  // -- neighbourhood (knn/, slope_one/, co_clustering/)
+  // -- matrix factorization for ratings (mf/)
+  // -- more rating models (als/, bayesian/, temporal/, side features/, mixture of tastes/)
+  // -- implicit feedback (ials/, bpr/, warp/, logistic/)
+  // -- factorization machines and linear item-item models (fm/, ease/, slim/, rp3beta/)
   return c;
 }
 

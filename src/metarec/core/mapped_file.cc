@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
 
 #include <metarec/core/error.h>
@@ -48,6 +49,14 @@ MappedFile::MappedFile(MappedFile&& o) noexcept
     : path_(std::move(o.path_)), data_(o.data_), size_(o.size_) {
   o.data_ = nullptr;
   o.size_ = 0;
+}
+
+void MappedFile::release(size_t begin, size_t end) const {
+  if (!data_) return;
+  const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+  const size_t b = (begin + page - 1) / page * page;
+  const size_t e = std::min(end, size_) / page * page;
+  if (e > b) ::madvise(const_cast<char*>(data_) + b, e - b, MADV_DONTNEED);
 }
 
 std::string latin1_to_utf8(std::string_view s) {

@@ -18,6 +18,9 @@ class MappedFile {
   MappedFile& operator=(const MappedFile&) = delete;
 
   std::string_view view() const { return {data_, size_}; }
+  /// Tells the kernel the bytes in [begin, end) will not be read again, so their pages leave
+  /// this process's resident set (they stay in the page cache). Whole pages only.
+  void release(size_t begin, size_t end) const;
   const std::string& path() const { return path_; }
 
  private:

@@ -3,6 +3,7 @@
 
 #include <fast_float/fast_float.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -10,6 +11,7 @@
 
 #include <metarec/core/error.h>
 #include <metarec/core/mapped_file.h>
+#include <metarec/core/parallel.h>
 
 namespace metarec {
 
@@ -61,7 +63,9 @@ void split_fields(std::string_view line, const DelimitedFormat& fmt,
   }
   const std::string_view sep = fmt.separator;
   size_t i = 0;
-  scratch.reserve(8);
+  // Fields point into `scratch`: reserve one string per possible quoted field up front, so
+  // that growing the vector never moves a string (and its short-string buffer) under a view.
+  if (fmt.quote) scratch.reserve(static_cast<size_t>(std::count(line.begin(), line.end(), fmt.quote)) / 2 + 1);
   while (true) {
     if (fmt.quote && i < line.size() && line[i] == fmt.quote) {
       // Quoted field: "" inside stands for one quote.
@@ -141,73 +145,93 @@ bool parse_date(std::string_view s, int64_t& out) {
   return true;
 }
 
-void read_delimited(const std::string& path, const DelimitedFormat& fmt,
-                    InteractionsBuilder& builder, LoadReport& report) {
-  METAREC_CHECK(!fmt.separator.empty(), path, ": the separator is empty");
-  METAREC_CHECK(fmt.user.is_set() && fmt.item.is_set(), path,
-                ": the user and item columns must be set");
-  MappedFile file(path);
-  std::string_view text = file.view();
-  if (text.size() >= 3 && text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // BOM
+namespace {
 
-  // Reserve from a newline count: exact capacity keeps peak memory near the final arrays.
-  {
-    size_t lines = 0;
-    const char* p = text.data();
-    const char* end = p + text.size();
-    while ((p = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p))))) {
-      ++lines;
-      ++p;
-    }
-    builder.reserve(builder.size() + lines + 1);
+// Everything one parsing thread produces for its byte range of the file.
+struct Chunk {
+  size_t begin = 0, end = 0;  // byte range in the text (whole lines)
+  int64_t first_line = 0;     // 1-based line number of its first line
+  size_t row_offset = 0;      // where its rows go in the builder's columns
+  size_t capacity = 0;        // lines in the range
+  size_t rows = 0;            // rows written
+  IdMap users, items;         // chunk-local ids; merged in chunk order afterwards
+  LoadReport report;
+  bool failed = false;
+  std::string error;          // first error when not skipping
+  int64_t error_line = 0;
+};
+
+struct Columns {
+  int cu, ci, cr, ct;
+};
+
+size_t count_lines(std::string_view text, size_t b, size_t e) {
+  size_t lines = 0;
+  const char* p = text.data() + b;
+  const char* end = text.data() + e;
+  while (p < end && (p = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p))))) {
+    ++lines;
+    ++p;
   }
+  if (e > b && text[e - 1] != '\n') ++lines;  // a last line without a newline
+  return lines;
+}
 
-  const bool has_rating = fmt.rating.is_set();
-  const bool has_time = fmt.time.is_set();
-  builder.set_has_timestamps(has_time);
-  if (!has_rating) builder.set_has_values(false);
-  int cu = fmt.user.index, ci = fmt.item.index, cr = fmt.rating.index, ct = fmt.time.index;
-  bool need_header = fmt.header;
+// Fast unsigned/signed integer parse of a whole field.
+inline bool parse_int(std::string_view s, int64_t& out) {
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  return ec == std::errc() && p == s.data() + s.size() && !s.empty();
+}
+
+void parse_chunk(std::string_view text, const std::string& path, const DelimitedFormat& fmt,
+                 const Columns& col, Chunk& ch, int32_t* users, int32_t* items, float* values,
+                 int64_t* times, MappedFile& file) {
+  const bool has_rating = fmt.rating.is_set(), has_time = fmt.time.is_set();
   const bool check_scale = fmt.scale_min != 0 || fmt.scale_max != 0;
   const bool fast_sep = fmt.separator.size() == 1 && fmt.separator != "whitespace";
+  const char sep = fmt.separator[0];
+  const int need = std::max({col.cu, col.ci, col.cr, col.ct}) + 1;
   std::vector<std::string_view> fields;
   std::vector<std::string> scratch;
-  LoadReport rep;
-
-  for_each_line(text, [&](int64_t line_no, std::string_view line) {
-    if (need_header) {
-      need_header = false;
-      try {
-        split_fields(line, fmt, fields, scratch);
-      } catch (const InvalidArgument& e) {
-        throw FormatError(path, line_no, std::string("bad header: ") + e.what());
-      }
-      cu = resolve_column(fmt.user, fields, path, "user");
-      ci = resolve_column(fmt.item, fields, path, "item");
-      if (has_rating) cr = resolve_column(fmt.rating, fields, path, "rating");
-      if (has_time) ct = resolve_column(fmt.time, fields, path, "timestamp");
+  size_t pos = ch.begin, released = ch.begin;
+  int64_t line_no = ch.first_line - 1;
+  size_t row = ch.row_offset;
+  auto fail = [&](const std::string& reason) {
+    if (!fmt.skip_bad_lines) {
+      ch.failed = true;
+      ch.error = reason;
+      ch.error_line = line_no;
       return;
+    }
+    ++ch.report.skipped;
+    if (ch.report.first_errors.size() < LoadReport::kMaxErrors)
+      ch.report.first_errors.push_back(path + ":" + std::to_string(line_no) + ": " + reason);
+  };
+  while (pos < ch.end && !ch.failed) {
+    const void* nl = std::memchr(text.data() + pos, '\n', ch.end - pos);
+    const size_t eol = nl ? static_cast<size_t>(static_cast<const char*>(nl) - text.data()) : ch.end;
+    size_t len = eol - pos;
+    if (len > 0 && text[pos + len - 1] == '\r') --len;
+    const std::string_view line = text.substr(pos, len);
+    pos = eol + 1;
+    ++line_no;
+    if (pos - released > (size_t{32} << 20)) {  // keep the mapped file out of the peak RSS
+      file.release(released, pos);
+      released = pos;
     }
     if (trim(line).empty()) {
-      ++rep.blank;
-      return;
+      ++ch.report.blank;
+      continue;
     }
-    ++rep.lines;
-    auto fail = [&](const std::string& reason) {
-      if (!fmt.skip_bad_lines) throw FormatError(path, line_no, reason);
-      ++rep.skipped;
-      if (rep.first_errors.size() < LoadReport::kMaxErrors)
-        rep.first_errors.push_back(path + ":" + std::to_string(line_no) + ": " + reason);
-    };
-    // Fast path: one-character separator and no quote character in the line.
+    ++ch.report.lines;
     if (fast_sep && (!fmt.quote || line.find(fmt.quote) == std::string_view::npos)) {
       fields.clear();
-      const char sep = fmt.separator[0];
       size_t i = 0;
       while (true) {
         const void* p = std::memchr(line.data() + i, sep, line.size() - i);
-        if (!p) {
-          fields.push_back(line.substr(i));
+        if (!p || static_cast<int>(fields.size()) + 1 >= need) {
+          fields.push_back(p ? line.substr(i, static_cast<size_t>(static_cast<const char*>(p) - line.data()) - i)
+                             : line.substr(i));
           break;
         }
         const size_t j = static_cast<size_t>(static_cast<const char*>(p) - line.data());
@@ -218,52 +242,168 @@ void read_delimited(const std::string& path, const DelimitedFormat& fmt,
       try {
         split_fields(line, fmt, fields, scratch);
       } catch (const InvalidArgument& e) {
-        return fail(e.what());
+        fail(e.what());
+        continue;
       }
     }
-    const int need = std::max({cu, ci, cr, ct}) + 1;
     if (static_cast<int>(fields.size()) < need) {
-      return fail("expected at least " + std::to_string(need) + " fields, got " +
-                  std::to_string(fields.size()));
+      fail("expected at least " + std::to_string(need) + " fields, got " + std::to_string(fields.size()));
+      continue;
     }
-    const std::string_view us = trim(fields[cu]), is = trim(fields[ci]);
-    if (us.empty()) return fail("empty user id");
-    if (is.empty()) return fail("empty item id");
+    const std::string_view us = trim(fields[col.cu]), is = trim(fields[col.ci]);
+    if (us.empty()) {
+      fail("empty user id");
+      continue;
+    }
+    if (is.empty()) {
+      fail("empty item id");
+      continue;
+    }
     float value = fmt.implicit_value;
     if (has_rating) {
-      const std::string_view rs = trim(fields[cr]);
+      const std::string_view rs = trim(fields[col.cr]);
       auto res = fast_float::from_chars(rs.data(), rs.data() + rs.size(), value);
-      if (rs.empty() || res.ec != std::errc() || res.ptr != rs.data() + rs.size() ||
-          !std::isfinite(value)) {
-        return fail("rating \"" + std::string(rs) + "\" is not a number");
+      if (rs.empty() || res.ec != std::errc() || res.ptr != rs.data() + rs.size() || !std::isfinite(value)) {
+        fail("rating \"" + std::string(rs) + "\" is not a number");
+        continue;
       }
       if (check_scale && (value < fmt.scale_min || value > fmt.scale_max)) {
         std::ostringstream os;
-        os << "rating " << rs << " is outside the declared scale [" << fmt.scale_min << ", "
-           << fmt.scale_max << "]";
-        return fail(os.str());
+        os << "rating " << rs << " is outside the declared scale [" << fmt.scale_min << ", " << fmt.scale_max << "]";
+        fail(os.str());
+        continue;
       }
     }
     int64_t time = 0;
     if (has_time) {
-      const std::string_view ts = trim(fields[ct]);
+      const std::string_view ts = trim(fields[col.ct]);
       bool ok;
       if (fmt.time_format == "date") {
         ok = parse_date(ts, time);
       } else {
-        auto res = std::from_chars(ts.data(), ts.data() + ts.size(), time);
-        ok = !ts.empty() && res.ec == std::errc() && res.ptr == ts.data() + ts.size();
+        ok = parse_int(ts, time);
         if (ok && fmt.time_format == "unix_ms") time /= 1000;
       }
-      if (!ok) return fail("timestamp \"" + std::string(ts) + "\" is not a " +
-                           (fmt.time_format == "date" ? "YYYY-MM-DD date" : "unix time"));
+      if (!ok) {
+        fail("timestamp \"" + std::string(ts) + "\" is not a " +
+             (fmt.time_format == "date" ? "YYYY-MM-DD date" : "unix time"));
+        continue;
+      }
     }
-    const int32_t u = builder.users().intern(us);
-    const int32_t it = builder.items().intern(is);
-    builder.add(u, it, value, time);
-    ++rep.rows;
-  });
-  if (need_header) throw FormatError(path, 0, "the file is empty (no header line)");
+    int64_t uid, iid;
+    users[row] = parse_int(us, uid) && us[0] != '0' && us[0] != '-' && us[0] != '+' ? ch.users.intern_int(uid)
+                                                                                      : ch.users.intern(us);
+    items[row] = parse_int(is, iid) && is[0] != '0' && is[0] != '-' && is[0] != '+' ? ch.items.intern_int(iid)
+                                                                                      : ch.items.intern(is);
+    values[row] = value;
+    if (times) times[row] = time;
+    ++row;
+  }
+  ch.rows = row - ch.row_offset;
+  ch.report.rows = static_cast<int64_t>(ch.rows);
+}
+
+}  // namespace
+
+void read_delimited(const std::string& path, const DelimitedFormat& fmt,
+                    InteractionsBuilder& builder, LoadReport& report) {
+  METAREC_CHECK(!fmt.separator.empty(), path, ": the separator is empty");
+  METAREC_CHECK(fmt.user.is_set() && fmt.item.is_set(), path,
+                ": the user and item columns must be set");
+  METAREC_CHECK(fmt.time_format == "unix" || fmt.time_format == "unix_ms" || fmt.time_format == "date",
+                path, ": time_format must be unix, unix_ms or date, got \"", fmt.time_format, "\"");
+  MappedFile file(path);
+  std::string_view text = file.view();
+  size_t data_begin = 0;
+  if (text.size() >= 3 && text.substr(0, 3) == "\xEF\xBB\xBF") data_begin = 3;
+
+  const bool has_rating = fmt.rating.is_set();
+  const bool has_time = fmt.time.is_set();
+  if (builder.size() > 0 && (builder.time_column() != nullptr) != has_time)
+    METAREC_THROW(InvalidArgument, path, ": cannot mix files with and without timestamps in one dataset");
+  builder.set_has_timestamps(has_time);
+  if (!has_rating) builder.set_has_values(false);
+  Columns col{fmt.user.index, fmt.item.index, fmt.rating.index, fmt.time.index};
+  int64_t first_line = 1;
+  if (fmt.header) {
+    const size_t nl = text.find('\n', data_begin);
+    if (data_begin >= text.size()) throw FormatError(path, 0, "the file is empty (no header line)");
+    std::string_view line = text.substr(data_begin, (nl == std::string_view::npos ? text.size() : nl) - data_begin);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    std::vector<std::string_view> fields;
+    std::vector<std::string> scratch;
+    try {
+      split_fields(line, fmt, fields, scratch);
+    } catch (const InvalidArgument& e) {
+      throw FormatError(path, 1, std::string("bad header: ") + e.what());
+    }
+    col.cu = resolve_column(fmt.user, fields, path, "user");
+    col.ci = resolve_column(fmt.item, fields, path, "item");
+    if (has_rating) col.cr = resolve_column(fmt.rating, fields, path, "rating");
+    if (has_time) col.ct = resolve_column(fmt.time, fields, path, "timestamp");
+    data_begin = nl == std::string_view::npos ? text.size() : nl + 1;
+    first_line = 2;
+  }
+
+  // Split the data into whole-line chunks, one per thread (small files: one chunk).
+  const size_t bytes = text.size() - data_begin;
+  const int threads = static_cast<int>(std::min<size_t>(static_cast<size_t>(resolve_threads(0)), 1 + bytes / (8u << 20)));
+  std::vector<Chunk> chunks(static_cast<size_t>(threads));
+  size_t b = data_begin;
+  for (int t = 0; t < threads; ++t) {
+    size_t e = t + 1 == threads ? text.size() : data_begin + bytes * static_cast<size_t>(t + 1) / static_cast<size_t>(threads);
+    if (e < text.size()) {
+      const size_t nl = text.find('\n', std::max(e, b));
+      e = nl == std::string_view::npos ? text.size() : nl + 1;
+    }
+    chunks[t].begin = b;
+    chunks[t].end = e;
+    b = e;
+  }
+  parallel_for(threads, threads, [&](int64_t t) { chunks[t].capacity = count_lines(text, chunks[t].begin, chunks[t].end); }, 1);
+  const size_t base = builder.size();
+  size_t total = 0;
+  int64_t line = first_line;
+  for (auto& ch : chunks) {
+    ch.row_offset = base + total;
+    ch.first_line = line;
+    total += ch.capacity;
+    line += static_cast<int64_t>(ch.capacity);
+  }
+  builder.resize(base + total);
+  int32_t* users = builder.user_column();
+  int32_t* items = builder.item_column();
+  float* values = builder.value_column();
+  int64_t* times = builder.time_column();
+  parallel_for(threads, threads, [&](int64_t t) {
+    parse_chunk(text, path, fmt, col, chunks[t], users, items, values, times, file);
+  }, 1);
+  for (const auto& ch : chunks)
+    if (ch.failed) {
+      builder.resize(base);
+      throw FormatError(path, ch.error_line, ch.error);
+    }
+
+  // Merge chunk-local ids in chunk order (the same dense ids a single pass would assign) and
+  // close the gaps left by bad or blank lines.
+  size_t write = base;
+  LoadReport rep;
+  for (auto& ch : chunks) {
+    const std::vector<int32_t> ru = builder.users().absorb(ch.users);
+    const std::vector<int32_t> ri = builder.items().absorb(ch.items);
+    const size_t from = ch.row_offset;
+    for (size_t r = 0; r < ch.rows; ++r) {
+      users[write + r] = ru[static_cast<size_t>(users[from + r])];
+      items[write + r] = ri[static_cast<size_t>(items[from + r])];
+    }
+    if (write != from) {
+      std::memmove(values + write, values + from, ch.rows * sizeof(float));
+      if (times) std::memmove(times + write, times + from, ch.rows * sizeof(int64_t));
+    }
+    write += ch.rows;
+    rep.merge(ch.report);
+  }
+  builder.resize(write);
   report.merge(rep);
 }
 

@@ -80,6 +80,16 @@ std::vector<std::string> IdMap::externals() const {
   return out;
 }
 
+std::vector<int32_t> IdMap::absorb(const IdMap& other) {
+  std::vector<int32_t> remap(static_cast<size_t>(other.size()));
+  if (other.is_int_) {
+    for (size_t k = 0; k < other.ints_.size(); ++k) remap[k] = intern_int(other.ints_[k]);
+  } else {
+    for (size_t k = 0; k < other.strings_.size(); ++k) remap[k] = intern(other.strings_[k]);
+  }
+  return remap;
+}
+
 IdMap IdMap::from_externals(const std::vector<std::string>& ids) {
   IdMap m;
   for (const auto& s : ids) {

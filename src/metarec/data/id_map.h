@@ -27,6 +27,9 @@ class IdMap {
   std::string external(int32_t i) const;
   /// The external ids in index order, as text (for model files).
   std::vector<std::string> externals() const;
+  /// Interns every id of `other` in its index order; returns remap[other_index] = index here.
+  /// Used to merge maps built by parallel loaders without changing first-appearance order.
+  std::vector<int32_t> absorb(const IdMap& other);
   /// Rebuilds a map from external ids in index order (inverse of externals()).
   static IdMap from_externals(const std::vector<std::string>& ids);
 

@@ -4,7 +4,10 @@
 #include <algorithm>
 #include <cmath>
 
+#include <omp.h>
+
 #include <metarec/core/error.h>
+#include <metarec/core/parallel.h>
 
 namespace metarec {
 
@@ -36,6 +39,14 @@ std::string to_string(DuplicatePolicy p) {
 InteractionsBuilder::InteractionsBuilder()
     : users_(std::make_shared<IdMap>()), items_(std::make_shared<IdMap>()) {}
 
+void InteractionsBuilder::resize(size_t n) {
+  u_.resize(n);
+  i_.resize(n);
+  v_.resize(n);
+  if (has_times_) t_.resize(n);
+  if (track_parts_) p_.resize(n, part_);
+}
+
 void InteractionsBuilder::reserve(size_t n) {
   u_.reserve(n);
   i_.reserve(n);
@@ -45,23 +56,22 @@ void InteractionsBuilder::reserve(size_t n) {
 
 namespace {
 
-// Stable counting sort of `perm` (indices into keys) by keys[perm[j]] in [0, num_keys).
-std::vector<uint32_t> counting_sort(const std::vector<uint32_t>& perm,
-                                    const std::vector<int32_t>& keys, int32_t num_keys) {
-  std::vector<int64_t> start(static_cast<size_t>(num_keys) + 1, 0);
-  for (uint32_t p : perm) ++start[static_cast<size_t>(keys[p]) + 1];
-  for (int32_t k = 0; k < num_keys; ++k) start[k + 1] += start[k];
-  std::vector<uint32_t> out(perm.size());
-  for (uint32_t p : perm) out[static_cast<size_t>(start[keys[p]]++)] = p;
-  return out;
-}
-
 template <typename T>
 void apply_permutation(std::vector<T>& v, const std::vector<uint32_t>& perm) {
   if (v.empty()) return;
   std::vector<T> out(perm.size());
   for (size_t j = 0; j < perm.size(); ++j) out[j] = v[perm[j]];
   v.swap(out);
+}
+
+// Reorders v[b, b + perm.size()) by perm (offsets relative to b), using `tmp` as scratch.
+template <typename T>
+void permute_segment(std::vector<T>& v, size_t b, const std::vector<uint32_t>& perm,
+                     std::vector<T>& tmp) {
+  if (v.empty()) return;
+  tmp.resize(perm.size());
+  for (size_t j = 0; j < perm.size(); ++j) tmp[j] = v[b + perm[j]];
+  std::copy(tmp.begin(), tmp.end(), v.begin() + static_cast<std::ptrdiff_t>(b));
 }
 
 }  // namespace
@@ -74,17 +84,53 @@ Interactions InteractionsBuilder::build(const Options& opts, BuildReport* report
   METAREC_CHECK(n < (size_t{1} << 32) - 1, name, ": more than 2^32 interactions");
   const int32_t nu = users_->size(), ni = items_->size();
 
-  // Sort by (user, item, original order) with two stable counting sorts.
-  std::vector<uint32_t> perm(n);
-  for (size_t j = 0; j < n; ++j) perm[j] = static_cast<uint32_t>(j);
-  perm = counting_sort(perm, i_, ni);
-  perm = counting_sort(perm, u_, nu);
-  apply_permutation(u_, perm);
-  apply_permutation(i_, perm);
-  apply_permutation(v_, perm);
-  apply_permutation(t_, perm);
-  apply_permutation(p_, perm);
-  std::vector<uint32_t>().swap(perm);
+  METAREC_CHECK(t_.empty() || t_.size() == n, name, ": timestamps missing for some rows");
+  METAREC_CHECK(p_.empty() || p_.size() == n, name, ": part tags missing for some rows");
+
+  // Sort by (user, item, original order). Loaders usually deliver rows grouped by user, so the
+  // global pass (a stable counting sort by user) is skipped when it is not needed, and items are
+  // then ordered within each user's segment, in parallel.
+  if (!std::is_sorted(u_.begin(), u_.end())) {
+    std::vector<int64_t> start(static_cast<size_t>(nu) + 1, 0);
+    for (int32_t u : u_) ++start[static_cast<size_t>(u) + 1];
+    for (int32_t k = 0; k < nu; ++k) start[k + 1] += start[k];
+    std::vector<uint32_t> perm(n);
+    for (size_t j = 0; j < n; ++j) perm[static_cast<size_t>(start[u_[j]]++)] = static_cast<uint32_t>(j);
+    apply_permutation(u_, perm);
+    apply_permutation(i_, perm);
+    apply_permutation(v_, perm);
+    apply_permutation(t_, perm);
+    apply_permutation(p_, perm);
+  }
+  {
+    std::vector<size_t> seg;  // segment starts, one per user present
+    for (size_t j = 0; j < n; ++j)
+      if (j == 0 || u_[j] != u_[j - 1]) seg.push_back(j);
+    seg.push_back(n);
+    const int64_t nseg = static_cast<int64_t>(seg.size()) - 1;
+#pragma omp parallel num_threads(resolve_threads(0))
+    {
+      std::vector<uint32_t> perm;
+      std::vector<int32_t> ti;
+      std::vector<float> tv;
+      std::vector<int64_t> tt;
+      std::vector<uint8_t> tp;
+#pragma omp for schedule(dynamic, 256)
+      for (int64_t s = 0; s < nseg; ++s) {
+        const size_t b = seg[s], e = seg[s + 1];
+        if (std::is_sorted(i_.begin() + static_cast<std::ptrdiff_t>(b), i_.begin() + static_cast<std::ptrdiff_t>(e)))
+          continue;
+        perm.resize(e - b);
+        for (size_t j = 0; j < perm.size(); ++j) perm[j] = static_cast<uint32_t>(j);
+        std::stable_sort(perm.begin(), perm.end(),
+                         [&](uint32_t x, uint32_t y) { return i_[b + x] < i_[b + y]; });
+        permute_segment(i_, b, perm, ti);
+        permute_segment(v_, b, perm, tv);
+        permute_segment(t_, b, perm, tt);
+        permute_segment(p_, b, perm, tp);
+      }
+    }
+  }
 
   // Merge duplicates in place.
   BuildReport rep;
@@ -191,7 +237,7 @@ Interactions InteractionsBuilder::build(const Options& opts, BuildReport* report
   out.user_meta_ = user_meta;
   out.finish();
   if (report) *report = rep;
-  p_.resize(w);
+  if (!p_.empty()) p_.resize(w);
   if (parts) *parts = std::move(p_);
   p_.clear();
   track_parts_ = false;
@@ -212,12 +258,22 @@ void Interactions::finish() {
   for (int32_t i = 0; i < num_items_; ++i) item_ptr_[i + 1] += item_ptr_[i];
   csc_users_.resize(n);
   csc_values_.resize(n);
-  std::vector<int64_t> next(item_ptr_.begin(), item_ptr_.end() - 1);
-  // Entries are in user order, so each item's column comes out with users ascending.
-  for (size_t p = 0; p < n; ++p) {
-    const int64_t q = next[items_[p]]++;
-    csc_users_[q] = users_of_entry_[p];
-    csc_values_[q] = values_[p];
+  // Scatter by item; each thread owns a range of items and scans every entry, so writes never
+  // collide and each column comes out with users ascending (entries are in user order).
+  const int threads = static_cast<int>(std::min<int64_t>(resolve_threads(0), 1 + static_cast<int64_t>(n >> 20)));
+#pragma omp parallel num_threads(threads)
+  {
+    const int t = omp_get_thread_num(), nt = omp_get_num_threads();
+    const int32_t lo = static_cast<int32_t>(static_cast<int64_t>(num_items_) * t / nt);
+    const int32_t hi = static_cast<int32_t>(static_cast<int64_t>(num_items_) * (t + 1) / nt);
+    std::vector<int64_t> next(item_ptr_.begin() + lo, item_ptr_.begin() + hi);
+    for (size_t p = 0; p < n; ++p) {
+      const int32_t i = items_[p];
+      if (i < lo || i >= hi) continue;
+      const int64_t q = next[i - lo]++;
+      csc_users_[q] = users_of_entry_[p];
+      csc_values_[q] = values_[p];
+    }
   }
   double sum = 0;
   for (float v : values_) sum += v;

@@ -46,7 +46,11 @@ class InteractionsBuilder {
   void reserve(size_t n);
   IdMap& users() { return *users_; }
   IdMap& items() { return *items_; }
-  void set_has_timestamps(bool on) { has_times_ = on; }
+  /// Call before adding rows; switching timestamps on later back-fills 0 for earlier rows.
+  void set_has_timestamps(bool on) {
+    has_times_ = on;
+    if (on) t_.resize(u_.size(), 0);
+  }
   void set_has_values(bool on) { has_values_ = on; }
   void add(int32_t user, int32_t item, float value, int64_t time = 0) {
     u_.push_back(user);
@@ -62,6 +66,14 @@ class InteractionsBuilder {
     part_ = part;
   }
   size_t size() const { return u_.size(); }
+
+  /// Bulk access for loaders that fill rows in parallel: resize() to the rows needed (new rows
+  /// take the current part), write through the pointers, then resize() down to the rows used.
+  void resize(size_t n);
+  int32_t* user_column() { return u_.data(); }
+  int32_t* item_column() { return i_.data(); }
+  float* value_column() { return v_.data(); }
+  int64_t* time_column() { return has_times_ ? t_.data() : nullptr; }
 
   struct Options {
     DuplicatePolicy duplicates = DuplicatePolicy::kLast;

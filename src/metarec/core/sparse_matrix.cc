@@ -1,0 +1,86 @@
+// SparseMatrix construction, transpose and persistence.
+#include <metarec/core/sparse_matrix.h>
+
+#include <algorithm>
+
+#include <metarec/core/error.h>
+#include <metarec/core/model_file.h>
+
+namespace metarec {
+
+SparseMatrix SparseMatrix::from_rows(int32_t cols, std::vector<std::vector<std::pair<int32_t, float>>> rows) {
+  SparseMatrix m;
+  m.cols_ = cols;
+  m.ptr_.assign(rows.size() + 1, 0);
+  size_t total = 0;
+  for (const auto& r : rows) total += r.size();
+  m.idx_.reserve(total);
+  m.val_.reserve(total);
+  for (size_t r = 0; r < rows.size(); ++r) {
+    auto& row = rows[r];
+    std::sort(row.begin(), row.end());
+    for (size_t k = 0; k < row.size(); ++k) {
+      METAREC_CHECK(row[k].first >= 0 && row[k].first < cols, "sparse matrix: column ", row[k].first,
+                    " out of range");
+      METAREC_CHECK(k == 0 || row[k].first != row[k - 1].first, "sparse matrix: duplicate column ",
+                    row[k].first, " in row ", r);
+      m.idx_.push_back(row[k].first);
+      m.val_.push_back(row[k].second);
+    }
+    m.ptr_[r + 1] = static_cast<int64_t>(m.idx_.size());
+    std::vector<std::pair<int32_t, float>>().swap(row);
+  }
+  return m;
+}
+
+void SparseMatrix::add_row(int32_t r, float scale, std::span<float> out) const {
+  const int64_t b = ptr_[r], e = ptr_[r + 1];
+  for (int64_t p = b; p < e; ++p) out[idx_[p]] += scale * val_[p];
+}
+
+SparseMatrix SparseMatrix::transpose() const {
+  SparseMatrix t;
+  t.cols_ = rows();
+  t.ptr_.assign(static_cast<size_t>(cols_) + 1, 0);
+  for (int32_t c : idx_) ++t.ptr_[static_cast<size_t>(c) + 1];
+  for (int32_t c = 0; c < cols_; ++c) t.ptr_[c + 1] += t.ptr_[c];
+  t.idx_.resize(idx_.size());
+  t.val_.resize(val_.size());
+  std::vector<int64_t> next(t.ptr_.begin(), t.ptr_.end() - 1);
+  for (int32_t r = 0; r < rows(); ++r)
+    for (int64_t p = ptr_[r]; p < ptr_[r + 1]; ++p) {
+      const int64_t q = next[idx_[p]]++;
+      t.idx_[q] = r;
+      t.val_[q] = val_[p];
+    }
+  return t;
+}
+
+void SparseMatrix::save(ModelWriter& w, const std::string& prefix) const {
+  const int64_t shape[2] = {rows(), cols_};
+  w.add(prefix + ".shape", std::span<const int64_t>(shape, 2), {2});
+  w.add(prefix + ".ptr", std::span<const int64_t>(ptr_), {static_cast<int64_t>(ptr_.size())});
+  w.add(prefix + ".idx", std::span<const int32_t>(idx_), {nnz()});
+  w.add(prefix + ".val", std::span<const float>(val_), {nnz()});
+}
+
+SparseMatrix SparseMatrix::load(const ModelReader& r, const std::string& prefix) {
+  auto shape = r.i64(prefix + ".shape", {2});
+  SparseMatrix m;
+  m.cols_ = static_cast<int32_t>(shape[1]);
+  m.ptr_ = r.i64(prefix + ".ptr", {shape[0] + 1});
+  m.idx_ = r.i32(prefix + ".idx");
+  m.val_ = r.f32(prefix + ".val", {static_cast<int64_t>(m.idx_.size())});
+  if (m.ptr_.front() != 0 || m.ptr_.back() != m.nnz())
+    throw FormatError(r.path(), 0, prefix + ": row pointers do not match the entries");
+  for (int32_t row = 0; row < m.rows(); ++row) {
+    if (m.ptr_[row] > m.ptr_[row + 1]) throw FormatError(r.path(), 0, prefix + ": row pointers decrease");
+    for (int64_t p = m.ptr_[row]; p < m.ptr_[row + 1]; ++p) {
+      if (m.idx_[p] < 0 || m.idx_[p] >= m.cols_ || (p > m.ptr_[row] && m.idx_[p] <= m.idx_[p - 1]))
+        throw FormatError(r.path(), 0, prefix + ": column indices out of range or unsorted");
+    }
+  }
+  return m;
+}
+
+}  // namespace metarec

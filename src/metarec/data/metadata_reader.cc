@@ -20,6 +20,7 @@ DelimitedFormat format_from_json(const nlohmann::json& spec, const std::string& 
   DelimitedFormat f;
   try {
     f.separator = spec.value("separator", std::string(","));
+    METAREC_CHECK(!f.separator.empty(), where, ": separator must not be empty");
     f.header = spec.value("header", false);
     const std::string q = spec.value("quote", std::string("\""));
     METAREC_CHECK(q.size() <= 1, where, ": quote must be one character or empty");
@@ -62,7 +63,8 @@ void read_rows(const std::string& path, const DelimitedFormat& fmt,
       need_header = false;
       for (auto* c : columns) {
         if (c->index >= 0) continue;
-        auto it = std::find(fields.begin(), fields.end(), c->name);
+        auto it = std::find_if(fields.begin(), fields.end(),
+                               [&](std::string_view f) { return trim_id(f) == c->name; });
         if (it == fields.end())
           throw FormatError(path, line_no, "column \"" + c->name + "\" is not in the header");
         c->index = static_cast<int>(it - fields.begin());
@@ -79,6 +81,12 @@ void read_rows(const std::string& path, const DelimitedFormat& fmt,
     }
     fn(line_no, fields);
   });
+}
+
+std::string_view trim_id(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
 }
 
 std::string decode(std::string_view s, bool latin1) {
@@ -113,6 +121,7 @@ void read_item_meta(const nlohmann::json& spec, const std::string& root, const I
   if (spec.contains("text"))
     for (const auto& t : spec["text"]) texts.push_back(column_from_json(t));
   const std::string genre_sep = spec.value("genre_separator", std::string("|"));
+  METAREC_CHECK(!genre_sep.empty(), path, ": genre_separator must not be empty");
   int flag_first = -1, flag_last = -1;
   std::vector<std::string> flag_names;
   if (spec.contains("genre_flags")) {
@@ -138,7 +147,7 @@ void read_item_meta(const nlohmann::json& spec, const std::string& root, const I
     vocab[meta.genre_names[g]] = static_cast<int32_t>(g);
 
   read_rows(path, fmt, cols, skip_bad_lines, [&](int64_t, const std::vector<std::string_view>& f) {
-    auto idx = items.find(f[id.index]);
+    auto idx = items.find(trim_id(f[id.index]));
     if (!idx) {
       ++meta.unmatched_rows;
       return;
@@ -176,7 +185,7 @@ void read_item_tags(const nlohmann::json& spec, const std::string& root, const I
   if (meta.texts.empty()) meta.texts.assign(n, "");
   read_rows(path, fmt, {&item, &tag}, skip_bad_lines,
             [&](int64_t, const std::vector<std::string_view>& f) {
-              auto idx = items.find(f[item.index]);
+              auto idx = items.find(trim_id(f[item.index]));
               if (!idx) {
                 ++meta.unmatched_rows;
                 return;
@@ -201,7 +210,7 @@ void read_user_meta(const nlohmann::json& spec, const std::string& root, const I
   for (auto& a : attrs) cols.push_back(&a);
   meta.values.assign(attrs.size(), std::vector<std::string>(static_cast<size_t>(users.size())));
   read_rows(path, fmt, cols, skip_bad_lines, [&](int64_t, const std::vector<std::string_view>& f) {
-    auto idx = users.find(f[id.index]);
+    auto idx = users.find(trim_id(f[id.index]));
     if (!idx) {
       ++meta.unmatched_rows;
       return;

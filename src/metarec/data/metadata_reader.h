@@ -16,7 +16,7 @@ namespace metarec {
 /// counted in meta.unmatched_rows). Paths are relative to `root`.
 void read_item_meta(const nlohmann::json& spec, const std::string& root, const IdMap& items,
                     ItemMeta& meta, bool skip_bad_lines);
-/// Reads a "tags" section: each row's tag is appended to the item's text and to its genres.
+/// Reads a "tags" section: each row's tag is appended to the item's free text.
 void read_item_tags(const nlohmann::json& spec, const std::string& root, const IdMap& items,
                     ItemMeta& meta, bool skip_bad_lines);
 /// Reads a "users" section of categorical attributes.

@@ -93,13 +93,24 @@ void register_info(CLI::App& app, Globals& g) {
     nlohmann::json j = stats(d);
     if (g.json) return print_json(j);
     Table t({"statistic", "value"});
+    auto text = [](const std::string& key, const nlohmann::json& v) -> std::string {
+      if (v.is_number_float()) return fmt(v.get<double>(), key == "density" ? 6 : 3);
+      if (v.is_number_integer()) return human_count(v.get<int64_t>());
+      if (v.is_string()) return v.get<std::string>();
+      if (v.is_array()) {
+        std::string s;
+        for (const auto& x : v) s += (s.empty() ? "" : ", ") + (x.is_string() ? x.get<std::string>() : x.dump());
+        return s;
+      }
+      return v.dump();
+    };
     for (auto it = j.begin(); it != j.end(); ++it) {
-      std::string v;
-      if (it->is_number_float()) v = fmt(it->get<double>(), it.key() == "density" ? 6 : 3);
-      else if (it->is_number_integer()) v = human_count(it->get<int64_t>());
-      else if (it->is_string()) v = it->get<std::string>();
-      else v = it->dump();
-      t.add({it.key(), v});
+      if (it->is_object()) {
+        for (auto sub = it->begin(); sub != it->end(); ++sub)
+          t.add({it.key() + "." + sub.key(), text(sub.key(), sub.value())});
+      } else {
+        t.add({it.key(), text(it.key(), it.value())});
+      }
     }
     std::cout << t.str();
   });

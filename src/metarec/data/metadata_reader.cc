@@ -33,6 +33,12 @@ DelimitedFormat format_from_json(const nlohmann::json& spec, const std::string& 
 
 namespace {
 
+std::string_view trim_id(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
 ColumnRef column_from_json(const nlohmann::json& v) {
   if (v.is_number_integer()) return ColumnRef::at(v.get<int>());
   return ColumnRef::named(v.get<std::string>());
@@ -81,12 +87,6 @@ void read_rows(const std::string& path, const DelimitedFormat& fmt,
     }
     fn(line_no, fields);
   });
-}
-
-std::string_view trim_id(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
 }
 
 std::string decode(std::string_view s, bool latin1) {

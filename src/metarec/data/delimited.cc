@@ -165,13 +165,19 @@ struct Columns {
   int cu, ci, cr, ct;
 };
 
-size_t count_lines(std::string_view text, size_t b, size_t e) {
+// Lines in [b, e), releasing the mapped pages behind the scan so they do not add to peak RSS.
+size_t count_lines(std::string_view text, size_t b, size_t e, const MappedFile& file) {
   size_t lines = 0;
   const char* p = text.data() + b;
   const char* end = text.data() + e;
+  const char* released = p;
   while (p < end && (p = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p))))) {
     ++lines;
     ++p;
+    if (p - released > (std::ptrdiff_t{32} << 20)) {
+      file.release(static_cast<size_t>(released - text.data()), static_cast<size_t>(p - text.data()));
+      released = p;
+    }
   }
   if (e > b && text[e - 1] != '\n') ++lines;  // a last line without a newline
   return lines;
@@ -224,10 +230,17 @@ void parse_chunk(std::string_view text, const std::string& path, const Delimited
       continue;
     }
     ++ch.report.lines;
-    if (fast_sep && (!fmt.quote || line.find(fmt.quote) == std::string_view::npos)) {
+    // Fast path: a one-character separator, splitting only as far as the last needed column;
+    // a field that opens with a quote sends the line to the general splitter.
+    bool fast = fast_sep;
+    if (fast) {
       fields.clear();
       size_t i = 0;
       while (true) {
+        if (fmt.quote && i < line.size() && line[i] == fmt.quote) {
+          fast = false;
+          break;
+        }
         const void* p = std::memchr(line.data() + i, sep, line.size() - i);
         if (!p || static_cast<int>(fields.size()) + 1 >= need) {
           fields.push_back(p ? line.substr(i, static_cast<size_t>(static_cast<const char*>(p) - line.data()) - i)
@@ -238,7 +251,8 @@ void parse_chunk(std::string_view text, const std::string& path, const Delimited
         fields.push_back(line.substr(i, j - i));
         i = j + 1;
       }
-    } else {
+    }
+    if (!fast) {
       try {
         split_fields(line, fmt, fields, scratch);
       } catch (const InvalidArgument& e) {
@@ -360,7 +374,7 @@ void read_delimited(const std::string& path, const DelimitedFormat& fmt,
     chunks[t].end = e;
     b = e;
   }
-  parallel_for(threads, threads, [&](int64_t t) { chunks[t].capacity = count_lines(text, chunks[t].begin, chunks[t].end); }, 1);
+  parallel_for(threads, threads, [&](int64_t t) { chunks[t].capacity = count_lines(text, chunks[t].begin, chunks[t].end, file); }, 1);
   const size_t base = builder.size();
   size_t total = 0;
   int64_t line = first_line;

@@ -140,7 +140,9 @@ bool parse_date(std::string_view s, int64_t& out) {
   if (std::from_chars(s.data(), s.data() + 4, y).ptr != s.data() + 4) return false;
   if (std::from_chars(s.data() + 5, s.data() + 7, m).ptr != s.data() + 7) return false;
   if (std::from_chars(s.data() + 8, s.data() + 10, d).ptr != s.data() + 10) return false;
-  if (m < 1 || m > 12 || d < 1 || d > 31) return false;
+  static const int kDays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  if (m < 1 || m > 12 || d < 1 || d > kDays[m - 1] + (m == 2 && leap)) return false;
   out = days_from_civil(y, static_cast<unsigned>(m), static_cast<unsigned>(d)) * 86400;
   return true;
 }

@@ -108,7 +108,7 @@ Interactions InteractionsBuilder::build(const Options& opts, BuildReport* report
       if (j == 0 || u_[j] != u_[j - 1]) seg.push_back(j);
     seg.push_back(n);
     const int64_t nseg = static_cast<int64_t>(seg.size()) - 1;
-#pragma omp parallel num_threads(resolve_threads(0))
+#pragma omp parallel num_threads(static_cast<int>(std::min<int64_t>(resolve_threads(0), 1 + nseg / 4096)))
     {
       std::vector<uint32_t> perm;
       std::vector<int32_t> ti;
@@ -131,6 +131,11 @@ Interactions InteractionsBuilder::build(const Options& opts, BuildReport* report
       }
     }
   }
+
+  // Feedback is detected on the input values, before duplicates are merged (sums of clicks
+  // must not look like ratings).
+  const auto [in_min, in_max] = std::minmax_element(v_.begin(), v_.end());
+  const bool single_input_value = *in_min == *in_max;
 
   // Merge duplicates in place.
   BuildReport rep;
@@ -215,7 +220,7 @@ Interactions InteractionsBuilder::build(const Options& opts, BuildReport* report
   } else {
     METAREC_CHECK(opts.feedback.empty(), "feedback must be explicit, implicit or empty (detect), got \"",
                   opts.feedback, "\"");
-    out.feedback_ = (!has_values_ || vmin == vmax) ? Feedback::kImplicit : Feedback::kExplicit;
+    out.feedback_ = (!has_values_ || single_input_value) ? Feedback::kImplicit : Feedback::kExplicit;
   }
   if (opts.scale_min != 0 || opts.scale_max != 0) {
     out.scale_min_ = opts.scale_min;

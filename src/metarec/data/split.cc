@@ -58,14 +58,18 @@ SplitSpec SplitSpec::parse(const std::string& text) {
       METAREC_THROW(InvalidArgument, "split option ", k, ": \"", v, "\" is out of range");
     }
   }
-  METAREC_CHECK(s.test_fraction > 0 && s.test_fraction < 1, "split: test must be in (0, 1), got ",
-                s.test_fraction);
-  METAREC_CHECK(s.leave_k >= 1, "split: k must be >= 1");
-  METAREC_CHECK(s.cutoff_quantile > 0 && s.cutoff_quantile < 1, "split: quantile must be in (0, 1)");
-  METAREC_CHECK(s.folds >= 2, "split: folds must be >= 2");
-  METAREC_CHECK(s.fold >= 0 && s.fold < s.folds, "split: fold must be in [0, folds)");
-  METAREC_CHECK(s.min_user_count >= 1, "split: min_user must be >= 1");
+  s.validate();
   return s;
+}
+
+void SplitSpec::validate() const {
+  METAREC_CHECK(test_fraction > 0 && test_fraction < 1, "split: test must be in (0, 1), got ",
+                test_fraction);
+  METAREC_CHECK(leave_k >= 1, "split: k must be >= 1");
+  METAREC_CHECK(cutoff_quantile > 0 && cutoff_quantile < 1, "split: quantile must be in (0, 1)");
+  METAREC_CHECK(folds >= 2, "split: folds must be >= 2");
+  METAREC_CHECK(fold >= 0 && fold < folds, "split: fold must be in [0, folds)");
+  METAREC_CHECK(min_user_count >= 1, "split: min_user must be >= 1");
 }
 
 std::string SplitSpec::to_string() const {
@@ -147,6 +151,7 @@ Split finish(const Interactions& data, const std::vector<uint8_t>& is_test, Unse
 Split make_split(const Interactions& data, const SplitSpec& spec,
                  const std::vector<uint8_t>* parts) {
   const int64_t n = data.nnz();
+  spec.validate();
   std::vector<uint8_t> is_test(static_cast<size_t>(n), 0);
   Rng rng(spec.seed);
   const std::string& m = spec.method;

@@ -34,6 +34,8 @@ struct SplitSpec {
   /// "random:test=0.1,seed=3". The keys: test, k, quantile, folds, fold, seed, unseen, min_user.
   static SplitSpec parse(const std::string& text);
   std::string to_string() const;
+  /// Throws InvalidArgument when a field is out of range (parse() and make_split() call it).
+  void validate() const;
 };
 
 struct Split {

@@ -60,6 +60,8 @@ SyntheticSpec parse_synthetic_spec(const std::string& spec) {
 }
 
 Interactions generate_synthetic(const SyntheticSpec& s) {
+  METAREC_CHECK(s.min_per_user <= s.items, "synthetic: min_per_user (", s.min_per_user,
+                ") must be <= items (", s.items, ")");
   METAREC_CHECK(s.per_user >= s.min_per_user, "synthetic: per_user (", s.per_user,
                 ") must be >= min_per_user (", s.min_per_user, ")");
   Rng rng(s.seed);
@@ -132,8 +134,8 @@ Interactions generate_synthetic(const SyntheticSpec& s) {
       if (pu[f] > pu[best]) best = f;
     user_meta->values[0][u] = "s" + std::to_string(best);
     double n = xm / std::pow(1.0 - ur.uniform(), 1.0 / s.activity);
-    int32_t count = static_cast<int32_t>(std::clamp(n, static_cast<double>(s.min_per_user),
-                                                    std::max(1.0, 0.5 * ni)));
+    const double cap = std::max(static_cast<double>(s.min_per_user), 0.5 * ni);
+    int32_t count = static_cast<int32_t>(std::clamp(n, static_cast<double>(s.min_per_user), cap));
     // Weighted sampling without replacement (exponential keys): weight = popularity x taste.
     for (int32_t i = 0; i < ni; ++i) {
       double dot = 0;

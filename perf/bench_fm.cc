@@ -1,0 +1,44 @@
+// Fit speed of the factorization machines (fm by SGD, fm_als, fm_mcmc) on synthetic ratings
+// shaped like MovieLens 100K with genres and timestamps, by thread count, with ids only and with
+// side features. Items per second = training ratings x epochs (sweeps, iterations) / second.
+//   build/bench_fm --benchmark_filter='BM_Fit/fm_als'
+#include <benchmark/benchmark.h>
+
+#include <metarec/algorithms/catalog.h>
+#include <metarec/data/synthetic.h>
+
+namespace {
+
+const metarec::Interactions& data() {
+  static const metarec::Interactions d = metarec::generate_synthetic(
+      metarec::parse_synthetic_spec("synthetic:users=943,items=1682,per_user=85,seed=1"));
+  return d;
+}
+
+// state.range(0) = threads.
+void BM_Fit(benchmark::State& state, const std::string& algo, std::vector<std::string> params, int epochs) {
+  const auto& d = data();
+  metarec::FitContext ctx;
+  ctx.threads = static_cast<int>(state.range(0));
+  for (auto _ : state) {
+    auto m = metarec::make_recommender(algo, params);
+    m->fit(d, ctx);
+    benchmark::DoNotOptimize(m.get());
+  }
+  state.SetItemsProcessed(state.iterations() * d.nnz() * epochs);
+}
+
+}  // namespace
+
+BENCHMARK_CAPTURE(BM_Fit, fm/k8/ids, "fm", {"epochs=10"}, 10)
+    ->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_Fit, fm/k8/all, "fm", {"epochs=10", "features=all"}, 10)
+    ->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_Fit, fm_als/k8/ids, "fm_als", {"iterations=10"}, 10)
+    ->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_Fit, fm_als/k8/all, "fm_als", {"iterations=10", "features=all"}, 10)
+    ->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_Fit, fm_mcmc/k8/ids, "fm_mcmc", {"iterations=20", "burn_in=10"}, 20)
+    ->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+BENCHMARK_MAIN();

@@ -1,0 +1,58 @@
+// Training speed of the rating factor models (mf/): ratings x epochs processed per second on a
+// 100K-rating synthetic set shaped like ML-100K, at 1 and 2 threads.
+//   build-x/bench_mf --benchmark_filter=BM_Fit/svd
+#include <benchmark/benchmark.h>
+
+#include <string>
+#include <vector>
+
+#include <metarec/algorithms/catalog.h>
+#include <metarec/data/synthetic.h>
+
+namespace {
+
+const metarec::Interactions& data() {
+  static const metarec::Interactions d = metarec::generate_synthetic(
+      metarec::parse_synthetic_spec("synthetic:users=1000,items=1700,per_user=100,seed=3"));
+  return d;
+}
+
+// One fit of `algo` with `params`; `passes` = how many times the fit touches every rating.
+void fit(benchmark::State& state, const std::string& algo, std::vector<std::string> params,
+         int passes) {
+  const auto& d = data();
+  metarec::FitContext ctx;
+  ctx.threads = static_cast<int>(state.range(0));
+  for (auto _ : state) {
+    auto m = metarec::make_recommender(algo, params);
+    m->fit(d, ctx);
+    benchmark::DoNotOptimize(m.get());
+  }
+  state.SetItemsProcessed(state.iterations() * d.nnz() * passes);
+  state.counters["ratings"] = static_cast<double>(d.nnz());
+}
+
+}  // namespace
+
+// BM_Fit/<algo>/<factors>/threads:N
+#define MF_BENCH(tag, name, algo, passes, ...)                                                         \
+  static void BM_Fit_##tag(benchmark::State& s) { fit(s, algo, {__VA_ARGS__}, passes); }      \
+  BENCHMARK(BM_Fit_##tag)                                                                     \
+      ->Name("BM_Fit/" name)                                                                  \
+      ->Arg(1)                                                                                \
+      ->Arg(2)                                                                                \
+      ->ArgName("threads")                                                                    \
+      ->Unit(benchmark::kMillisecond)                                                         \
+      ->UseRealTime()
+
+MF_BENCH(funk_mf_k64, "funk_mf/k64", "funk_mf", 20, "factors=64", "epochs=20");
+MF_BENCH(svd_k64, "svd/k64", "svd", 20, "factors=64", "epochs=20");
+MF_BENCH(svd_k100, "svd/k100", "svd", 20, "factors=100", "epochs=20");
+MF_BENCH(svdpp_k20, "svdpp/k20", "svdpp", 20, "factors=20", "epochs=20");
+MF_BENCH(nmf_k15, "nmf/k15", "nmf", 50, "factors=15", "epochs=50");
+MF_BENCH(timesvd_k64, "timesvd/k64", "timesvd", 20, "factors=64", "epochs=20");
+MF_BENCH(side_mf_k64, "side_mf/k64", "side_mf", 20, "factors=64", "epochs=20");
+MF_BENCH(seed_cf_k16, "seed_cf/k16", "seed_cf", 100, "factors=16", "iterations=100");
+MF_BENCH(seed_cf_binary_k32, "seed_cf_binary/k32", "seed_cf_binary", 200, "factors=32", "iterations=100");
+
+BENCHMARK_MAIN();

@@ -1,0 +1,132 @@
+// BPR-MF training: Hogwild SGD over blocks of sampled (user, positive, negative) triples.
+#include <metarec/algorithms/bpr/bpr.h>
+#include <metarec/algorithms/bpr/user_item_mask.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include <metarec/core/error.h>
+#include <metarec/core/parallel.h>
+#include <metarec/core/rng.h>
+#include <metarec/data/negative_sampling.h>
+
+namespace metarec {
+
+double bpr_triple_loss(const float* pu, const float* qi, const float* qj, float bi, float bj, int k,
+                       const BprRegularization& r) {
+  double x = static_cast<double>(bi) - bj, norms = 0;
+  for (int f = 0; f < k; ++f) {
+    x += static_cast<double>(pu[f]) * (static_cast<double>(qi[f]) - qj[f]);
+    norms += static_cast<double>(pu[f]) * pu[f] + static_cast<double>(qi[f]) * qi[f] +
+             static_cast<double>(qj[f]) * qj[f];
+  }
+  // -ln sigmoid(x) = ln(1 + e^-x), written to stay finite for large |x|.
+  const double nll = x > 0 ? std::log1p(std::exp(-x)) : -x + std::log1p(std::exp(x));
+  return nll + 0.5 * r.reg * norms + 0.5 * r.reg_bias * (static_cast<double>(bi) * bi + static_cast<double>(bj) * bj);
+}
+
+namespace {
+inline float dot_simd(const float* a, const float* b, int k) {
+  float s = 0;
+#pragma omp simd reduction(+ : s)
+  for (int f = 0; f < k; ++f) s += a[f] * b[f];
+  return s;
+}
+}  // namespace
+
+ParamSchema Bpr::schema() {
+  return {
+      ParamSpec::integer("factors", 64, 1, 4096, "latent dimensions").tune(8, 256, true),
+      ParamSpec::integer("epochs", 40, 1, 10000, "passes; each draws nnz triples").tune(10, 200, true),
+      ParamSpec::real("learning_rate", 0.02, 0, 10, "SGD step size", true).tune(0.005, 0.5, true),
+      ParamSpec::real("reg", 0.02, 0, 100, "L2 regularization of the factors").tune(1e-5, 0.1, true),
+      ParamSpec::real("reg_bias", 0.0, 0, 100, "L2 regularization of the item biases")
+          .tune(1e-5, 0.1, true),
+      ParamSpec::real("init_std", 0.1, 0, 10, "standard deviation of the initial factors")
+          .tune(0.01, 0.3, true),
+      ParamSpec::choice("negatives", "uniform", {"uniform", "popularity"},
+                        "how negatives are drawn among the user's unobserved items")
+          .tune({"uniform", "popularity"}),
+      ParamSpec::integer("negative_candidates", 3, 1, 1000,
+                         "negatives drawn per triple, the highest-scored one used (1 = plain BPR; "
+                         "more = dynamic negative sampling, Zhang et al. SIGIR 2013)")
+          .tune(1, 8),
+  };
+}
+
+void Bpr::do_fit(const Interactions& train, const FitContext& ctx) {
+  const Params& p = params();
+  const int k = static_cast<int>(p.get_int("factors"));
+  const int epochs = static_cast<int>(p.get_int("epochs"));
+  const float lr = static_cast<float>(p.get_float("learning_rate"));
+  const BprRegularization reg{static_cast<float>(p.get_float("reg")),
+                              static_cast<float>(p.get_float("reg_bias"))};
+  const int candidates = static_cast<int>(p.get_int("negative_candidates"));
+  const NegativeMode mode =
+      p.get_string("negatives") == "popularity" ? NegativeMode::kPopularity : NegativeMode::kUniform;
+
+  init_factors(train, k, /*biases=*/true);
+  randomize(ctx.seed, static_cast<float>(p.get_float("init_std")));
+  const NegativeSampler sampler(train, mode);
+  const int32_t nu = train.num_users();
+  // Users are visited in a fresh random order each epoch, in a fixed number of blocks (never
+  // dependent on the thread count, so one thread replays the same updates for a seed). Each user
+  // takes as many triples as it has positives: the user's factors and item list stay in cache.
+  const int64_t blocks = std::clamp<int64_t>(nu / 16, 1, 1024);
+  const Rng base = Rng(ctx.seed).fork(0xB9B);
+  float* ib = item_bias_.data();
+  const int32_t ni = train.num_items();
+  std::vector<UserItemMask> masks(static_cast<size_t>(resolve_threads(ctx.threads)), UserItemMask(ni));
+  std::vector<int32_t> order(static_cast<size_t>(nu));
+  for (int32_t u = 0; u < nu; ++u) order[u] = u;
+
+  for (int e = 0; e < epochs; ++e) {
+    ctx.check_cancel();
+    Rng shuffle = base.fork(static_cast<uint64_t>(e) << 32);
+    for (int32_t q = nu - 1; q > 0; --q)
+      std::swap(order[q], order[shuffle.uniform_int(static_cast<uint64_t>(q) + 1)]);
+    parallel_for_tid(
+        blocks, ctx.threads,
+        [&](int64_t b, int tid) {
+          Rng rng = base.fork((static_cast<uint64_t>(e) << 32) + 1 + b);
+          UserItemMask& seen = masks[static_cast<size_t>(tid)];
+          const int32_t lo = static_cast<int32_t>(nu * b / blocks);
+          const int32_t hi = static_cast<int32_t>(nu * (b + 1) / blocks);
+          for (int32_t q = lo; q < hi; ++q) {
+            const int32_t u = order[q];
+            const auto pos = train.user_items(u);
+            const int64_t n = static_cast<int64_t>(pos.size());
+            if (n == 0 || n >= ni) continue;  // nothing to learn, or no negative exists
+            seen.set(pos);
+            // Uniform negatives by rejection against the user's bitmap; the shared sampler
+            // serves popularity sampling and users who have seen most of the catalogue.
+            auto fallback = [&] { return sampler.sample(u, rng); };
+            auto negative = [&]() -> int32_t {
+              return mode == NegativeMode::kUniform ? seen.sample(rng, fallback) : fallback();
+            };
+            float* pu = user_row(u);
+            for (int64_t s = 0; s < n; ++s) {
+              const int32_t i = pos[rng.uniform_int(static_cast<uint64_t>(n))];
+              int32_t j = negative();
+              if (candidates > 1) {  // dynamic negative sampling: the best-scored candidate
+                float best = ib[j] + dot_simd(pu, item_row(j), k);
+                for (int c = 1; c < candidates; ++c) {
+                  const int32_t jc = negative();
+                  const float x = ib[jc] + dot_simd(pu, item_row(jc), k);
+                  if (x > best) best = x, j = jc;
+                }
+              }
+              bpr_step(pu, item_row(i), item_row(j), ib + i, ib + j, k, lr, reg);
+            }
+            seen.clear(pos);
+          }
+        },
+        1);
+    ctx.report(static_cast<double>(e + 1) / epochs, "SGD epoch");
+  }
+  // Users without training data keep no random factors: they rank by item bias alone.
+  for (int32_t u = 0; u < train.num_users(); ++u)
+    if (train.user_count(u) == 0) std::fill(user_row(u), user_row(u) + k, 0.0f);
+}
+
+}  // namespace metarec

@@ -1,0 +1,106 @@
+// The SGD grid: users and items spread over block rows and columns, ratings bucketed into cells.
+#include <metarec/algorithms/mf/sgd_kernel.h>
+
+#include <algorithm>
+#include <limits>
+
+#include <metarec/core/error.h>
+#include <metarec/core/parallel.h>
+
+namespace metarec::detail {
+
+namespace {
+
+// Band of every index: `b` contiguous runs of ids with about equal weight, so cells carry similar
+// rating counts even under a steep popularity curve. Contiguous runs (rather than a random
+// spread) keep each thread's rows of P, Q and the bias vectors on cache lines no other thread
+// writes: interleaved bands made two threads slower than one through false sharing.
+std::vector<int32_t> bands(std::span<const int64_t> counts, int b) {
+  const size_t n = counts.size();
+  int64_t total = 0;
+  for (int64_t c : counts) total += c;
+  std::vector<int32_t> band(n, 0);
+  int64_t before = 0;
+  for (size_t x = 0; x < n; ++x) {
+    const int64_t mid2 = 2 * before + counts[x];  // twice the midpoint of x's run
+    band[x] = total > 0 ? static_cast<int32_t>(std::min<int64_t>(b - 1, mid2 * b / (2 * total))) : 0;
+    before += counts[x];
+  }
+  return band;
+}
+
+}  // namespace
+
+int sgd_isa_level() {
+#if defined(__GNUC__) && defined(__x86_64__)
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+      __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq"))
+    return 2;
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return 1;
+#endif
+  return 0;
+}
+
+int sgd_grid_blocks(int threads) { return threads <= 1 ? 1 : threads + 1; }
+
+SgdGrid::SgdGrid(const Interactions& train, int blocks, uint64_t seed) : blocks_(blocks) {
+  METAREC_CHECK(blocks >= 1, "SGD grid: blocks must be >= 1, got ", blocks);
+  METAREC_CHECK(train.nnz() < std::numeric_limits<int32_t>::max(),
+                "SGD grid: more than 2^31 ratings are not supported, got ", train.nnz());
+  Rng rng(seed);
+  std::vector<int64_t> ucount(static_cast<size_t>(train.num_users()));
+  std::vector<int64_t> icount(static_cast<size_t>(train.num_items()));
+  for (int32_t u = 0; u < train.num_users(); ++u) ucount[u] = train.user_count(u);
+  for (int32_t i = 0; i < train.num_items(); ++i) icount[i] = train.item_count(i);
+  const std::vector<int32_t> urow = bands(ucount, blocks);
+  const std::vector<int32_t> icol = bands(icount, blocks);
+
+  const auto users = train.entry_users();
+  const auto items = train.entry_items();
+  const auto values = train.entry_values();
+  const size_t cells = static_cast<size_t>(blocks) * blocks;
+  ptr_.assign(cells + 1, 0);
+  for (int64_t e = 0; e < train.nnz(); ++e)
+    ++ptr_[static_cast<size_t>(urow[users[e]]) * blocks + icol[items[e]] + 1];
+  for (size_t c = 0; c < cells; ++c) ptr_[c + 1] += ptr_[c];
+  std::vector<int64_t> fill(ptr_.begin(), ptr_.end() - 1);
+  entries_.resize(static_cast<size_t>(train.nnz()));
+  for (int64_t e = 0; e < train.nnz(); ++e) {
+    const size_t c = static_cast<size_t>(urow[users[e]]) * blocks + icol[items[e]];
+    entries_[fill[c]++] = {users[e], items[e], values[e], static_cast<int32_t>(e)};
+  }
+  shuffle(rng.next(), 1);
+}
+
+void SgdGrid::shuffle(uint64_t seed, int threads) {
+  const Rng base(seed);
+  const int64_t cells = static_cast<int64_t>(blocks_) * blocks_;
+  parallel_for(
+      cells, threads,
+      [&](int64_t c) {
+        Rng rng = base.fork(static_cast<uint64_t>(c));
+        SgdEntry* x = entries_.data() + ptr_[c];
+        const uint64_t n = static_cast<uint64_t>(ptr_[c + 1] - ptr_[c]);
+        for (uint64_t i = n; i > 1; --i) std::swap(x[i - 1], x[rng.uniform_int(i)]);
+      },
+      1);
+}
+
+SgdLoop::SgdLoop(const Interactions& train, const FitContext& ctx, bool reshuffle)
+    : ctx_(ctx),
+      threads_(resolve_threads(ctx.threads)),
+      reshuffle_(reshuffle),
+      seeds_(Rng(ctx.seed).fork(0x56d)),
+      grid_(train, sgd_grid_blocks(threads_), seeds_.fork(0).next()) {}
+
+void zero_unrated_rows(const Interactions& train, std::span<float> users, std::span<float> items,
+                       int k) {
+  const size_t kk = static_cast<size_t>(k);
+  for (int32_t u = 0; u < train.num_users(); ++u)
+    if (train.user_count(u) == 0) std::fill_n(users.begin() + u * kk, kk, 0.0f);
+  for (int32_t i = 0; i < train.num_items(); ++i)
+    if (train.item_count(i) == 0) std::fill_n(items.begin() + i * kk, kk, 0.0f);
+}
+
+}  // namespace metarec::detail

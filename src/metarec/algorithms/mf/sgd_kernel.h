@@ -1,0 +1,214 @@
+// The SGD engine shared by the rating factor models (funk_mf, svd, svdpp, timesvd, side_mf): the
+// rating matrix cut into a grid of user blocks x item blocks, an epoch that hands threads blocks
+// sharing no row or column so they update P and Q without locks (FPSGD: W.-S. Chin, Y. Zhuang,
+// Y.-C. Juan, C.-J. Lin, "A Fast Parallel Stochastic Gradient Method for Matrix Factorization in
+// Shared Memory Systems", ACM TIST 6(1), 2015), and the vector kernels of one update.
+#pragma once
+
+#include <omp.h>
+
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <span>
+#include <utility>
+#include <vector>
+
+#include <metarec/algorithms/recommender.h>
+#include <metarec/core/rng.h>
+#include <metarec/data/interactions.h>
+
+namespace metarec::detail {
+
+/// One training rating as the SGD loop reads it (16 bytes, contiguous per block).
+struct SgdEntry {
+  int32_t user;
+  int32_t item;
+  float value;
+  int32_t entry;  ///< the rating's entry id in the training Interactions (for per-entry data)
+};
+
+/// The training ratings cut into blocks x blocks cells: users and items are cut into contiguous
+/// id bands of about equal rating counts (block rows and columns), each cell shuffled. Cells
+/// of one "free set" (no shared row or column) touch disjoint rows of P and Q. Immutable except
+/// for shuffle(); not thread-safe to shuffle while an epoch runs.
+class SgdGrid {
+ public:
+  /// `blocks` >= 1 per side (1 = a single cell, the sequential case). Entry ids must fit int32.
+  SgdGrid(const Interactions& train, int blocks, uint64_t seed);
+
+  int blocks() const { return blocks_; }
+  int64_t nnz() const { return static_cast<int64_t>(entries_.size()); }
+  /// The ratings of cell (row, col), in their current order.
+  std::span<const SgdEntry> cell(int row, int col) const {
+    const size_t c = static_cast<size_t>(row) * blocks_ + col;
+    return {entries_.data() + ptr_[c], static_cast<size_t>(ptr_[c + 1] - ptr_[c])};
+  }
+  /// Reorders every cell by a Fisher-Yates shuffle with stream `seed` (parallel over cells, the
+  /// result independent of `threads`).
+  void shuffle(uint64_t seed, int threads);
+
+ private:
+  int blocks_ = 1;
+  std::vector<int64_t> ptr_;
+  std::vector<SgdEntry> entries_;
+};
+
+/// The grid side for `threads` workers: 1 when sequential, else threads + 1 (FPSGD's rule: one
+/// spare row and column so a finishing thread always finds a free cell).
+int sgd_grid_blocks(int threads);
+
+/// Runs one epoch: fn(std::span<const SgdEntry> cell, int thread) on every cell exactly once.
+/// With threads == 1 the cells are visited in a random order drawn from `order_seed` (fully
+/// deterministic); with more threads each worker takes the first free cell in that order, so two
+/// concurrent cells never share a user block or an item block. fn must not throw.
+template <typename Fn>
+void sgd_epoch(const SgdGrid& grid, int threads, uint64_t order_seed, Fn&& fn);
+
+/// Calls step(x, thread) on every rating of `cell` in order, through a copy of the loop compiled
+/// for the widest vector instructions the CPU has (AVX-512, AVX2 + FMA, else the build's
+/// baseline), so the inlined step is vectorized for the machine without -march=native. The
+/// choice depends only on the CPU, so one machine always takes the same path.
+template <typename Step>
+void for_each_rating(std::span<const SgdEntry> cell, int thread, Step& step);
+
+/// The per-fit part of every SGD model's training loop: the thread count, the grid, and each
+/// epoch's seeds, reshuffle and cancellation check. Seeds derive from ctx.seed only.
+class SgdLoop {
+ public:
+  /// `reshuffle`: reorder every cell before each epoch (else the order drawn once is reused).
+  SgdLoop(const Interactions& train, const FitContext& ctx, bool reshuffle);
+  int threads() const { return threads_; }
+  const SgdGrid& grid() const { return grid_; }
+  /// Epoch `e` (0-based): checks cancellation, reshuffles when asked, and calls
+  /// fn(const SgdEntry&, int thread) on every rating (sgd_epoch + for_each_rating).
+  template <typename Fn>
+  void run(int e, Fn&& fn) {
+    ctx_.check_cancel();
+    if (reshuffle_ && e > 0) grid_.shuffle(seeds_.fork(2 * static_cast<uint64_t>(e)).next(), threads_);
+    sgd_epoch(grid_, threads_, seeds_.fork(2 * static_cast<uint64_t>(e) + 1).next(),
+              [&](std::span<const SgdEntry> cell, int tid) { for_each_rating(cell, tid, fn); });
+  }
+
+ private:
+  const FitContext& ctx_;
+  int threads_;
+  bool reshuffle_;
+  Rng seeds_;
+  SgdGrid grid_;
+};
+
+/// Zeroes the rows of users and items without training ratings in row-major `users` and `items`
+/// (k columns): such rows get no gradient, so random initial values would only add noise to
+/// their scores.
+void zero_unrated_rows(const Interactions& train, std::span<float> users, std::span<float> items,
+                       int k);
+
+// ------------------------------------------------------------------ vector kernels
+
+/// <a, b> over k floats, vectorized (the reduction order is fixed per build, so deterministic).
+inline float sgd_dot(const float* __restrict a, const float* __restrict b, int k) {
+  float s = 0;
+#pragma omp simd reduction(+ : s)
+  for (int f = 0; f < k; ++f) s += a[f] * b[f];
+  return s;
+}
+
+/// One SGD step on 1/2 e^2 + reg_p/2 |p|^2 + reg_q/2 |q|^2 with e = r - (... + <p, q>):
+///   p += lr (e q - reg_p p),  q += lr (e p - reg_q q), both from the old values.
+inline void sgd_step_pq(float* __restrict p, float* __restrict q, int k, float e, float lr,
+                        float reg_p, float reg_q) {
+#pragma omp simd
+  for (int f = 0; f < k; ++f) {
+    const float pf = p[f], qf = q[f];
+    p[f] = pf + lr * (e * qf - reg_p * pf);
+    q[f] = qf + lr * (e * pf - reg_q * qf);
+  }
+}
+
+/// out = a + b (k floats).
+inline void sgd_add(const float* __restrict a, const float* __restrict b, float* __restrict out,
+                    int k) {
+#pragma omp simd
+  for (int f = 0; f < k; ++f) out[f] = a[f] + b[f];
+}
+
+// ------------------------------------------------------------------ implementation
+
+template <typename Fn>
+void sgd_epoch(const SgdGrid& grid, int threads, uint64_t order_seed, Fn&& fn) {
+  const int b = grid.blocks();
+  const int cells = b * b;
+  std::vector<int> order(static_cast<size_t>(cells));
+  for (int c = 0; c < cells; ++c) order[c] = c;
+  Rng rng(order_seed);
+  for (int c = cells - 1; c > 0; --c)
+    std::swap(order[c], order[rng.uniform_int(static_cast<uint64_t>(c) + 1)]);
+  if (threads <= 1 || b == 1) {
+    for (int c : order) fn(grid.cell(c / b, c % b), 0);
+    return;
+  }
+  // FPSGD's scheduler: a worker takes the first cell (in the epoch's random order) that is not
+  // done and whose row and column no running cell holds; it waits when none is free.
+  std::mutex mu;
+  std::condition_variable freed;
+  std::vector<char> row_busy(static_cast<size_t>(b), 0), col_busy(static_cast<size_t>(b), 0);
+  std::vector<char> taken(static_cast<size_t>(cells), 0);
+  int untaken = cells;
+#pragma omp parallel num_threads(threads)
+  {
+    const int tid = omp_get_thread_num();
+    std::unique_lock<std::mutex> lock(mu);
+    while (untaken > 0) {
+      int pick = -1;
+      for (int c : order) {
+        if (!taken[c] && !row_busy[c / b] && !col_busy[c % b]) {
+          pick = c;
+          break;
+        }
+      }
+      if (pick < 0) {
+        freed.wait(lock);
+        continue;
+      }
+      taken[pick] = 1;
+      --untaken;
+      row_busy[pick / b] = col_busy[pick % b] = 1;
+      lock.unlock();
+      fn(grid.cell(pick / b, pick % b), tid);
+      lock.lock();
+      row_busy[pick / b] = col_busy[pick % b] = 0;
+      freed.notify_all();
+    }
+    freed.notify_all();
+  }
+}
+
+/// The vector instruction set for_each_rating uses: 2 = AVX-512, 1 = AVX2 + FMA, 0 = baseline.
+int sgd_isa_level();
+
+#if defined(__GNUC__) && defined(__x86_64__)
+#define METAREC_SGD_MULTIVERSION 1
+template <typename Step>
+__attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma"))) void for_each_rating_avx512(
+    std::span<const SgdEntry> cell, int thread, Step& step) {
+  for (const SgdEntry& x : cell) step(x, thread);
+}
+template <typename Step>
+__attribute__((target("avx2,fma"))) void for_each_rating_avx2(std::span<const SgdEntry> cell,
+                                                              int thread, Step& step) {
+  for (const SgdEntry& x : cell) step(x, thread);
+}
+#endif
+
+template <typename Step>
+void for_each_rating(std::span<const SgdEntry> cell, int thread, Step& step) {
+#ifdef METAREC_SGD_MULTIVERSION
+  static const int isa = sgd_isa_level();
+  if (isa == 2) return for_each_rating_avx512(cell, thread, step);
+  if (isa == 1) return for_each_rating_avx2(cell, thread, step);
+#endif
+  for (const SgdEntry& x : cell) step(x, thread);
+}
+
+}  // namespace metarec::detail

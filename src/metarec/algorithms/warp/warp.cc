@@ -1,0 +1,127 @@
+// WARP training: for each sampled positive, search for a margin-violating negative and take a
+// rank-weighted hinge step.
+#include <metarec/algorithms/warp/warp.h>
+
+#include <metarec/algorithms/bpr/user_item_mask.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include <metarec/core/error.h>
+#include <metarec/core/parallel.h>
+#include <metarec/core/rng.h>
+#include <metarec/data/negative_sampling.h>
+
+namespace metarec {
+
+double warp_step_loss(const float* pu, const float* qi, const float* qj, float bi, float bj, int k,
+                      float weight, float margin, const WarpRegularization& r) {
+  double xi = bi, xj = bj, norms = 0;
+  for (int f = 0; f < k; ++f) {
+    xi += static_cast<double>(pu[f]) * qi[f];
+    xj += static_cast<double>(pu[f]) * qj[f];
+    norms += static_cast<double>(pu[f]) * pu[f] + static_cast<double>(qi[f]) * qi[f] +
+             static_cast<double>(qj[f]) * qj[f];
+  }
+  return weight * (margin - xi + xj) + 0.5 * r.reg * norms +
+         0.5 * r.reg_bias * (static_cast<double>(bi) * bi + static_cast<double>(bj) * bj);
+}
+
+namespace {
+inline float dot_simd(const float* a, const float* b, int k) {
+  float s = 0;
+#pragma omp simd reduction(+ : s)
+  for (int f = 0; f < k; ++f) s += a[f] * b[f];
+  return s;
+}
+}  // namespace
+
+float warp_weight(int32_t n_items, int32_t trials) {
+  const int64_t rank = (static_cast<int64_t>(n_items) - 1) / std::max(trials, 1);
+  return rank >= 1 ? static_cast<float>(std::log(static_cast<double>(rank))) : 0.0f;
+}
+
+ParamSchema Warp::schema() {
+  return {
+      ParamSpec::integer("factors", 64, 1, 4096, "latent dimensions").tune(8, 256, true),
+      ParamSpec::integer("epochs", 30, 1, 10000, "passes; each samples nnz positives").tune(5, 100, true),
+      ParamSpec::real("learning_rate", 0.01, 0, 10, "SGD step size", true).tune(0.001, 0.2, true),
+      ParamSpec::real("reg", 0.005, 0, 100, "L2 regularization of the factors").tune(1e-5, 0.1, true),
+      ParamSpec::real("reg_bias", 0.0, 0, 100, "L2 regularization of the item biases")
+          .tune(1e-5, 0.1, true),
+      ParamSpec::real("margin", 1.0, 0, 100, "hinge margin a negative must stay below the positive by")
+          .tune(0.1, 2, true),
+      ParamSpec::integer("max_trials", 100, 1, 100000,
+                         "negatives drawn per positive before giving up on finding a violation")
+          .tune(10, 500, true),
+      ParamSpec::real("init_std", 0.1, 0, 10, "standard deviation of the initial factors")
+          .tune(0.01, 0.3, true),
+  };
+}
+
+void Warp::do_fit(const Interactions& train, const FitContext& ctx) {
+  const Params& p = params();
+  const int k = static_cast<int>(p.get_int("factors"));
+  const int epochs = static_cast<int>(p.get_int("epochs"));
+  const float lr = static_cast<float>(p.get_float("learning_rate"));
+  const float margin = static_cast<float>(p.get_float("margin"));
+  const int32_t max_trials = static_cast<int32_t>(p.get_int("max_trials"));
+  const WarpRegularization reg{static_cast<float>(p.get_float("reg")),
+                               static_cast<float>(p.get_float("reg_bias"))};
+
+  init_factors(train, k, /*biases=*/true);
+  randomize(ctx.seed, static_cast<float>(p.get_float("init_std")));
+  const NegativeSampler sampler(train, NegativeMode::kUniform);
+  const int32_t nu = train.num_users(), ni = train.num_items();
+  // As in BPR: users in a fresh random order each epoch, split into a fixed number of blocks
+  // (independent of the thread count), each user taking as many positives as it has.
+  const int64_t blocks = std::clamp<int64_t>(nu / 16, 1, 1024);
+  const Rng base = Rng(ctx.seed).fork(0x3A6F);
+  float* ib = item_bias_.data();
+  std::vector<UserItemMask> masks(static_cast<size_t>(resolve_threads(ctx.threads)), UserItemMask(ni));
+  std::vector<int32_t> order(static_cast<size_t>(nu));
+  for (int32_t u = 0; u < nu; ++u) order[u] = u;
+
+  for (int e = 0; e < epochs; ++e) {
+    ctx.check_cancel();
+    Rng shuffle = base.fork(static_cast<uint64_t>(e) << 32);
+    for (int32_t q = nu - 1; q > 0; --q)
+      std::swap(order[q], order[shuffle.uniform_int(static_cast<uint64_t>(q) + 1)]);
+    parallel_for_tid(
+        blocks, ctx.threads,
+        [&](int64_t b, int tid) {
+          Rng rng = base.fork((static_cast<uint64_t>(e) << 32) + 1 + b);
+          UserItemMask& seen = masks[static_cast<size_t>(tid)];
+          const int32_t lo = static_cast<int32_t>(nu * b / blocks);
+          const int32_t hi = static_cast<int32_t>(nu * (b + 1) / blocks);
+          for (int32_t q = lo; q < hi; ++q) {
+            const int32_t u = order[q];
+            const auto pos = train.user_items(u);
+            const int64_t n = static_cast<int64_t>(pos.size());
+            if (n == 0 || n >= ni) continue;
+            seen.set(pos);
+            auto fallback = [&] { return sampler.sample(u, rng); };
+            float* pu = user_row(u);
+            for (int64_t s = 0; s < n; ++s) {
+              const int32_t i = pos[rng.uniform_int(static_cast<uint64_t>(n))];
+              const float threshold = ib[i] + dot_simd(pu, item_row(i), k) - margin;
+              for (int32_t t = 1; t <= max_trials; ++t) {
+                const int32_t j = seen.sample(rng, fallback);
+                if (ib[j] + dot_simd(pu, item_row(j), k) > threshold) {
+                  const float w = warp_weight(ni, t);
+                  if (w > 0) warp_step(pu, item_row(i), item_row(j), ib + i, ib + j, k, lr, w, reg);
+                  break;
+                }
+              }
+            }
+            seen.clear(pos);
+          }
+        },
+        1);
+    ctx.report(static_cast<double>(e + 1) / epochs, "SGD epoch");
+  }
+  for (int32_t u = 0; u < train.num_users(); ++u)
+    if (train.user_count(u) == 0) std::fill(user_row(u), user_row(u) + k, 0.0f);
+}
+
+}  // namespace metarec

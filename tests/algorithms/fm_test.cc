@@ -1,0 +1,350 @@
+// The factorization machine's own maths: the O(k n) pairwise term against the explicit double
+// sum, its gradient and the SGD steps against numerical derivatives, the ALS reduction to a bias
+// model in closed form, ALS's monotone objective, the feature layout, and implicit learning.
+#include <gtest/gtest.h>
+
+#include <Eigen/Dense>
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include <metarec/algorithms/catalog.h>
+#include <metarec/algorithms/fm/fm.h>
+#include <metarec/algorithms/fm/fm_train.h>
+#include <metarec/core/error.h>
+#include <metarec/core/rng.h>
+
+namespace metarec {
+namespace {
+
+FmWeights random_weights(int32_t n, int k, uint64_t seed) {
+  FmWeights m;
+  m.k = k;
+  Rng rng(seed);
+  m.w0 = 0.3;
+  m.w.resize(static_cast<size_t>(n));
+  m.v.resize(static_cast<size_t>(n) * k);
+  for (auto& x : m.w) x = static_cast<float>(rng.normal() * 0.5);
+  for (auto& x : m.v) x = static_cast<float>(rng.normal() * 0.5);
+  return m;
+}
+
+TEST(Fm, PredictionEqualsTheExplicitPairwiseSum) {
+  const FmWeights m = random_weights(10, 4, 1);
+  const std::vector<int32_t> idx = {1, 4, 5, 8};
+  const std::vector<float> x = {1.0f, 0.5f, -2.0f, 0.25f};
+  double expect = m.w0;
+  for (size_t a = 0; a < idx.size(); ++a) {
+    expect += static_cast<double>(m.w[idx[a]]) * x[a];
+    for (size_t b = a + 1; b < idx.size(); ++b) {
+      double d = 0;
+      for (int f = 0; f < m.k; ++f) d += static_cast<double>(m.vrow(idx[a])[f]) * m.vrow(idx[b])[f];
+      expect += d * x[a] * x[b];
+    }
+  }
+  std::vector<float> sums(4);
+  EXPECT_NEAR(fm_predict(m, {idx, x}, sums.data()), expect, 1e-5);
+  for (int f = 0; f < m.k; ++f) {
+    double s = 0;
+    for (size_t a = 0; a < idx.size(); ++a) s += static_cast<double>(m.vrow(idx[a])[f]) * x[a];
+    EXPECT_NEAR(sums[f], s, 1e-6);
+  }
+}
+
+TEST(Fm, GradientMatchesNumericalDerivativesOfThePrediction) {
+  FmWeights m = random_weights(8, 3, 2);
+  const std::vector<int32_t> idx = {0, 2, 3, 7};
+  const std::vector<float> x = {1.0f, 0.5f, 0.5f, 1.5f};
+  const FmRow row{idx, x};
+  std::vector<float> sums(3);
+  fm_predict(m, row, sums.data());
+  std::vector<double> gw, gv;
+  fm_gradient(m, row, sums.data(), gw, gv);
+  const double h = 1e-3;
+  {
+    const double w0 = m.w0;
+    m.w0 = w0 + h;
+    const double up = fm_predict(m, row, nullptr);
+    m.w0 = w0 - h;
+    const double down = fm_predict(m, row, nullptr);
+    m.w0 = w0;
+    EXPECT_NEAR((up - down) / (2 * h), 1.0, 1e-6);
+  }
+  auto numeric = [&](float& p) {
+    const float keep = p;
+    p = keep + 1e-2f;
+    const double up = fm_predict(m, row, nullptr), hu = p;
+    p = keep - 1e-2f;
+    const double down = fm_predict(m, row, nullptr), hd = p;
+    p = keep;
+    return (up - down) / (hu - hd);
+  };
+  for (size_t q = 0; q < idx.size(); ++q) {
+    EXPECT_NEAR(gw[q], numeric(m.w[idx[q]]), 1e-5) << "w " << idx[q];
+    for (int f = 0; f < m.k; ++f)
+      EXPECT_NEAR(gv[q * 3 + f], numeric(m.vrow(idx[q])[f]), 1e-4) << "v " << idx[q] << "," << f;
+  }
+  // A feature outside the row has no gradient.
+  EXPECT_NEAR(numeric(m.w[1]), 0.0, 1e-9);
+  EXPECT_NEAR(numeric(m.vrow(5)[0]), 0.0, 1e-9);
+}
+
+TEST(Fm, PairwiseBprStepDescendsTheNumericalGradientWithSharedFeatures) {
+  // Rows a and b share feature 0 (a user) and feature 5 (a genre) with different values.
+  FmWeights m = random_weights(9, 3, 3);
+  const std::vector<int32_t> ia = {0, 2, 5}, ib = {0, 5, 7};
+  const std::vector<float> xa = {1.0f, 1.0f, 0.5f}, xb = {1.0f, 0.25f, 1.0f};
+  const FmRegularization reg{0.02f, 0.05f, 0.1f};
+  const std::vector<int32_t> features = {0, 2, 5, 7};
+  auto loss = [&](const FmWeights& w) {
+    const double d = fm_predict(w, {ia, xa}, nullptr) - fm_predict(w, {ib, xb}, nullptr);
+    double r = 0.5 * reg.w0 * w.w0 * w.w0;
+    for (int32_t j : features) {
+      r += 0.5 * reg.w * w.w[j] * w.w[j];
+      for (int f = 0; f < w.k; ++f) r += 0.5 * reg.v * w.vrow(j)[f] * w.vrow(j)[f];
+    }
+    return std::log1p(std::exp(-d)) + r;
+  };
+  std::vector<float> sa(3), sb(3);
+  const double ya = fm_predict(m, {ia, xa}, sa.data()), yb = fm_predict(m, {ib, xb}, sb.data());
+  const double g = 1.0 / (1.0 + std::exp(-(ya - yb))) - 1.0;
+  FmWeights after = m;
+  const float lr = 0.01f;
+  fm_sgd_step(after, {ia, xa}, sa.data(), g, {ib, xb}, sb.data(), -g, lr, reg);
+  auto numeric = [&](auto get) {
+    FmWeights up = m, down = m;
+    get(up) += 1e-2f;
+    get(down) -= 1e-2f;
+    return (loss(up) - loss(down)) / (static_cast<double>(get(up)) - get(down));
+  };
+  auto step = [&](auto get) { return -(static_cast<double>(get(after)) - get(m)) / lr; };
+  {
+    FmWeights up = m, down = m;
+    up.w0 += 1e-3;
+    down.w0 -= 1e-3;
+    EXPECT_NEAR(-(after.w0 - m.w0) / lr, (loss(up) - loss(down)) / 2e-3, 1e-5);
+  }
+  for (int32_t j : features) {
+    auto wj = [j](FmWeights& w) -> float& { return w.w[j]; };
+    EXPECT_NEAR(step(wj), numeric(wj), 2e-4) << "w " << j;
+    for (int f = 0; f < 3; ++f) {
+      auto vjf = [j, f](FmWeights& w) -> float& { return w.vrow(j)[f]; };
+      EXPECT_NEAR(step(vjf), numeric(vjf), 2e-4) << "v " << j << "," << f;
+    }
+  }
+  // Untouched features stay put.
+  EXPECT_EQ(after.w[1], m.w[1]);
+  EXPECT_EQ(after.vrow(8)[2], m.vrow(8)[2]);
+}
+
+TEST(Fm, PointwiseStepIsMinusLearningRateTimesTheSquaredLossGradient) {
+  FmWeights m = random_weights(6, 2, 4);
+  const std::vector<int32_t> idx = {1, 4};
+  const std::vector<float> x = {1.0f, 0.5f};
+  const FmRegularization reg{0.0f, 0.1f, 0.2f};
+  std::vector<float> s(2);
+  const double y = fm_predict(m, {idx, x}, s.data());
+  const double target = 2.0;
+  std::vector<double> gw, gv;
+  fm_gradient(m, {idx, x}, s.data(), gw, gv);
+  FmWeights after = m;
+  const float lr = 0.05f;
+  fm_sgd_step(after, {idx, x}, s.data(), y - target, {}, nullptr, 0, lr, reg);
+  EXPECT_NEAR(after.w0, m.w0 - lr * (y - target), 1e-6);
+  for (size_t q = 0; q < idx.size(); ++q) {
+    const int32_t j = idx[q];
+    EXPECT_NEAR(after.w[j], m.w[j] - lr * ((y - target) * gw[q] + reg.w * m.w[j]), 1e-5);
+    for (int f = 0; f < 2; ++f)
+      EXPECT_NEAR(after.vrow(j)[f], m.vrow(j)[f] - lr * ((y - target) * gv[q * 2 + f] + reg.v * m.vrow(j)[f]),
+                  1e-5);
+  }
+}
+
+// Users a, b, c; items x, y, z; ratings with timestamps, genres and one user attribute.
+Interactions tiny(bool with_side) {
+  InteractionsBuilder b;
+  b.set_has_timestamps(true);
+  auto add = [&](const char* u, const char* i, float v, int64_t t) {
+    b.add(b.users().intern(u), b.items().intern(i), v, t);
+  };
+  add("a", "x", 5, 10);
+  add("a", "y", 3, 20);
+  add("b", "x", 4, 30);
+  add("b", "z", 1, 40);
+  add("c", "y", 2, 50);
+  add("c", "z", 4, 60);
+  add("c", "x", 3, 70);
+  if (with_side) {
+    auto im = std::make_shared<ItemMeta>();
+    im->genre_names = {"drama", "comedy", "war"};
+    im->genres = {{0, 1}, {1}, {0, 1, 2}};  // x, y, z
+    b.item_meta = im;
+    auto um = std::make_shared<UserMeta>();
+    um->attribute_names = {"gender"};
+    um->values = {{"F", "M", ""}};  // c has no value
+    b.user_meta = um;
+  }
+  InteractionsBuilder::Options o;
+  o.feedback = "explicit";
+  o.scale_min = 1;
+  o.scale_max = 5;
+  return b.build(o);
+}
+
+TEST(Fm, FeatureLayoutNormalizesGenresAndBinsTime) {
+  const Interactions d = tiny(true);
+  FmFeatureMap map;
+  map.build(d, FmFeatureSet::parse("all"), 2);
+  // users 3 | gender F, M | 2 time bins | items 3 | genres 3
+  EXPECT_EQ(map.group_end(FmGroup::kUser), 3);
+  EXPECT_EQ(map.group_end(FmGroup::kUserAttribute) - map.group_begin(FmGroup::kUserAttribute), 2);
+  EXPECT_EQ(map.group_end(FmGroup::kTime) - map.group_begin(FmGroup::kTime), 2);
+  EXPECT_EQ(map.num_features(), 3 + 2 + 2 + 3 + 3);
+  const int32_t item_z = map.group_begin(FmGroup::kItem) + 2, g0 = map.group_begin(FmGroup::kGenre);
+  auto zi = map.item_features(2);
+  auto zv = map.item_values(2);
+  ASSERT_EQ(zi.size(), 4u);
+  EXPECT_EQ(zi[0], item_z);
+  for (int g = 0; g < 3; ++g) {
+    EXPECT_EQ(zi[1 + g], g0 + g);
+    EXPECT_FLOAT_EQ(zv[1 + g], 1.0f / 3);
+  }
+  EXPECT_EQ(map.user_features(2).size(), 1u);  // c: id only, no attribute value
+  EXPECT_EQ(map.user_features(1).size(), 2u);
+  // Bin edge at the median time 40: [10, 40) and [40, 70].
+  const int32_t t0 = map.group_begin(FmGroup::kTime);
+  EXPECT_EQ(map.time_feature(39), t0);
+  EXPECT_EQ(map.time_feature(40), t0 + 1);
+  EXPECT_EQ(map.prediction_time_feature(0), t0);      // a's latest: 20
+  EXPECT_EQ(map.prediction_time_feature(2), t0 + 1);  // c's latest: 70
+  std::vector<int32_t> idx;
+  std::vector<float> val;
+  map.append_row(1, 2, map.time_feature(40), idx, val);
+  EXPECT_TRUE(std::is_sorted(idx.begin(), idx.end()));
+  EXPECT_EQ(idx.size(), 2u + 1u + 4u);
+  // Without the groups requested, only ids.
+  FmFeatureMap ids;
+  ids.build(d, FmFeatureSet::parse("ids"), 8);
+  EXPECT_EQ(ids.num_features(), 6);
+  EXPECT_FALSE(ids.uses_time());
+  EXPECT_THROW(FmFeatureSet::parse("ids+colour"), InvalidArgument);
+}
+
+TEST(Fm, AlsWithZeroFactorsIsTheRidgeBiasModelInClosedForm) {
+  const Interactions d = tiny(false);
+  const double reg_w0 = 0.5, reg_w = 0.8;
+  auto m = make_recommender("fm_als", {"factors=2", "init_std=0", "iterations=300", "features=ids",
+                                       "reg_w0=0.5", "reg_w=0.8", "reg_v=1"});
+  m->fit(d);
+  const auto& fm = dynamic_cast<const FactorizationMachine&>(*m);
+  // Ridge regression on [1, one-hot user, one-hot item]: (A'A + diag(reg)) theta = A'y.
+  Eigen::MatrixXd a = Eigen::MatrixXd::Zero(d.nnz(), 7);
+  Eigen::VectorXd y(d.nnz());
+  for (int64_t e = 0; e < d.nnz(); ++e) {
+    a(e, 0) = 1;
+    a(e, 1 + d.entry_users()[e]) = 1;
+    a(e, 4 + d.entry_items()[e]) = 1;
+    y(e) = d.entry_values()[e];
+  }
+  Eigen::VectorXd reg = Eigen::VectorXd::Constant(7, reg_w);
+  reg(0) = reg_w0;
+  const Eigen::MatrixXd lhs = a.transpose() * a + Eigen::MatrixXd(reg.asDiagonal());
+  const Eigen::VectorXd theta = lhs.ldlt().solve(a.transpose() * y);
+  EXPECT_NEAR(fm.weights().w0, theta(0), 1e-4);
+  for (int j = 0; j < 6; ++j) EXPECT_NEAR(fm.weights().w[j], theta(1 + j), 1e-4) << j;
+  for (float v : fm.weights().v) EXPECT_EQ(v, 0.0f);
+  const auto& rp = dynamic_cast<const RatingPredictor&>(*m);
+  EXPECT_NEAR(rp.predict(1, 1), std::clamp(theta(0) + theta(2) + theta(5), 1.0, 5.0), 1e-4);
+}
+
+TEST(Fm, AlsSweepsNeverIncreaseTheObjective) {
+  const Interactions d = tiny(true);
+  double previous = 1e300;
+  for (int sweeps = 1; sweeps <= 6; ++sweeps) {
+    const Params p = Params::parse(FactorizationMachine::schema(FmSolver::kAls),
+                                   {"factors=3", "features=all", "time_bins=2", "reg_w=0.3", "reg_v=0.2",
+                                    "reg_w0=0.1", "iterations=" + std::to_string(sweeps)},
+                                   "fm_als");
+    FactorizationMachine m(FmSolver::kAls, p);
+    m.fit(d);
+    FmTrainConfig c;
+    c.k = 3;
+    const FmDesign design = build_fm_design(d, m.features(), c, 42);
+    const double obj = fm_als_objective(m.weights(), design, {0.1f, 0.3f, 0.2f});
+    EXPECT_LE(obj, previous * (1 + 1e-6)) << "after " << sweeps << " sweeps";
+    previous = obj;
+  }
+}
+
+TEST(Fm, ScoresSplitIntoUserAndItemSidesExactly) {
+  const Interactions d = tiny(true).with_feedback(Feedback::kImplicit);
+  for (const char* algo : {"fm", "fm_als", "fm_mcmc"}) {
+    auto m = make_recommender(algo, {"features=all", "time_bins=2", "factors=3"});
+    m->fit(d);
+    const auto& fm = dynamic_cast<const FactorizationMachine&>(*m);
+    const auto& rp = dynamic_cast<const RatingPredictor&>(*m);
+    std::vector<float> s(3);
+    for (int32_t u = 0; u < 3; ++u) {
+      m->score(u, s);
+      for (int32_t i = 0; i < 3; ++i) {
+        EXPECT_EQ(s[i], rp.predict(u, i));  // no clipping on implicit data
+        std::vector<int32_t> idx;
+        std::vector<float> val;
+        fm.features().append_row(u, i, fm.features().prediction_time_feature(u), idx, val);
+        EXPECT_NEAR(s[i], fm_predict(fm.weights(), {idx, val}, nullptr), 1e-4) << algo;
+      }
+    }
+  }
+}
+
+TEST(Fm, McmcKeepsEveryPostBurnInSampleAsFactors) {
+  auto m = make_recommender("fm_mcmc", {"factors=2", "iterations=12", "burn_in=5"});
+  m->fit(tiny(false));
+  EXPECT_EQ(dynamic_cast<const FactorizationMachine&>(*m).weights().k, 2 * 7);
+  EXPECT_THROW(make_recommender("fm_mcmc", {"iterations=5", "burn_in=5"})->fit(tiny(false)), InvalidArgument);
+}
+
+TEST(Fm, ImplicitLossesRankPlantedCommunities) {
+  // Two communities of users and items; 12 of 20 community items per user in training.
+  const int32_t users = 60, items = 40;
+  InteractionsBuilder b;
+  for (int32_t u = 0; u < users; ++u) b.users().intern("u" + std::to_string(u));
+  for (int32_t i = 0; i < items; ++i) b.items().intern("i" + std::to_string(i));
+  Rng rng(31);
+  std::vector<std::vector<int32_t>> held(users);
+  for (int32_t u = 0; u < users; ++u) {
+    std::vector<int32_t> own;
+    for (int32_t i = u % 2; i < items; i += 2) own.push_back(i);
+    for (int32_t q = static_cast<int32_t>(own.size()) - 1; q > 0; --q)
+      std::swap(own[q], own[rng.uniform_int(static_cast<uint64_t>(q) + 1)]);
+    for (size_t q = 0; q < own.size(); ++q) {
+      if (q < 12) b.add(u, own[q], 1.0f);
+      else held[u].push_back(own[q]);
+    }
+  }
+  InteractionsBuilder::Options o;
+  o.feedback = "implicit";
+  const Interactions train = b.build(o);
+  const std::vector<std::pair<std::string, std::vector<std::string>>> runs = {
+      {"fm", {"implicit_loss=bpr", "epochs=40", "learning_rate=0.05"}},
+      {"fm", {"implicit_loss=logistic", "epochs=40", "learning_rate=0.05", "negatives=2"}},
+      {"fm_als", {"negatives=3", "reg_w=1", "reg_v=1"}},
+  };
+  for (const auto& [algo, params] : runs) {
+    auto m = make_recommender(algo, params);
+    m->fit(train);
+    std::vector<float> s(static_cast<size_t>(items));
+    double auc = 0;
+    for (int32_t u = 0; u < users; ++u) {
+      m->score(u, s);
+      int good = 0, pairs = 0;
+      for (int32_t i : held[u])
+        for (int32_t j = 1 - u % 2; j < items; j += 2, ++pairs) good += s[i] > s[j];
+      auc += static_cast<double>(good) / pairs;
+    }
+    EXPECT_GT(auc / users, 0.9) << algo << " " << params.front();
+  }
+}
+
+}  // namespace
+}  // namespace metarec

@@ -62,6 +62,7 @@ timed() {
     echo "  FAILED ($name, rc=$RC): $(tail -3 "$TMP/$name.err" | tr '\n' ' ')" >&2
   fi
 }
+plabel() { local o=() x; for x in "$@"; do [[ $x == -p ]] || o+=("$x"); done; echo "${o[*]}"; }
 fmt() { awk -v x="$1" -v p="${2:-4}" 'BEGIN{ if (x ~ /[0-9]/ && x ~ /^[-+0-9.eE]+$/) printf "%.*f", p, x; else printf "%s", x }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (a ~ /[0-9]/ && b ~ /[0-9]/ && a ~ /^[-+0-9.eE]+$/ && b ~ /^[-+0-9.eE]+$/ && b > 0) printf "%.2f", a/b; else printf "-" }'; }
 # row SECTION PEER ALGO METRIC VALUE SECONDS PEAK MR_ALGO MR_VALUE MR_SECONDS MR_PEAK
@@ -197,7 +198,7 @@ if want libfm; then
       read -ra args <<<"$(mr_p "$a" "factors dim k" "$fm_dim") $(mr_p "$a" "iterations epochs iter" "$LIBFM_ITER") $(mr_p_choice "$a" "method solver optimizer" mcmc)"
     fi
     run_metarec "mr_$a" "$a" ml-100k:u1 rmse fit+eval --metrics rmse "${args[@]}"
-    row a libFM "MCMC dim=$LIBFM_DIM it=$LIBFM_ITER" rmse "$P_VAL" "$P_SEC" "$P_PEAK" "$MR_LABEL${args:+ ${args[*]//-p /}}" "$MR_VAL" "$MR_SEC" "$MR_PEAK"
+    row a libFM "MCMC dim=$LIBFM_DIM it=$LIBFM_ITER" rmse "$P_VAL" "$P_SEC" "$P_PEAK" "$MR_LABEL $(plabel "${args[@]}")" "$MR_VAL" "$MR_SEC" "$MR_PEAK"
   done
 fi
 
@@ -409,10 +410,10 @@ EOF
     echo "-- implicit vs metarec ials / bpr (k=64)"
     run_implicit als 15 "ALS (CG) k=64 it=15 reg=$IALS_REG alpha=$IALS_ALPHA" "$IALS_REG" "$IALS_ALPHA"
     run_metarec mr_ials ials "$MR_DATA" precision@10 fit "${MR_SPLITARG[@]}" --metrics precision -k 10 "${ials_args[@]}"
-    row b implicit "ALS cg k=64 it=15 reg=$IALS_REG a=$IALS_ALPHA" precision@10 "$P_VAL" "$P_SEC" "$P_PEAK" "$MR_LABEL${ials_args:+ ${ials_args[*]//-p /}}" "$MR_VAL" "$MR_SEC" "$MR_PEAK"
+    row b implicit "ALS cg k=64 it=15 reg=$IALS_REG a=$IALS_ALPHA" precision@10 "$P_VAL" "$P_SEC" "$P_PEAK" "$MR_LABEL $(plabel "${ials_args[@]}")" "$MR_VAL" "$MR_SEC" "$MR_PEAK"
     run_implicit bpr 100 "BPR k=64 100 epochs lr=0.01 reg=0.01"
     run_metarec mr_bpr bpr "$MR_DATA" precision@10 fit "${MR_SPLITARG[@]}" --metrics precision -k 10 "${bpr_args[@]}"
-    row b implicit "BPR k=64 ep=100" precision@10 "$P_VAL" "$P_SEC" "$P_PEAK" "$MR_LABEL${bpr_args:+ ${bpr_args[*]//-p /}}" "$MR_VAL" "$MR_SEC" "$MR_PEAK"
+    row b implicit "BPR k=64 ep=100" precision@10 "$P_VAL" "$P_SEC" "$P_PEAK" "$MR_LABEL $(plabel "${bpr_args[@]}")" "$MR_VAL" "$MR_SEC" "$MR_PEAK"
   fi
 
   if want qmf; then
@@ -439,7 +440,7 @@ EOF
       echo "skip: QMF not found ($PEERS/qmf/build/bin/wals)"
     fi
     run_metarec mr_ials ials "$MR_DATA" precision@10 fit "${MR_SPLITARG[@]}" --metrics precision -k 10 "${ials_args[@]}"
-    row b QMF "WALS k=64 it=15 reg=$IALS_REG a=$IALS_ALPHA" precision@10 "$P_VAL" "$P_SEC" "$P_PEAK" "$MR_LABEL${ials_args:+ ${ials_args[*]//-p /}}" "$MR_VAL" "$MR_SEC" "$MR_PEAK"
+    row b QMF "WALS k=64 it=15 reg=$IALS_REG a=$IALS_ALPHA" precision@10 "$P_VAL" "$P_SEC" "$P_PEAK" "$MR_LABEL $(plabel "${ials_args[@]}")" "$MR_VAL" "$MR_SEC" "$MR_PEAK"
   fi
   if [[ $MODE == metarec_split ]]; then
     "$PY" - "$TMP/split.json" "$S/train.tsv" "$S/test.tsv" <<'EOF'

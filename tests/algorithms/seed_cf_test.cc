@@ -84,8 +84,10 @@ TEST(SeedCf, PlainGradientDescentWithASmallStepNeverIncreasesTheObjective) {
   auto m = random_model(3, 4);
   double prev = detail::seed_cf_objective(d, m, 1.0, detail::SeedCfLoss::kSquared);
   const double first = prev;
+  FitContext one;
+  one.threads = 1;
   for (int it = 0; it < 30; ++it) {
-    detail::seed_cf_train(d, m, 1.0, detail::SeedCfLoss::kSquared, false, 0.01, 1, FitContext{});
+    detail::seed_cf_train(d, m, 1.0, detail::SeedCfLoss::kSquared, false, 0.01, 1, one);
     const double j = detail::seed_cf_objective(d, m, 1.0, detail::SeedCfLoss::kSquared);
     EXPECT_LE(j, prev + 1e-9) << "iteration " << it;
     prev = j;

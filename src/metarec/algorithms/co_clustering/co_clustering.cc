@@ -20,21 +20,67 @@ ParamSchema CoClustering::schema() {
   };
 }
 
+namespace {
+
+// Per-cluster sums of a user's (or item's) residuals, reused across users by each thread.
+struct Sums {
+  std::vector<double> s1, s2, n;
+  void reset(int32_t k) {
+    s1.assign(static_cast<size_t>(k), 0.0);
+    s2.assign(static_cast<size_t>(k), 0.0);
+    n.assign(static_cast<size_t>(k), 0.0);
+  }
+  void add(int32_t b, double e) {
+    s1[b] += e;
+    s2[b] += e * e;
+    n[b] += 1;
+  }
+  // The candidate cluster with the least error (the first on ties); c(cand, other) is the
+  // prediction offset for a rating whose other side is in cluster `other`.
+  template <typename C>
+  int32_t best(int32_t candidates, int32_t others, C c) const {
+    double best_err = 0;
+    int32_t arg = 0;
+    for (int32_t a = 0; a < candidates; ++a) {
+      double err = 0;
+      for (int32_t b = 0; b < others; ++b) {
+        if (n[b] == 0) continue;
+        const double x = c(a, b);
+        err += s2[b] - 2 * x * s1[b] + n[b] * x * x;
+      }
+      if (a == 0 || err < best_err) {
+        best_err = err;
+        arg = a;
+      }
+    }
+    return arg;
+  }
+};
+
+}  // namespace
+
 void CoClustering::update_means(const Interactions& train) {
+  // Cluster sums from the per-user and per-item sums; only the co-cluster sums need every rating.
   std::vector<double> su(static_cast<size_t>(ku_), 0.0), si(static_cast<size_t>(ki_), 0.0),
       sc(static_cast<size_t>(ku_) * ki_, 0.0);
   std::vector<int64_t> nu(su.size(), 0), ni(si.size(), 0), nc(sc.size(), 0);
-  auto users = train.entry_users();
-  auto items = train.entry_items();
-  auto vals = train.entry_values();
-  for (size_t e = 0; e < vals.size(); ++e) {
-    const int32_t a = cu_[users[e]], b = ci_[items[e]];
-    su[a] += vals[e];
-    ++nu[a];
-    si[b] += vals[e];
-    ++ni[b];
-    sc[static_cast<size_t>(a) * ki_ + b] += vals[e];
-    ++nc[static_cast<size_t>(a) * ki_ + b];
+  for (int32_t u = 0; u < train.num_users(); ++u) {
+    const int32_t a = cu_[u];
+    su[a] += user_sum_[u];
+    nu[a] += train.user_count(u);
+    double* row = sc.data() + static_cast<size_t>(a) * ki_;
+    int64_t* cnt = nc.data() + static_cast<size_t>(a) * ki_;
+    auto items = train.user_items(u);
+    auto vals = train.user_values(u);
+    for (size_t k = 0; k < items.size(); ++k) {
+      const int32_t b = ci_[items[k]];
+      row[b] += vals[k];
+      ++cnt[b];
+    }
+  }
+  for (int32_t i = 0; i < train.num_items(); ++i) {
+    si[ci_[i]] += item_sum_[i];
+    ni[ci_[i]] += train.item_count(i);
   }
   auto mean = [&](double s, int64_t n) {
     return static_cast<float>(n > 0 ? s / static_cast<double>(n) : mu_);
@@ -74,6 +120,12 @@ void CoClustering::do_fit(const Interactions& train, const FitContext& ctx) {
     item_mean_[i] = mean_of(train.item_values(i));
     item_known_[i] = train.item_count(i) > 0;
   }
+  user_sum_.assign(static_cast<size_t>(n_users), 0.0);
+  item_sum_.assign(static_cast<size_t>(n_items), 0.0);
+  for (int32_t u = 0; u < n_users; ++u)
+    for (float r : train.user_values(u)) user_sum_[u] += r;
+  for (int32_t i = 0; i < n_items; ++i)
+    for (float r : train.item_values(i)) item_sum_[i] += r;
   const int restarts = static_cast<int>(params().get_int("restarts"));
   std::vector<int32_t> best_u, best_i;
   double best_err = 0;
@@ -95,66 +147,62 @@ void CoClustering::do_fit(const Interactions& train, const FitContext& ctx) {
   cu_ = std::move(best_u);
   ci_ = std::move(best_i);
   update_means(train);
+  std::vector<double>().swap(user_sum_);
+  std::vector<double>().swap(item_sum_);
 }
 
 void CoClustering::sweep(const Interactions& train, const FitContext& ctx, int epochs, int run,
                          int runs) {
   const int32_t n_users = train.num_users(), n_items = train.num_items();
+  // Each epoch opens two parallel regions; on small data their start-up costs more than the work.
+  const int threads = train.nnz() < 20000 ? 1 : resolve_threads(ctx.threads);
+  std::vector<Sums> sums(static_cast<size_t>(threads));
+  std::vector<double> offset_i(static_cast<size_t>(n_items)),
+      offset_u(static_cast<size_t>(n_users));
   for (int e = 0; e < epochs; ++e) {
     ctx.check_cancel();
     update_means(train);
-    // Users: the cluster with the least squared error given the item clusters.
-    parallel_for(
-        n_users, ctx.threads,
-        [&](int64_t uu) {
+    // Users: the cluster with the least squared error given the item clusters. With
+    // e = r - (m_i - A_i[c(i)]) and c = m_u - A_u[a] + A[a, b], the error of cluster a is
+    // sum_b (S2_b - 2 c S1_b + N_b c^2) over the sums of e, e^2 and counts per item cluster b:
+    // one pass over the ratings, then O(clusters^2).
+    for (int32_t i = 0; i < n_items; ++i)
+      offset_i[i] = static_cast<double>(item_mean_[i]) - avg_i_[ci_[i]];
+    parallel_for_tid(
+        n_users, threads,
+        [&](int64_t uu, int tid) {
           const auto u = static_cast<int32_t>(uu);
           auto items = train.user_items(u);
           auto vals = train.user_values(u);
           if (items.empty()) return;
-          double best = 0;
-          int32_t arg = 0;
-          for (int32_t a = 0; a < ku_; ++a) {
-            const double base = static_cast<double>(user_mean_[u]) - avg_u_[a];
-            const float* co = avg_co_.data() + static_cast<size_t>(a) * ki_;
-            double err = 0;
-            for (size_t k = 0; k < items.size(); ++k) {
-              const int32_t b = ci_[items[k]];
-              const double d = vals[k] - (co[b] + base + item_mean_[items[k]] - avg_i_[b]);
-              err += d * d;
-            }
-            if (a == 0 || err < best) {
-              best = err;
-              arg = a;
-            }
-          }
-          cu_[u] = arg;
+          Sums& g = sums[static_cast<size_t>(tid)];
+          g.reset(ki_);
+          for (size_t k = 0; k < items.size(); ++k)
+            g.add(ci_[items[k]], vals[k] - offset_i[items[k]]);
+          cu_[u] = g.best(ku_, ki_, [&](int32_t a, int32_t b) {
+            return static_cast<double>(user_mean_[u]) - avg_u_[a] +
+                   avg_co_[static_cast<size_t>(a) * ki_ + b];
+          });
         },
         64);
     // Items: the same, given the users' new clusters.
-    parallel_for(
-        n_items, ctx.threads,
-        [&](int64_t ii) {
+    for (int32_t u = 0; u < n_users; ++u)
+      offset_u[u] = static_cast<double>(user_mean_[u]) - avg_u_[cu_[u]];
+    parallel_for_tid(
+        n_items, threads,
+        [&](int64_t ii, int tid) {
           const auto i = static_cast<int32_t>(ii);
           auto users = train.item_users(i);
           auto vals = train.item_values(i);
           if (users.empty()) return;
-          double best = 0;
-          int32_t arg = 0;
-          for (int32_t b = 0; b < ki_; ++b) {
-            const double base = static_cast<double>(item_mean_[i]) - avg_i_[b];
-            double err = 0;
-            for (size_t k = 0; k < users.size(); ++k) {
-              const int32_t a = cu_[users[k]];
-              const double d = vals[k] - (avg_co_[static_cast<size_t>(a) * ki_ + b] + base +
-                                          user_mean_[users[k]] - avg_u_[a]);
-              err += d * d;
-            }
-            if (b == 0 || err < best) {
-              best = err;
-              arg = b;
-            }
-          }
-          ci_[i] = arg;
+          Sums& g = sums[static_cast<size_t>(tid)];
+          g.reset(ku_);
+          for (size_t k = 0; k < users.size(); ++k)
+            g.add(cu_[users[k]], vals[k] - offset_u[users[k]]);
+          ci_[i] = g.best(ki_, ku_, [&](int32_t b, int32_t a) {
+            return static_cast<double>(item_mean_[i]) - avg_i_[b] +
+                   avg_co_[static_cast<size_t>(a) * ki_ + b];
+          });
         },
         64);
     ctx.report((run + static_cast<double>(e + 1) / epochs) / runs, "co-clustering sweep");

@@ -49,6 +49,7 @@ class CoClustering final : public Recommender, public RatingPredictor {
   std::vector<uint8_t> user_known_, item_known_;
   std::vector<int32_t> cu_, ci_;
   std::vector<float> avg_u_, avg_i_, avg_co_;  // ku, ki, ku x ki (row-major)
+  std::vector<double> user_sum_, item_sum_;    // rating sums, only during fit
 };
 
 }  // namespace metarec

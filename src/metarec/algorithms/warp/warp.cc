@@ -34,6 +34,15 @@ inline float dot_simd(const float* a, const float* b, int k) {
   for (int f = 0; f < k; ++f) s += a[f] * b[f];
   return s;
 }
+// Projects v onto the ball of radius c.
+inline void clip_norm(float* v, int k, float c) {
+  const float n2 = dot_simd(v, v, k);
+  if (n2 > c * c) {
+    const float scale = c / std::sqrt(n2);
+    for (int f = 0; f < k; ++f) v[f] *= scale;
+  }
+}
+
 }  // namespace
 
 float warp_weight(int32_t n_items, int32_t trials) {
@@ -45,7 +54,7 @@ ParamSchema Warp::schema() {
   return {
       ParamSpec::integer("factors", 64, 1, 4096, "latent dimensions").tune(8, 256, true),
       ParamSpec::integer("epochs", 30, 1, 10000, "passes; each samples nnz positives").tune(5, 100, true),
-      ParamSpec::real("learning_rate", 0.01, 0, 10, "SGD step size", true).tune(0.001, 0.2, true),
+      ParamSpec::real("learning_rate", 0.002, 0, 10, "SGD step size", true).tune(0.0005, 0.05, true),
       ParamSpec::real("reg", 0.005, 0, 100, "L2 regularization of the factors").tune(1e-5, 0.1, true),
       ParamSpec::real("reg_bias", 0.0, 0, 100, "L2 regularization of the item biases")
           .tune(1e-5, 0.1, true),
@@ -54,6 +63,9 @@ ParamSchema Warp::schema() {
       ParamSpec::integer("max_trials", 100, 1, 100000,
                          "negatives drawn per positive before giving up on finding a violation")
           .tune(10, 500, true),
+      ParamSpec::real("max_norm", 1.5, 0, 1e6,
+                      "largest norm of a factor vector (WSABIE's constraint; 0 = unconstrained)")
+          .tune(0.3, 10, true),
       ParamSpec::real("init_std", 0.1, 0, 10, "standard deviation of the initial factors")
           .tune(0.01, 0.3, true),
   };
@@ -66,6 +78,7 @@ void Warp::do_fit(const Interactions& train, const FitContext& ctx) {
   const float lr = static_cast<float>(p.get_float("learning_rate"));
   const float margin = static_cast<float>(p.get_float("margin"));
   const int32_t max_trials = static_cast<int32_t>(p.get_int("max_trials"));
+  const float max_norm = static_cast<float>(p.get_float("max_norm"));
   const WarpRegularization reg{static_cast<float>(p.get_float("reg")),
                                static_cast<float>(p.get_float("reg_bias"))};
 
@@ -109,7 +122,14 @@ void Warp::do_fit(const Interactions& train, const FitContext& ctx) {
                 const int32_t j = seen.sample(rng, fallback);
                 if (ib[j] + dot_simd(pu, item_row(j), k) > threshold) {
                   const float w = warp_weight(ni, t);
-                  if (w > 0) warp_step(pu, item_row(i), item_row(j), ib + i, ib + j, k, lr, w, reg);
+                  if (w > 0) {
+                    warp_step(pu, item_row(i), item_row(j), ib + i, ib + j, k, lr, w, reg);
+                    if (max_norm > 0) {
+                      clip_norm(pu, k, max_norm);
+                      clip_norm(item_row(i), k, max_norm);
+                      clip_norm(item_row(j), k, max_norm);
+                    }
+                  }
                   break;
                 }
               }

@@ -43,7 +43,9 @@ float warp_weight(int32_t n_items, int32_t trials);
 /// WARP MF: score(u, i) = b_i + <p_u, q_i>. For each sampled positive (u, i) negatives are drawn
 /// until one violates the margin (x_uj > x_ui - margin) or `max_trials` are spent; a violation
 /// found after N trials triggers warp_step with weight log(floor((n_items - 1) / N)), so
-/// positives ranked low (violations found fast) move most. Blocks of samples with their own
+/// positives ranked low (violations found fast) move most. As in WSABIE, factor vectors are
+/// projected back onto a ball of radius `max_norm` after each step: the hinge alone lets norms
+/// grow until margins hold everywhere, which memorizes the training positives. Blocks of samples with their own
 /// random streams: one thread is repeatable, more threads run Hogwild-style.
 class Warp final : public FactorModel {
  public:

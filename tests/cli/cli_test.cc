@@ -1,6 +1,7 @@
 // The metarec binary end to end: exit codes, tables, JSON, and a fit -> recommend round trip.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <array>
 #include <cstdio>
@@ -28,14 +29,16 @@ CliRun run(const std::string& args) {
 }
 
 std::string tmp(const std::string& name) {
-  return (std::filesystem::temp_directory_path() / ("metarec_cli_" + name)).string();
+  return (std::filesystem::temp_directory_path() /
+          ("metarec_cli_" + std::to_string(::getpid()) + "_" + name))
+      .string();
 }
 
 const char* kSmall = "synthetic:users=300,items=200,per_user=20,seed=5";
 
 TEST(Cli, HelpAndUsageErrors) {
   EXPECT_EQ(run("--help").code, 0);
-  EXPECT_EQ(run("").code, 2);                    // no subcommand
+  EXPECT_EQ(run("").code, 2);  // no subcommand
   EXPECT_EQ(run("no-such-command").code, 2);
   CliRun r = run(std::string("fit bias ") + kSmall + " -p nope=1 -o " + tmp("x.model"));
   EXPECT_EQ(r.code, 2) << r.out;
@@ -97,7 +100,8 @@ TEST(Cli, EvaluateAndCompareJson) {
   EXPECT_EQ(j["folds"].size(), 5u);
   EXPECT_GT(j["mean"]["rmse"].get<double>(), 0.3);
   EXPECT_TRUE(j["mean"].contains("ndcg@5"));
-  r = run(std::string("compare ") + kSmall + " -a most_popular,bias --split random:test=0.2 --json");
+  r = run(std::string("compare ") + kSmall +
+          " -a most_popular,bias --split random:test=0.2 --json");
   ASSERT_EQ(r.code, 0) << r.out;
   j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["results"].size(), 2u);

@@ -2,17 +2,17 @@
 // recommends seen items, handles k beyond the catalogue, reproduces scores after save/load and
 // under the same seed, rejects bad parameters, and survives cold users.
 #include <gtest/gtest.h>
-
-#include <cmath>
-#include <cstdio>
-#include <filesystem>
-#include <fstream>
-
 #include <metarec/algorithms/catalog.h>
 #include <metarec/core/error.h>
 #include <metarec/data/split.h>
 #include <metarec/data/synthetic.h>
 #include <metarec/eval/evaluator.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
 
 namespace metarec {
 namespace {
@@ -21,19 +21,23 @@ namespace {
 const Interactions& planted(bool implicit) {
   static const Interactions ex = generate_synthetic(
       parse_synthetic_spec("synthetic:users=300,items=200,per_user=25,factors=4,seed=7"));
-  static const Interactions im = generate_synthetic(
-      parse_synthetic_spec("synthetic:users=300,items=200,per_user=25,factors=4,seed=7,feedback=implicit"));
+  static const Interactions im = generate_synthetic(parse_synthetic_spec(
+      "synthetic:users=300,items=200,per_user=25,factors=4,seed=7,feedback=implicit"));
   return implicit ? im : ex;
 }
 
 const Split& planted_split(bool implicit) {
-  static const Split ex = make_split(planted(false), SplitSpec::parse("user_random:test=0.2,seed=1"));
-  static const Split im = make_split(planted(true), SplitSpec::parse("user_random:test=0.2,seed=1"));
+  static const Split ex =
+      make_split(planted(false), SplitSpec::parse("user_random:test=0.2,seed=1"));
+  static const Split im =
+      make_split(planted(true), SplitSpec::parse("user_random:test=0.2,seed=1"));
   return implicit ? im : ex;
 }
 
 std::string temp_path(const std::string& name) {
-  return (std::filesystem::temp_directory_path() / ("metarec_contract_" + name)).string();
+  return (std::filesystem::temp_directory_path() /
+          ("metarec_contract_" + std::to_string(::getpid()) + "_" + name))
+      .string();
 }
 
 class Contract : public ::testing::TestWithParam<std::string> {
@@ -100,7 +104,8 @@ TEST_P(Contract, RecommendNeverReturnsSeenItemsAndHandlesLargeK) {
   for (int32_t u = 0; u < train.num_users(); u += 29) {
     auto top = recommend(*m, u, 10);
     ASSERT_EQ(top.size(), 10u);
-    for (const auto& t : top) ASSERT_FALSE(train.contains(u, t.item)) << "user " << u << " item " << t.item;
+    for (const auto& t : top)
+      ASSERT_FALSE(train.contains(u, t.item)) << "user " << u << " item " << t.item;
     for (size_t r = 1; r < top.size(); ++r) ASSERT_GE(top[r - 1].score, top[r].score);
     auto all = recommend(*m, u, train.num_items() + 50);
     EXPECT_EQ(static_cast<int64_t>(all.size()), train.num_items() - train.user_count(u));
@@ -131,7 +136,8 @@ TEST_P(Contract, SaveLoadReproducesScoresExactly) {
   if (auto* p = dynamic_cast<const RatingPredictor*>(m.get())) {
     auto* q = dynamic_cast<const RatingPredictor*>(loaded.get());
     ASSERT_NE(q, nullptr);
-    for (int32_t u = 0; u < 20; ++u) EXPECT_EQ(p->predict(u, u % m->num_items()), q->predict(u, u % m->num_items()));
+    for (int32_t u = 0; u < 20; ++u)
+      EXPECT_EQ(p->predict(u, u % m->num_items()), q->predict(u, u % m->num_items()));
   }
   // A truncated copy is rejected with a clear error, never a crash.
   std::string bytes;
@@ -162,11 +168,18 @@ TEST_P(Contract, BadParametersAreRejected) {
     std::string bad;
     switch (s.type) {
       case metarec::ParamType::kInt:
-      case metarec::ParamType::kFloat: bad = std::to_string(s.max * 10 + 10); break;
-      case metarec::ParamType::kBool: bad = "maybe"; break;
-      case metarec::ParamType::kChoice: bad = "no-such-choice"; break;
+      case metarec::ParamType::kFloat:
+        bad = std::to_string(s.max * 10 + 10);
+        break;
+      case metarec::ParamType::kBool:
+        bad = "maybe";
+        break;
+      case metarec::ParamType::kChoice:
+        bad = "no-such-choice";
+        break;
     }
-    EXPECT_THROW(Params::parse(schema, {s.name + "=" + bad}, GetParam()), InvalidArgument) << s.name;
+    EXPECT_THROW(Params::parse(schema, {s.name + "=" + bad}, GetParam()), InvalidArgument)
+        << s.name;
     EXPECT_THROW(Params::parse(schema, {s.name + "=abc"}, GetParam()), InvalidArgument) << s.name;
   }
 }

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 #include <omp.h>
+#include <unistd.h>
 
 #include <cstdint>
 #include <cstdio>
@@ -424,7 +425,8 @@ class ReadDelimitedLarge : public ::testing::Test {
   static constexpr int64_t kBlank = 10, kBad = 120001;
 
   static void SetUpTestSuite() {
-    path_ = new std::string(::testing::TempDir() + "/metarec_delimited_large.csv");
+    path_ = new std::string(::testing::TempDir() + "/metarec_delimited_large_" +
+                            std::to_string(::getpid()) + ".csv");
     std::string text;
     const std::string padding = "," + std::string(44, 'x') + "\n";
     text.reserve(static_cast<size_t>(kLines) * 64);

@@ -111,6 +111,7 @@ void KnnRating::do_fit(const Interactions& train, const FitContext& ctx) {
     }
   }
   sim_ = knn_similarities(train, o, ctx);
+  sim_t_ = user_based_ ? SparseMatrix() : sim_.transpose();
 }
 
 void KnnRating::index_ratings() {
@@ -260,49 +261,68 @@ void KnnRating::score(int32_t user, std::span<float> out) const {
   }
   thread_local std::vector<Neighbor> cand;
   if (user_based_) {
-    // Similarities of this user's neighbours, scattered into a dense row (zero elsewhere).
-    thread_local std::vector<float> dense;
-    if (dense.size() < static_cast<size_t>(num_users()))
-      dense.resize(static_cast<size_t>(num_users()), 0.0f);
+    // Scatter the neighbours' ratings into per-item buckets (a counting sort over items): the
+    // cost is the neighbours' ratings, not every rating of every item. Buckets keep ascending
+    // neighbour order, so the result equals predict() exactly.
+    thread_local std::vector<int64_t> start;
+    thread_local std::vector<Neighbor> bucket;
+    start.assign(static_cast<size_t>(ni) + 1, 0);
     auto nb = sim_.row_indices(user);
     auto ns = sim_.row_values(user);
-    for (size_t p = 0; p < nb.size(); ++p) dense[nb[p]] = ns[p];
+    for (size_t p = 0; p < nb.size(); ++p)
+      if (ns[p] > 0)
+        for (int32_t i : seen_items(nb[p])) ++start[static_cast<size_t>(i) + 1];
+    for (int32_t i = 0; i < ni; ++i) start[i + 1] += start[i];
+    bucket.resize(static_cast<size_t>(start.back()));
+    for (size_t p = 0; p < nb.size(); ++p) {
+      if (!(ns[p] > 0)) continue;
+      const int32_t v = nb[p];
+      auto items = seen_items(v);
+      const float* vals = user_vals_.data() + user_ptr_[v];
+      for (size_t k = 0; k < items.size(); ++k)
+        bucket[static_cast<size_t>(start[items[k]]++)] = {v, ns[p], vals[k]};
+    }
+    // start[i] now points at the end of bucket i, which is where bucket i + 1 begins.
     for (int32_t i = 0; i < ni; ++i) {
       if (!known(user, i)) {
         out[i] = predict(user, i);
         continue;
       }
-      cand.clear();
-      for (int64_t q = item_ptr_[i]; q < item_ptr_[i + 1]; ++q) {
-        const float s = dense[item_users_[q]];
-        if (s > 0) cand.push_back({item_users_[q], s, item_vals_[q]});
-      }
+      const int64_t b = i == 0 ? 0 : start[i - 1];
+      cand.assign(bucket.begin() + b, bucket.begin() + start[i]);
       out[i] = estimate(user, i, cand);
     }
-    for (int32_t v : nb) dense[v] = 0.0f;
   } else {
-    // This user's ratings in a dense row (NaN where unrated).
-    constexpr float kNone = std::numeric_limits<float>::quiet_NaN();
-    thread_local std::vector<float> rated;
-    if (rated.size() < static_cast<size_t>(ni)) rated.resize(static_cast<size_t>(ni), kNone);
+    // Scatter from the user's items through the transposed similarities: column j lists the
+    // items i that keep j among their neighbours. Buckets fill in ascending j, the order in
+    // which predict() walks row i, so the result equals predict() exactly.
+    thread_local std::vector<int64_t> start;
+    thread_local std::vector<Neighbor> bucket;
+    start.assign(static_cast<size_t>(ni) + 1, 0);
     auto items = seen_items(user);
     const float* vals = user_vals_.data() + user_ptr_[user];
-    for (size_t k = 0; k < items.size(); ++k) rated[items[k]] = vals[k];
+    for (int32_t j : items) {
+      auto col = sim_t_.row_indices(j);
+      auto cs = sim_t_.row_values(j);
+      for (size_t p = 0; p < col.size(); ++p) start[static_cast<size_t>(col[p]) + 1] += cs[p] > 0;
+    }
+    for (int32_t i = 0; i < ni; ++i) start[i + 1] += start[i];
+    bucket.resize(static_cast<size_t>(start.back()));
+    for (size_t k = 0; k < items.size(); ++k) {
+      auto col = sim_t_.row_indices(items[k]);
+      auto cs = sim_t_.row_values(items[k]);
+      for (size_t p = 0; p < col.size(); ++p)
+        if (cs[p] > 0) bucket[static_cast<size_t>(start[col[p]]++)] = {items[k], cs[p], vals[k]};
+    }
     for (int32_t i = 0; i < ni; ++i) {
       if (!known(user, i)) {
         out[i] = predict(user, i);
         continue;
       }
-      cand.clear();
-      auto nb = sim_.row_indices(i);
-      auto ns = sim_.row_values(i);
-      for (size_t p = 0; p < nb.size(); ++p) {
-        const float r = rated[nb[p]];
-        if (!std::isnan(r)) cand.push_back({nb[p], ns[p], r});
-      }
+      const int64_t b = i == 0 ? 0 : start[i - 1];
+      cand.assign(bucket.begin() + b, bucket.begin() + start[i]);
       out[i] = estimate(user, i, cand);
     }
-    for (int32_t j : items) rated[j] = kNone;
   }
 }
 
@@ -343,6 +363,7 @@ void KnnRating::do_load(const ModelReader& r) {
   sim_ = SparseMatrix::load(r, "knn.sim");
   if (sim_.rows() != nx || sim_.cols() != nx)
     throw FormatError(r.path(), 0, "similarity matrix does not match the number of users/items");
+  sim_t_ = user_based_ ? SparseMatrix() : sim_.transpose();
   mean_ = r.f32("knn.mean");
   bu_ = r.f32("knn.user_bias");
   bi_ = r.f32("knn.item_bias");

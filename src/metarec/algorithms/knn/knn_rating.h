@@ -67,6 +67,7 @@ class KnnRating final : public Recommender, public RatingPredictor, public ItemS
   double mu_ = 0;
   float lo_ = 0, hi_ = 0;
   SparseMatrix sim_;
+  SparseMatrix sim_t_;          // item-based: the transpose, for score()
   std::vector<float> mean_;     // kMeans: the mean rating of each x
   std::vector<float> bu_, bi_;  // kBaseline or pearson_baseline: the fitted biases
   // The ratings, by user (offsets over the seen items) and by item.

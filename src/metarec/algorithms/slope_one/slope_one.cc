@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
-#include <limits>
 
 namespace metarec {
 
@@ -46,7 +45,7 @@ void SlopeOne::do_fit(const Interactions& train, const FitContext& ctx) {
   // Row i: for every user of i and every other item j of that user, add r_ui - r_uj. The touched
   // items are then visited in ascending order (a scan when most are touched), so rows come out
   // sorted without a sort.
-  const int threads = resolve_threads(ctx.threads);
+  const int threads = train.nnz() < 20000 ? 1 : resolve_threads(ctx.threads);
   struct Acc {
     double sum = 0;
     int32_t cnt = 0;
@@ -106,21 +105,22 @@ void SlopeOne::do_fit(const Interactions& train, const FitContext& ctx) {
       16);
   ptr_.assign(static_cast<size_t>(ni) + 1, 0);
   for (int32_t i = 0; i < ni; ++i) ptr_[i + 1] = ptr_[i] + static_cast<int64_t>(rows[i].size());
-  // Appended rather than resized: no zero-filling of arrays that are overwritten anyway.
-  idx_.clear();
-  dev_.clear();
-  freq_.clear();
-  idx_.reserve(static_cast<size_t>(ptr_.back()));
-  dev_.reserve(idx_.capacity());
-  freq_.reserve(idx_.capacity());
-  for (auto& r : rows) {
-    for (const Entry& e : r) {
-      idx_.push_back(e.j);
-      dev_.push_back(e.dev);
-      freq_.push_back(e.cnt);
-    }
-    std::vector<Entry>().swap(r);
-  }
+  idx_.resize(static_cast<size_t>(ptr_.back()));
+  dev_.resize(idx_.size());
+  freq_.resize(idx_.size());
+  parallel_for(
+      ni, threads,
+      [&](int64_t i) {
+        auto& r = rows[static_cast<size_t>(i)];
+        const auto base = static_cast<size_t>(ptr_[i]);
+        for (size_t k = 0; k < r.size(); ++k) {
+          idx_[base + k] = r[k].j;
+          dev_[base + k] = r[k].dev;
+          freq_[base + k] = r[k].cnt;
+        }
+        std::vector<Entry>().swap(r);
+      },
+      64);
 }
 
 float SlopeOne::deviation(int32_t i, int32_t j) const {
@@ -148,54 +148,33 @@ float SlopeOne::finish(int32_t user, double num, double den, int64_t n) const {
   return static_cast<float>(est);
 }
 
-float SlopeOne::row_estimate(int32_t user, int32_t item, const float* rated) const {
-  const auto b = static_cast<size_t>(ptr_[item]);
-  const size_t len = static_cast<size_t>(ptr_[item + 1]) - b;
-  const int32_t* js = idx_.data() + b;
-  const float* dv = dev_.data() + b;
-  const int32_t* cs = freq_.data() + b;
-  // Branch-free over the whole row: rated[j] is NaN where the user has no rating.
-  double num = 0, den = 0;
-  int64_t n = 0;
-  if (weighted_) {
-    for (size_t q = 0; q < len; ++q) {
-      const float r = rated[js[q]];
-      const bool m = r == r;
-      num += m ? (static_cast<double>(dv[q]) + r) * cs[q] : 0.0;
-      den += m ? cs[q] : 0;
-      n += m;
-    }
-  } else {
-    for (size_t q = 0; q < len; ++q) {
-      const float r = rated[js[q]];
-      const bool m = r == r;
-      num += m ? dv[q] : 0.0f;
-      n += m;
-    }
-  }
-  return finish(user, num, den, n);
-}
-
-namespace {
-// A per-thread dense row of the user's ratings, NaN where unrated (restored after each use).
-std::vector<float>& rated_row(size_t n) {
-  thread_local std::vector<float> rated;
-  if (rated.size() < n) rated.resize(n, std::numeric_limits<float>::quiet_NaN());
-  return rated;
-}
-}  // namespace
-
 float SlopeOne::predict(int32_t user, int32_t item) const {
   require_fitted();
   if (user < 0 || user >= num_users() || item < 0 || item >= num_items())
     return finish(user, 0, 0, 0);
-  std::vector<float>& rated = rated_row(static_cast<size_t>(num_items()));
+  // The same sums, in the same order, as score(): over the user's items j, dev(item, j) =
+  // -dev(j, item) looked up in row j.
+  double num = 0, den = 0;
+  int64_t cnt = 0;
   auto items = seen_items(user);
   const float* vals = user_vals_.data() + user_ptr_[user];
-  for (size_t k = 0; k < items.size(); ++k) rated[items[k]] = vals[k];
-  const float est = row_estimate(user, item, rated.data());
-  for (int32_t j : items) rated[j] = std::numeric_limits<float>::quiet_NaN();
-  return est;
+  for (size_t k = 0; k < items.size(); ++k) {
+    const int32_t j = items[k];
+    auto b = idx_.begin() + ptr_[j], e = idx_.begin() + ptr_[j + 1];
+    auto it = std::lower_bound(b, e, item);
+    if (it == e || *it != item) continue;
+    const auto p = static_cast<size_t>(it - idx_.begin());
+    const double dev = -static_cast<double>(dev_[p]);
+    if (weighted_) {
+      const double c = freq_[p];
+      num += (dev + vals[k]) * c;
+      den += c;
+    } else {
+      num += dev;
+    }
+    ++cnt;
+  }
+  return finish(user, num, den, cnt);
 }
 
 void SlopeOne::score(int32_t user, std::span<float> out) const {
@@ -207,12 +186,33 @@ void SlopeOne::score(int32_t user, std::span<float> out) const {
     std::fill(out.begin(), out.end(), finish(user, 0, 0, 0));
     return;
   }
-  std::vector<float>& rated = rated_row(static_cast<size_t>(ni));
+  // Scatter from the rated items' rows instead of gathering along every item's row: the table is
+  // antisymmetric in its deviations (dev(i, j) = -dev(j, i)) and symmetric in its supports, so
+  // the cost is the user's items times their row lengths, not all items times theirs.
+  thread_local std::vector<double> num, den;
+  thread_local std::vector<int32_t> cnt;
+  num.assign(static_cast<size_t>(ni), 0.0);
+  den.assign(static_cast<size_t>(ni), 0.0);
+  cnt.assign(static_cast<size_t>(ni), 0);
   auto items = seen_items(user);
   const float* vals = user_vals_.data() + user_ptr_[user];
-  for (size_t k = 0; k < items.size(); ++k) rated[items[k]] = vals[k];
-  for (int32_t i = 0; i < ni; ++i) out[i] = row_estimate(user, i, rated.data());
-  for (int32_t j : items) rated[j] = std::numeric_limits<float>::quiet_NaN();
+  for (size_t k = 0; k < items.size(); ++k) {
+    const int32_t j = items[k];
+    const double r = vals[k];
+    for (int64_t p = ptr_[j]; p < ptr_[j + 1]; ++p) {
+      const auto i = static_cast<size_t>(idx_[static_cast<size_t>(p)]);
+      const double dev = -static_cast<double>(dev_[static_cast<size_t>(p)]);  // dev(i, j)
+      if (weighted_) {
+        const double c = freq_[static_cast<size_t>(p)];
+        num[i] += (dev + r) * c;
+        den[i] += c;
+      } else {
+        num[i] += dev;
+      }
+      ++cnt[i];
+    }
+  }
+  for (int32_t i = 0; i < ni; ++i) out[i] = finish(user, num[i], den[i], cnt[i]);
 }
 
 void SlopeOne::do_save(ModelWriter& w) const {

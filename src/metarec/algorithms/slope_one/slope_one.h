@@ -16,8 +16,9 @@ namespace metarec {
 ///   weighted=false: p(u, i) = mean_u + (1/|R|) sum_{j in R} dev(i, j)   (Surprise's SlopeOne)
 /// Empty R or an unknown item predicts the user's mean; an unknown user the global mean.
 /// Predictions are clipped to the rating scale. dev and c are stored sparse, row i holding the
-/// items co-rated with i in ascending order; fit is parallel over items, predict() and score()
-/// are thread-safe.
+/// items co-rated with i in ascending order; fit is parallel over items. score() scatters from
+/// the rows of the user's items (dev(i, j) = -dev(j, i)), so it costs |R| rows, not all of them;
+/// predict() and score() are thread-safe.
 class SlopeOne final : public Recommender, public RatingPredictor {
  public:
   static ParamSchema schema();
@@ -35,8 +36,6 @@ class SlopeOne final : public Recommender, public RatingPredictor {
   void do_load(const ModelReader& r) override;
   double fallback(int32_t user) const;
   float finish(int32_t user, double num, double den, int64_t n) const;
-  /// The prediction for (user, item) given the user's ratings as a dense row (NaN = unrated).
-  float row_estimate(int32_t user, int32_t item, const float* rated) const;
 
   bool weighted_;
   double mu_ = 0;

@@ -1,12 +1,12 @@
 // `metarec evaluate ALGO DATA`: cross-validated (or single-split) metrics of one algorithm, and
 // `metarec compare DATA`: several algorithms side by side (the main job until the selector lands).
-#include <iostream>
-#include <sstream>
-
 #include <metarec/algorithms/catalog.h>
 #include <metarec/core/error.h>
 #include <metarec/data/ncf.h>
 #include <metarec/eval/experiment.h>
+
+#include <iostream>
+#include <sstream>
 
 #include "cli.h"
 
@@ -35,8 +35,9 @@ void add_eval_options(CLI::App* cmd, EvalArgs& a) {
                   "Comma-separated: rmse,mae,precision,recall,hr,ndcg,map,mrr,auc,topk_acc,"
                   "coverage,diversity,novelty,gini (default: chosen from the data and model)");
   cmd->add_option("-k,--ks", a.ks, "Cut-offs, comma-separated")->capture_default_str();
-  cmd->add_option("--protocol", a.protocol, "full: rank all items but the user's training items; "
-                                           "sampled: each test item against N sampled negatives")
+  cmd->add_option("--protocol", a.protocol,
+                  "full: rank all items but the user's training items; "
+                  "sampled: each test item against N sampled negatives")
       ->check(CLI::IsMember({"full", "sampled"}))
       ->capture_default_str();
   cmd->add_option("--negatives", a.negatives, "Sampled protocol: negatives per test item")
@@ -77,7 +78,8 @@ ExperimentSpec make_spec(const EvalArgs& a, const Globals& g, const LoadedDatase
   }
   s.eval.protocol = a.protocol;
   s.eval.negatives = a.negatives;
-  s.eval.negative_mode = a.negative_mode == "popularity" ? NegativeMode::kPopularity : NegativeMode::kUniform;
+  s.eval.negative_mode =
+      a.negative_mode == "popularity" ? NegativeMode::kPopularity : NegativeMode::kUniform;
   s.eval.relevance_threshold = static_cast<float>(a.relevant_min);
   if (!a.negatives_file.empty()) {
     METAREC_CHECK(a.protocol == "sampled", "--negatives-file needs --protocol sampled");
@@ -92,21 +94,31 @@ nlohmann::json result_json(const ExperimentResult& r) {
   for (const auto& f : r.folds) {
     nlohmann::json m;
     for (const auto& [k, v] : f.eval.metrics) m[k] = v;
-    folds.push_back({{"split", f.split}, {"train", f.train_nnz}, {"test", f.test_nnz},
-                     {"fit_seconds", f.fit_seconds}, {"eval_seconds", f.eval.seconds}, {"metrics", m}});
+    folds.push_back({{"split", f.split},
+                     {"train", f.train_nnz},
+                     {"test", f.test_nnz},
+                     {"fit_seconds", f.fit_seconds},
+                     {"eval_seconds", f.eval.seconds},
+                     {"metrics", m}});
   }
   nlohmann::json mean, sd;
   for (const auto& [k, v] : r.mean) mean[k] = v;
   for (const auto& [k, v] : r.stddev) sd[k] = v;
-  return {{"algorithm", r.algorithm}, {"params", r.params},          {"protocol", r.protocol},
-          {"mean", mean},            {"stddev", sd},                 {"fit_seconds", r.fit_seconds},
-          {"eval_seconds", r.eval_seconds}, {"folds", folds}};
+  return {{"algorithm", r.algorithm},
+          {"params", r.params},
+          {"protocol", r.protocol},
+          {"mean", mean},
+          {"stddev", sd},
+          {"fit_seconds", r.fit_seconds},
+          {"eval_seconds", r.eval_seconds},
+          {"folds", folds}};
 }
 
 }  // namespace
 
 void register_evaluate(CLI::App& app, Globals& g) {
-  auto* cmd = app.add_subcommand("evaluate", "Evaluate an algorithm on a dataset (5-fold CV by default)");
+  auto* cmd =
+      app.add_subcommand("evaluate", "Evaluate an algorithm on a dataset (5-fold CV by default)");
   static std::string algo, spec;
   static std::vector<std::string> params;
   static EvalArgs args;
@@ -123,16 +135,17 @@ void register_evaluate(CLI::App& app, Globals& g) {
     ExperimentSpec s = make_spec(args, g, d, cases);
     Progress bar("evaluate " + algo, !g.json);
     s.progress = bar.callback();
-    ExperimentResult r = run_experiment(algo, params, d.data, s, d.parts.empty() ? nullptr : &d.parts);
+    ExperimentResult r =
+        run_experiment(algo, params, d.data, s, d.parts.empty() ? nullptr : &d.parts);
     bar.done();
     if (g.json) {
       nlohmann::json j = result_json(r);
       j["dataset"] = d.spec;
       return print_json(j);
     }
-    std::cout << algo << " (" << (r.params.empty() ? "no parameters" : r.params) << ") on " << d.spec << ", "
-              << r.folds.size() << (r.folds.size() > 1 ? " folds of " : " split ") << r.folds.front().split
-              << ", protocol " << r.protocol << "\n\n";
+    std::cout << algo << " (" << (r.params.empty() ? "no parameters" : r.params) << ") on "
+              << d.spec << ", " << r.folds.size() << (r.folds.size() > 1 ? " folds of " : " split ")
+              << r.folds.front().split << ", protocol " << r.protocol << "\n\n";
     std::vector<std::string> header = {"metric"};
     if (r.folds.size() > 1)
       for (size_t f = 0; f < r.folds.size(); ++f) header.push_back("fold " + std::to_string(f + 1));
@@ -157,12 +170,16 @@ void register_evaluate(CLI::App& app, Globals& g) {
 }
 
 void register_compare(CLI::App& app, Globals& g) {
-  auto* cmd = app.add_subcommand("compare", "Evaluate several algorithms on one dataset, side by side");
+  auto* cmd =
+      app.add_subcommand("compare", "Evaluate several algorithms on one dataset, side by side");
   static std::string spec = "synthetic";
   static std::string algos;
   static EvalArgs args;
-  cmd->add_option("data", spec, "Dataset (default: the built-in synthetic data)")->capture_default_str();
-  cmd->add_option("-a,--algorithms", algos, "Comma-separated algorithms (default: every one that fits the data)");
+  cmd->add_option("data", spec, "Dataset (default: the built-in synthetic data)")
+      ->capture_default_str();
+  cmd->add_option(
+      "-a,--algorithms", algos,
+      "Comma-separated algorithms (default: every trivial or cheap one that fits the data)");
   add_eval_options(cmd, args);
   add_data_options(cmd, g);
   add_run_options(cmd, g);
@@ -171,18 +188,24 @@ void register_compare(CLI::App& app, Globals& g) {
     for (const auto& n : names) find_algorithm(n);
     LoadedDataset d = load(spec, g);
     if (names.empty()) {
+      // Default: every trivial or cheap algorithm that accepts the data's feedback, so the
+      // main job stays a quick look; name others with -a.
       for (const auto& a : catalog()) {
-        const bool ok = d.data.feedback() == Feedback::kExplicit ? a.card.explicit_feedback : a.card.implicit_feedback;
-        if (ok) names.push_back(a.name);
+        const bool ok = d.data.feedback() == Feedback::kExplicit ? a.card.explicit_feedback
+                                                                 : a.card.implicit_feedback;
+        if (ok && (a.card.cost == "trivial" || a.card.cost == "cheap")) names.push_back(a.name);
       }
     }
     std::vector<SampledCase> cases;
     ExperimentSpec s = make_spec(args, g, d, cases);
     std::vector<ExperimentResult> results;
     for (size_t q = 0; q < names.size(); ++q) {
-      Progress bar("[" + std::to_string(q + 1) + "/" + std::to_string(names.size()) + "] " + names[q], !g.json);
+      Progress bar(
+          "[" + std::to_string(q + 1) + "/" + std::to_string(names.size()) + "] " + names[q],
+          !g.json);
       s.progress = bar.callback();
-      results.push_back(run_experiment(names[q], {}, d.data, s, d.parts.empty() ? nullptr : &d.parts));
+      results.push_back(
+          run_experiment(names[q], {}, d.data, s, d.parts.empty() ? nullptr : &d.parts));
     }
     if (g.json) {
       nlohmann::json j = nlohmann::json::array();
@@ -193,7 +216,8 @@ void register_compare(CLI::App& app, Globals& g) {
     std::vector<std::string> metric_names;
     for (const auto& r : results)
       for (const auto& [k, v] : r.mean)
-        if (std::find(metric_names.begin(), metric_names.end(), k) == metric_names.end()) metric_names.push_back(k);
+        if (std::find(metric_names.begin(), metric_names.end(), k) == metric_names.end())
+          metric_names.push_back(k);
     std::vector<std::string> header = {"algorithm"};
     header.insert(header.end(), metric_names.begin(), metric_names.end());
     header.push_back("fit s");
@@ -209,10 +233,11 @@ void register_compare(CLI::App& app, Globals& g) {
       row.push_back(fmt(r.fit_seconds / static_cast<double>(r.folds.size()), 3));
       t.add(row);
     }
-    std::cout << d.spec << ": " << human_count(d.data.num_users()) << " users, " << human_count(d.data.num_items())
-              << " items, " << human_count(d.data.nnz()) << " " << to_string(d.data.feedback())
-              << " interactions; " << results.front().folds.size() << " fold(s) of "
-              << results.front().folds.front().split << ", protocol " << results.front().protocol << "\n\n"
+    std::cout << d.spec << ": " << human_count(d.data.num_users()) << " users, "
+              << human_count(d.data.num_items()) << " items, " << human_count(d.data.nnz()) << " "
+              << to_string(d.data.feedback()) << " interactions; " << results.front().folds.size()
+              << " fold(s) of " << results.front().folds.front().split << ", protocol "
+              << results.front().protocol << "\n\n"
               << t.str();
   });
 }

@@ -2,7 +2,6 @@
 // data, by thread count. Items per second = training interactions x sweeps (or epochs) / second.
 //   build/bench_als --benchmark_filter='BM_Fit/ials'
 #include <benchmark/benchmark.h>
-
 #include <metarec/algorithms/catalog.h>
 #include <metarec/data/synthetic.h>
 
@@ -32,15 +31,32 @@ void BM_Fit(benchmark::State& state, const std::string& algo, std::vector<std::s
 
 }  // namespace
 
-BENCHMARK_CAPTURE(BM_Fit, als/k32, "als", {"factors=32", "epochs=5"}, false, 5)
-    ->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK_CAPTURE(BM_Fit, ials/cg/k64, "ials", {"factors=64", "iterations=5"}, true, 5)
-    ->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK_CAPTURE(BM_Fit, ials/cholesky/k64, "ials", {"factors=64", "iterations=2", "solver=cholesky"}, true, 2)
-    ->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK_CAPTURE(BM_Fit, bayesian_mf/d10, "bayesian_mf", {"factors=10", "burn_in=5", "samples=5"}, false, 10)
-    ->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK_CAPTURE(BM_Fit, mixture_mf/k32m4, "mixture_mf", {"epochs=2"}, true, 2)
-    ->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_Fit, als / k32, "als", {"factors=32", "epochs=5"}, false, 5)
+    ->Arg(1)
+    ->Arg(2)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(BM_Fit, ials / cg / k64, "ials", {"factors=64", "iterations=5"}, true, 5)
+    ->Arg(1)
+    ->Arg(2)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(BM_Fit, ials / cholesky / k64, "ials",
+                  {"factors=64", "iterations=2", "solver=cholesky"}, true, 2)
+    ->Arg(1)
+    ->Arg(2)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(BM_Fit, bayesian_mf / d10, "bayesian_mf",
+                  {"factors=10", "burn_in=5", "samples=5"}, false, 10)
+    ->Arg(1)
+    ->Arg(2)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(BM_Fit, mixture_mf / k32m4, "mixture_mf", {"epochs=2"}, true, 2)
+    ->Arg(1)
+    ->Arg(2)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 BENCHMARK_MAIN();

@@ -3,7 +3,6 @@
 // interactions x epochs (or iterations) / second.
 //   build/bench_bpr --benchmark_filter='BM_Fit/bpr'
 #include <benchmark/benchmark.h>
-
 #include <metarec/algorithms/catalog.h>
 #include <metarec/data/synthetic.h>
 
@@ -16,7 +15,8 @@ const metarec::Interactions& data() {
 }
 
 // state.range(0) = threads.
-void BM_Fit(benchmark::State& state, const std::string& algo, std::vector<std::string> params, int epochs) {
+void BM_Fit(benchmark::State& state, const std::string& algo, std::vector<std::string> params,
+            int epochs) {
   const auto& d = data();
   metarec::FitContext ctx;
   ctx.threads = static_cast<int>(state.range(0));
@@ -30,13 +30,26 @@ void BM_Fit(benchmark::State& state, const std::string& algo, std::vector<std::s
 
 }  // namespace
 
-BENCHMARK_CAPTURE(BM_Fit, bpr/k64, "bpr", {"factors=64", "epochs=5", "negative_candidates=1"}, 5)
-    ->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK_CAPTURE(BM_Fit, bpr/k64/dns3, "bpr", {"factors=64", "epochs=5", "negative_candidates=3"}, 5)
-    ->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK_CAPTURE(BM_Fit, warp/k64, "warp", {"factors=64", "epochs=3"}, 3)
-    ->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK_CAPTURE(BM_Fit, logistic_mf/k32, "logistic_mf", {"factors=32", "iterations=3"}, 3)
-    ->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_Fit, bpr / k64, "bpr", {"factors=64", "epochs=5", "negative_candidates=1"}, 5)
+    ->Arg(1)
+    ->Arg(2)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(BM_Fit, bpr / k64 / dns3, "bpr",
+                  {"factors=64", "epochs=5", "negative_candidates=3"}, 5)
+    ->Arg(1)
+    ->Arg(2)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(BM_Fit, warp / k64, "warp", {"factors=64", "epochs=3"}, 3)
+    ->Arg(1)
+    ->Arg(2)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(BM_Fit, logistic_mf / k32, "logistic_mf", {"factors=32", "iterations=3"}, 3)
+    ->Arg(1)
+    ->Arg(2)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 BENCHMARK_MAIN();

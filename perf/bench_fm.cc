@@ -3,7 +3,6 @@
 // side features. Items per second = training ratings x epochs (sweeps, iterations) / second.
 //   build/bench_fm --benchmark_filter='BM_Fit/fm_als'
 #include <benchmark/benchmark.h>
-
 #include <metarec/algorithms/catalog.h>
 #include <metarec/data/synthetic.h>
 
@@ -16,7 +15,8 @@ const metarec::Interactions& data() {
 }
 
 // state.range(0) = threads.
-void BM_Fit(benchmark::State& state, const std::string& algo, std::vector<std::string> params, int epochs) {
+void BM_Fit(benchmark::State& state, const std::string& algo, std::vector<std::string> params,
+            int epochs) {
   const auto& d = data();
   metarec::FitContext ctx;
   ctx.threads = static_cast<int>(state.range(0));
@@ -30,15 +30,30 @@ void BM_Fit(benchmark::State& state, const std::string& algo, std::vector<std::s
 
 }  // namespace
 
-BENCHMARK_CAPTURE(BM_Fit, fm/k8/ids, "fm", {"epochs=10"}, 10)
-    ->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK_CAPTURE(BM_Fit, fm/k8/all, "fm", {"epochs=10", "features=all"}, 10)
-    ->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK_CAPTURE(BM_Fit, fm_als/k8/ids, "fm_als", {"iterations=10"}, 10)
-    ->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK_CAPTURE(BM_Fit, fm_als/k8/all, "fm_als", {"iterations=10", "features=all"}, 10)
-    ->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK_CAPTURE(BM_Fit, fm_mcmc/k8/ids, "fm_mcmc", {"iterations=20", "burn_in=10"}, 20)
-    ->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_Fit, fm / k8 / ids, "fm", {"epochs=10"}, 10)
+    ->Arg(1)
+    ->Arg(2)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(BM_Fit, fm / k8 / all, "fm", {"epochs=10", "features=all"}, 10)
+    ->Arg(1)
+    ->Arg(2)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(BM_Fit, fm_als / k8 / ids, "fm_als", {"iterations=10"}, 10)
+    ->Arg(1)
+    ->Arg(2)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(BM_Fit, fm_als / k8 / all, "fm_als", {"iterations=10", "features=all"}, 10)
+    ->Arg(1)
+    ->Arg(2)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(BM_Fit, fm_mcmc / k8 / ids, "fm_mcmc", {"iterations=20", "burn_in=10"}, 20)
+    ->Arg(1)
+    ->Arg(2)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 BENCHMARK_MAIN();

@@ -2,12 +2,13 @@
 // 100K-rating synthetic set shaped like ML-100K, at 1 and 2 threads.
 //   build-x/bench_mf --benchmark_filter=BM_Fit/svd
 #include <benchmark/benchmark.h>
+#include <metarec/algorithms/catalog.h>
+#include <metarec/algorithms/mf/sgd_kernel.h>
+#include <metarec/core/rng.h>
+#include <metarec/data/synthetic.h>
 
 #include <string>
 #include <vector>
-
-#include <metarec/algorithms/catalog.h>
-#include <metarec/data/synthetic.h>
 
 namespace {
 
@@ -35,14 +36,14 @@ void fit(benchmark::State& state, const std::string& algo, std::vector<std::stri
 }  // namespace
 
 // BM_Fit/<algo>/<factors>/threads:N
-#define MF_BENCH(tag, name, algo, passes, ...)                                                         \
-  static void BM_Fit_##tag(benchmark::State& s) { fit(s, algo, {__VA_ARGS__}, passes); }      \
-  BENCHMARK(BM_Fit_##tag)                                                                     \
-      ->Name("BM_Fit/" name)                                                                  \
-      ->Arg(1)                                                                                \
-      ->Arg(2)                                                                                \
-      ->ArgName("threads")                                                                    \
-      ->Unit(benchmark::kMillisecond)                                                         \
+#define MF_BENCH(tag, name, algo, passes, ...)                                           \
+  static void BM_Fit_##tag(benchmark::State& s) { fit(s, algo, {__VA_ARGS__}, passes); } \
+  BENCHMARK(BM_Fit_##tag)                                                                \
+      ->Name("BM_Fit/" name)                                                             \
+      ->Arg(1)                                                                           \
+      ->Arg(2)                                                                           \
+      ->ArgName("threads")                                                               \
+      ->Unit(benchmark::kMillisecond)                                                    \
       ->UseRealTime()
 
 MF_BENCH(funk_mf_k64, "funk_mf/k64", "funk_mf", 20, "factors=64", "epochs=20");
@@ -53,6 +54,30 @@ MF_BENCH(nmf_k15, "nmf/k15", "nmf", 50, "factors=15", "epochs=50");
 MF_BENCH(timesvd_k64, "timesvd/k64", "timesvd", 20, "factors=64", "epochs=20");
 MF_BENCH(side_mf_k64, "side_mf/k64", "side_mf", 20, "factors=64", "epochs=20");
 MF_BENCH(seed_cf_k16, "seed_cf/k16", "seed_cf", 100, "factors=16", "iterations=100");
-MF_BENCH(seed_cf_binary_k32, "seed_cf_binary/k32", "seed_cf_binary", 200, "factors=32", "iterations=100");
+MF_BENCH(seed_cf_binary_k32, "seed_cf_binary/k32", "seed_cf_binary", 200, "factors=32",
+         "iterations=100");
+
+// Initialization of 120,000 x 64 factors (the 10M-rating synthetic set's P and Q): the shared
+// FactorModel::randomize path (one Box-Muller pair per value) against detail::fill_normal.
+static void BM_InitNormal(benchmark::State& state) {
+  std::vector<float> v(static_cast<size_t>(120000) * 64);
+  for (auto _ : state) {
+    if (state.range(0) == 0) {
+      metarec::Rng rng(1);
+      for (auto& x : v) x = static_cast<float>(rng.normal()) * 0.02f;
+    } else {
+      metarec::detail::fill_normal(v, 0.02f, 1, static_cast<int>(state.range(1)));
+    }
+    benchmark::DoNotOptimize(v.data());
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(v.size()));
+}
+BENCHMARK(BM_InitNormal)
+    ->Args({0, 1})
+    ->Args({1, 1})
+    ->Args({1, 2})
+    ->ArgNames({"fill_normal", "threads"})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 BENCHMARK_MAIN();

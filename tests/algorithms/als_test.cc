@@ -2,15 +2,14 @@
 // weighted-lambda objective, so the objective never increases, and exact low-rank data is
 // recovered.
 #include <gtest/gtest.h>
+#include <metarec/algorithms/als/als.h>
+#include <metarec/algorithms/als/dense_kernels.h>
+#include <metarec/core/rng.h>
 
 #include <Eigen/Dense>
 #include <algorithm>
 #include <cmath>
 #include <memory>
-
-#include <metarec/algorithms/als/als.h>
-#include <metarec/algorithms/als/dense_kernels.h>
-#include <metarec/core/rng.h>
 
 namespace metarec {
 namespace {
@@ -39,13 +38,13 @@ Interactions tiny() {
                            2, n, 4, 3});
 }
 
-std::unique_ptr<Als> fit_als(const Interactions& d, int epochs, bool biases, bool weighted, double reg = 0.1,
-            int k = 2, int threads = 1) {
+std::unique_ptr<Als> fit_als(const Interactions& d, int epochs, bool biases, bool weighted,
+                             double reg = 0.1, int k = 2, int threads = 1) {
   auto m = std::make_unique<Als>(Params(Als::schema(), {{"factors", int64_t{k}},
-                                                         {"reg", reg},
-                                                         {"epochs", int64_t{epochs}},
-                                                         {"biases", biases},
-                                                         {"weighted", weighted}}));
+                                                        {"reg", reg},
+                                                        {"epochs", int64_t{epochs}},
+                                                        {"biases", biases},
+                                                        {"weighted", weighted}}));
   FitContext ctx;
   ctx.seed = 3;
   ctx.threads = threads;
@@ -102,8 +101,12 @@ void expect_sweep_is_closed_form(bool biases, bool weighted) {
   }
 }
 
-TEST(Als, OneSweepIsTheClosedFormWithBiasesAndWeightedLambda) { expect_sweep_is_closed_form(true, true); }
-TEST(Als, OneSweepIsTheClosedFormWithoutBiasesOrWeights) { expect_sweep_is_closed_form(false, false); }
+TEST(Als, OneSweepIsTheClosedFormWithBiasesAndWeightedLambda) {
+  expect_sweep_is_closed_form(true, true);
+}
+TEST(Als, OneSweepIsTheClosedFormWithoutBiasesOrWeights) {
+  expect_sweep_is_closed_form(false, false);
+}
 
 TEST(Als, GlobalMeanIsUsedOnlyWithBiases) {
   const Interactions d = tiny();
@@ -122,19 +125,22 @@ double objective(const Interactions& d, const Als& m, double reg, bool weighted)
     for (size_t e = 0; e < items.size(); ++e) {
       double p = m.global_mean();
       if (biases) p += m.user_bias()[u] + m.item_bias()[items[e]];
-      for (int f = 0; f < k; ++f) p += double(m.user_factors()[u * k + f]) * m.item_factors()[items[e] * k + f];
+      for (int f = 0; f < k; ++f)
+        p += double(m.user_factors()[u * k + f]) * m.item_factors()[items[e] * k + f];
       loss += (vals[e] - p) * (vals[e] - p);
     }
   }
   for (int32_t u = 0; u < d.num_users(); ++u) {
     double n = 0;
-    for (int f = 0; f < k; ++f) n += double(m.user_factors()[u * k + f]) * m.user_factors()[u * k + f];
+    for (int f = 0; f < k; ++f)
+      n += double(m.user_factors()[u * k + f]) * m.user_factors()[u * k + f];
     if (biases) n += double(m.user_bias()[u]) * m.user_bias()[u];
     loss += reg * (weighted ? static_cast<double>(d.user_count(u)) : 1.0) * n;
   }
   for (int32_t i = 0; i < d.num_items(); ++i) {
     double n = 0;
-    for (int f = 0; f < k; ++f) n += double(m.item_factors()[i * k + f]) * m.item_factors()[i * k + f];
+    for (int f = 0; f < k; ++f)
+      n += double(m.item_factors()[i * k + f]) * m.item_factors()[i * k + f];
     if (biases) n += double(m.item_bias()[i]) * m.item_bias()[i];
     loss += reg * (weighted ? static_cast<double>(d.item_count(i)) : 1.0) * n;
   }

@@ -1,14 +1,13 @@
 // BPMF's samplers against their known moments, the stored model against the Monte Carlo
 // average it represents, and the whole chain on a planted low-rank problem.
 #include <gtest/gtest.h>
+#include <metarec/algorithms/bayesian_mf/bayesian_mf.h>
+#include <metarec/core/rng.h>
 
 #include <Eigen/Dense>
 #include <algorithm>
 #include <cmath>
 #include <memory>
-
-#include <metarec/algorithms/bayesian_mf/bayesian_mf.h>
-#include <metarec/core/rng.h>
 
 namespace metarec {
 namespace {
@@ -52,7 +51,8 @@ TEST(BayesianMf, WishartDrawsAverageToDofTimesScale) {
   }
   const Eigen::Matrix3d mean = sum / n;
   for (int i = 0; i < d; ++i)
-    for (int j = 0; j < d; ++j) EXPECT_NEAR(mean(i, j), dof * scale(i, j), 0.05 * dof) << i << "," << j;
+    for (int j = 0; j < d; ++j)
+      EXPECT_NEAR(mean(i, j), dof * scale(i, j), 0.05 * dof) << i << "," << j;
   // Var(W_00) = 2 dof scale_00^2.
   EXPECT_NEAR(var00 / n - mean(0, 0) * mean(0, 0), 2 * dof * 4.0, 0.06 * 2 * dof * 4.0);
 }
@@ -117,7 +117,8 @@ TEST(BayesianMf, HyperparameterDrawsMatchTheGaussianWishartPosterior) {
   }
   for (int i = 0; i < d; ++i) {
     EXPECT_NEAR(mu(i), want_mu(i), 0.01);
-    for (int j = 0; j < d; ++j) EXPECT_NEAR(lam(i, j), want_lambda(i, j), 0.02 * want_lambda.norm());
+    for (int j = 0; j < d; ++j)
+      EXPECT_NEAR(lam(i, j), want_lambda(i, j), 0.02 * want_lambda.norm());
   }
 }
 
@@ -161,7 +162,8 @@ Planted planted() {
   for (int u = 0; u < p.users; ++u)
     for (int i = 0; i < p.items; ++i) {
       p.full[u * p.items + i] = 3 + a[u * 2] * b[i * 2] + a[u * 2 + 1] * b[i * 2 + 1];
-      if (rng.uniform() < 0.6) p.observed[u * p.items + i] = p.full[u * p.items + i] + 0.05 * rng.normal();
+      if (rng.uniform() < 0.6)
+        p.observed[u * p.items + i] = p.full[u * p.items + i] + 0.05 * rng.normal();
     }
   return p;
 }
@@ -169,7 +171,8 @@ Planted planted() {
 TEST(BayesianMf, StoredFactorsAreTheConcatenatedSamplesAndPredictTheirAverage) {
   const Planted p = planted();
   const Interactions d = from_dense(p.users, p.items, p.observed);
-  const auto m = fit_bpmf(d, {{"factors", int64_t{2}}, {"burn_in", int64_t{5}}, {"samples", int64_t{7}}});
+  const auto m =
+      fit_bpmf(d, {{"factors", int64_t{2}}, {"burn_in", int64_t{5}}, {"samples", int64_t{7}}});
   ASSERT_EQ(m->factors(), 2 * 7);
   EXPECT_NEAR(m->global_mean(), d.global_mean(), 1e-12);
   // predict = mu + (1/S) sum_s <U^s, V^s>, with the stored user rows already divided by S.
@@ -179,7 +182,8 @@ TEST(BayesianMf, StoredFactorsAreTheConcatenatedSamplesAndPredictTheirAverage) {
       double avg = 0;
       for (int s = 0; s < 7; ++s)
         for (int f = 0; f < 2; ++f)
-          avg += double(m->user_factors()[u * k + s * 2 + f]) * m->item_factors()[i * k + s * 2 + f];
+          avg +=
+              double(m->user_factors()[u * k + s * 2 + f]) * m->item_factors()[i * k + s * 2 + f];
       EXPECT_NEAR(m->predict(u, i), m->global_mean() + avg, 1e-4);
     }
   // The kept samples differ from each other (the chain moves).
@@ -189,7 +193,9 @@ TEST(BayesianMf, StoredFactorsAreTheConcatenatedSamplesAndPredictTheirAverage) {
 TEST(BayesianMf, RecoversAPlantedLowRankMatrix) {
   const Planted p = planted();
   const Interactions d = from_dense(p.users, p.items, p.observed);
-  const auto m = fit_bpmf(d, {{"factors", int64_t{3}}, {"alpha", 100.0}, {"burn_in", int64_t{60}},
+  const auto m = fit_bpmf(d, {{"factors", int64_t{3}},
+                              {"alpha", 100.0},
+                              {"burn_in", int64_t{60}},
                               {"samples", int64_t{60}}});
   double se = 0, se_mean = 0;
   int n = 0;
@@ -208,8 +214,8 @@ TEST(BayesianMf, RecoversAPlantedLowRankMatrix) {
 TEST(BayesianMf, ChainDependsOnTheSeedOnlyNotOnThreads) {
   const Planted p = planted();
   const Interactions d = from_dense(p.users, p.items, p.observed);
-  const std::map<std::string, ParamValue> q = {{"factors", int64_t{3}}, {"burn_in", int64_t{3}},
-                                               {"samples", int64_t{3}}};
+  const std::map<std::string, ParamValue> q = {
+      {"factors", int64_t{3}}, {"burn_in", int64_t{3}}, {"samples", int64_t{3}}};
   const auto a = fit_bpmf(d, q, 9, 1);
   const auto b = fit_bpmf(d, q, 9, 2);
   const auto c = fit_bpmf(d, q, 10, 1);

@@ -1,13 +1,12 @@
 // BPR-MF's own maths: the SGD step against a numerical gradient of the triple loss, the bitmap
 // negative sampler, and a planted two-community fixture whose held-out positives must rank high.
 #include <gtest/gtest.h>
-
-#include <cmath>
-#include <vector>
-
 #include <metarec/algorithms/bpr/bpr.h>
 #include <metarec/algorithms/bpr/user_item_mask.h>
 #include <metarec/core/rng.h>
+
+#include <cmath>
+#include <vector>
 
 namespace metarec {
 namespace {
@@ -27,8 +26,10 @@ Interactions communities(std::vector<std::vector<int32_t>>& held_out) {
     for (int32_t q = static_cast<int32_t>(own.size()) - 1; q > 0; --q)
       std::swap(own[q], own[rng.uniform_int(static_cast<uint64_t>(q) + 1)]);
     for (size_t q = 0; q < own.size(); ++q) {
-      if (q < 12) b.add(u, own[q], 1.0f);
-      else held_out[u].push_back(own[q]);
+      if (q < 12)
+        b.add(u, own[q], 1.0f);
+      else
+        held_out[u].push_back(own[q]);
     }
   }
   InteractionsBuilder::Options o;
@@ -71,7 +72,8 @@ TEST(Bpr, StepMovesEveryParameterAgainstTheNumericalGradient) {
   theta.push_back(bi);
   theta.push_back(bj);
   auto loss = [&](const std::vector<float>& t) {
-    return bpr_triple_loss(t.data(), t.data() + k, t.data() + 2 * k, t[3 * k], t[3 * k + 1], k, reg);
+    return bpr_triple_loss(t.data(), t.data() + k, t.data() + 2 * k, t[3 * k], t[3 * k + 1], k,
+                           reg);
   };
   std::vector<double> numeric(theta.size());
   for (size_t q = 0; q < theta.size(); ++q) {
@@ -83,7 +85,8 @@ TEST(Bpr, StepMovesEveryParameterAgainstTheNumericalGradient) {
   }
   auto after = theta;
   const float lr = 0.01f;
-  bpr_step(after.data(), after.data() + k, after.data() + 2 * k, &after[3 * k], &after[3 * k + 1], k, lr, reg);
+  bpr_step(after.data(), after.data() + k, after.data() + 2 * k, &after[3 * k], &after[3 * k + 1],
+           k, lr, reg);
   for (size_t q = 0; q < theta.size(); ++q) {
     const double analytic = -(static_cast<double>(after[q]) - theta[q]) / lr;
     EXPECT_NEAR(analytic, numeric[q], 2e-4 + 2e-3 * std::abs(numeric[q])) << "parameter " << q;
@@ -130,7 +133,8 @@ TEST(Bpr, RanksPlantedPositivesAboveTheOtherCommunity) {
       FitContext ctx;
       ctx.threads = threads;
       m.fit(train, ctx);
-      EXPECT_GT(held_out_auc(m, held_out), 0.95) << "candidates " << candidates << " threads " << threads;
+      EXPECT_GT(held_out_auc(m, held_out), 0.95)
+          << "candidates " << candidates << " threads " << threads;
     }
   }
 }

@@ -90,10 +90,12 @@ TEST(CoClustering, PredictionUsesTheClusterMeansOfTheFinalAssignment) {
 }
 
 TEST(CoClustering, ResultDoesNotDependOnThreads) {
+  // Above the size where the sweeps go parallel (20,000 ratings).
   const Interactions d =
-      generate_synthetic(parse_synthetic_spec("synthetic:users=300,items=200,per_user=20,seed=6"));
-  auto a = make_recommender("co_clustering");
-  auto b = make_recommender("co_clustering");
+      generate_synthetic(parse_synthetic_spec("synthetic:users=1000,items=300,per_user=25,seed=6"));
+  ASSERT_GE(d.nnz(), 20000);
+  auto a = make_recommender("co_clustering", {"epochs=5", "restarts=2"});
+  auto b = make_recommender("co_clustering", {"epochs=5", "restarts=2"});
   FitContext one, two;
   one.threads = 1;
   two.threads = 2;

@@ -2,17 +2,16 @@
 // sum, its gradient and the SGD steps against numerical derivatives, the ALS reduction to a bias
 // model in closed form, ALS's monotone objective, the feature layout, and implicit learning.
 #include <gtest/gtest.h>
-
-#include <Eigen/Dense>
-#include <algorithm>
-#include <cmath>
-#include <vector>
-
 #include <metarec/algorithms/catalog.h>
 #include <metarec/algorithms/fm/fm.h>
 #include <metarec/algorithms/fm/fm_train.h>
 #include <metarec/core/error.h>
 #include <metarec/core/rng.h>
+
+#include <Eigen/Dense>
+#include <algorithm>
+#include <cmath>
+#include <vector>
 
 namespace metarec {
 namespace {
@@ -155,8 +154,8 @@ TEST(Fm, PointwiseStepIsMinusLearningRateTimesTheSquaredLossGradient) {
     const int32_t j = idx[q];
     EXPECT_NEAR(after.w[j], m.w[j] - lr * ((y - target) * gw[q] + reg.w * m.w[j]), 1e-5);
     for (int f = 0; f < 2; ++f)
-      EXPECT_NEAR(after.vrow(j)[f], m.vrow(j)[f] - lr * ((y - target) * gv[q * 2 + f] + reg.v * m.vrow(j)[f]),
-                  1e-5);
+      EXPECT_NEAR(after.vrow(j)[f],
+                  m.vrow(j)[f] - lr * ((y - target) * gv[q * 2 + f] + reg.v * m.vrow(j)[f]), 1e-5);
   }
 }
 
@@ -261,10 +260,11 @@ TEST(Fm, AlsSweepsNeverIncreaseTheObjective) {
   const Interactions d = tiny(true);
   double previous = 1e300;
   for (int sweeps = 1; sweeps <= 6; ++sweeps) {
-    const Params p = Params::parse(FactorizationMachine::schema(FmSolver::kAls),
-                                   {"factors=3", "features=all", "time_bins=2", "reg_w=0.3", "reg_v=0.2",
-                                    "reg_w0=0.1", "iterations=" + std::to_string(sweeps)},
-                                   "fm_als");
+    const Params p =
+        Params::parse(FactorizationMachine::schema(FmSolver::kAls),
+                      {"factors=3", "features=all", "time_bins=2", "reg_w=0.3", "reg_v=0.2",
+                       "reg_w0=0.1", "iterations=" + std::to_string(sweeps)},
+                      "fm_als");
     FactorizationMachine m(FmSolver::kAls, p);
     m.fit(d);
     FmTrainConfig c;
@@ -297,11 +297,32 @@ TEST(Fm, ScoresSplitIntoUserAndItemSidesExactly) {
   }
 }
 
+TEST(Fm, PosteriorMeanPredictsTheAverageOfTheSamples) {
+  const FmWeights a = random_weights(6, 3, 7), b = random_weights(6, 3, 8),
+                  c = random_weights(6, 3, 9);
+  std::vector<double> w_sum(6);
+  for (int j = 0; j < 6; ++j) w_sum[j] = static_cast<double>(a.w[j]) + b.w[j] + c.w[j];
+  const FmWeights mean = fm_posterior_mean(0.3, w_sum, 3, {a.v, b.v, c.v}, 3);
+  ASSERT_EQ(mean.k, 9);
+  const std::vector<int32_t> idx = {0, 2, 3, 5};
+  const std::vector<float> x = {1.0f, 0.5f, 2.0f, 1.0f};
+  const double expect = (fm_predict(a, {idx, x}, nullptr) + fm_predict(b, {idx, x}, nullptr) +
+                         fm_predict(c, {idx, x}, nullptr)) /
+                        3;  // all three have w0 = 0.3
+  EXPECT_NEAR(fm_predict(mean, {idx, x}, nullptr), expect, 1e-5);
+}
+
 TEST(Fm, McmcKeepsEveryPostBurnInSampleAsFactors) {
   auto m = make_recommender("fm_mcmc", {"factors=2", "iterations=12", "burn_in=5"});
   m->fit(tiny(false));
   EXPECT_EQ(dynamic_cast<const FactorizationMachine&>(*m).weights().k, 2 * 7);
-  EXPECT_THROW(make_recommender("fm_mcmc", {"iterations=5", "burn_in=5"})->fit(tiny(false)), InvalidArgument);
+  // Thinned to every third of the 7 samples: iterations 5, 8 and 11.
+  auto thin =
+      make_recommender("fm_mcmc", {"factors=2", "iterations=12", "burn_in=5", "kept_samples=3"});
+  thin->fit(tiny(false));
+  EXPECT_EQ(dynamic_cast<const FactorizationMachine&>(*thin).weights().k, 2 * 3);
+  EXPECT_THROW(make_recommender("fm_mcmc", {"iterations=5", "burn_in=5"})->fit(tiny(false)),
+               InvalidArgument);
 }
 
 TEST(Fm, ImplicitLossesRankPlantedCommunities) {
@@ -318,8 +339,10 @@ TEST(Fm, ImplicitLossesRankPlantedCommunities) {
     for (int32_t q = static_cast<int32_t>(own.size()) - 1; q > 0; --q)
       std::swap(own[q], own[rng.uniform_int(static_cast<uint64_t>(q) + 1)]);
     for (size_t q = 0; q < own.size(); ++q) {
-      if (q < 12) b.add(u, own[q], 1.0f);
-      else held[u].push_back(own[q]);
+      if (q < 12)
+        b.add(u, own[q], 1.0f);
+      else
+        held[u].push_back(own[q]);
     }
   }
   InteractionsBuilder::Options o;

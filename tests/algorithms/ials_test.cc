@@ -2,14 +2,13 @@
 // the exact weighted ridge solution, conjugate gradient converges to it, and neither solver
 // ever increases the objective.
 #include <gtest/gtest.h>
+#include <metarec/algorithms/ials/ials.h>
+#include <metarec/core/rng.h>
 
 #include <Eigen/Dense>
 #include <algorithm>
 #include <cmath>
 #include <memory>
-
-#include <metarec/algorithms/ials/ials.h>
-#include <metarec/core/rng.h>
 
 namespace metarec {
 namespace {
@@ -73,7 +72,8 @@ Eigen::VectorXd dense_solve(const Interactions& d, bool user_side, int32_t row,
       p(j) = 1;
     }
   }
-  const Eigen::MatrixXd a = y.transpose() * c.asDiagonal() * y + reg * Eigen::MatrixXd::Identity(k, k);
+  const Eigen::MatrixXd a =
+      y.transpose() * c.asDiagonal() * y + reg * Eigen::MatrixXd::Identity(k, k);
   return a.ldlt().solve(y.transpose() * c.asDiagonal() * p);
 }
 
@@ -82,20 +82,23 @@ void expect_cholesky_sweep_is_closed_form(const std::string& confidence) {
   const int k = 3;
   const double reg = 0.1, alpha = 2, eps = 0.5;
   const bool log_scaling = confidence == "log";
-  std::map<std::string, ParamValue> p = {{"factors", int64_t{k}}, {"reg", reg},     {"alpha", alpha},
-                                         {"solver", std::string("cholesky")},
-                                         {"confidence", confidence},              {"epsilon", eps},
-                                         {"init_std", 0.5}};
+  std::map<std::string, ParamValue> p = {
+      {"factors", int64_t{k}},    {"reg", reg},
+      {"alpha", alpha},           {"solver", std::string("cholesky")},
+      {"confidence", confidence}, {"epsilon", eps},
+      {"init_std", 0.5}};
   p["iterations"] = int64_t{1};
   const auto one = fit_ials(d, p);
   p["iterations"] = int64_t{2};
   const auto two = fit_ials(d, p);
   for (int32_t u = 0; u < d.num_users(); ++u) {
-    const Eigen::VectorXd want = dense_solve(d, true, u, one->item_factors(), k, reg, alpha, log_scaling, eps);
+    const Eigen::VectorXd want =
+        dense_solve(d, true, u, one->item_factors(), k, reg, alpha, log_scaling, eps);
     for (int f = 0; f < k; ++f) EXPECT_NEAR(two->user_factors()[u * k + f], want(f), 1e-5) << u;
   }
   for (int32_t i = 0; i < d.num_items(); ++i) {
-    const Eigen::VectorXd want = dense_solve(d, false, i, two->user_factors(), k, reg, alpha, log_scaling, eps);
+    const Eigen::VectorXd want =
+        dense_solve(d, false, i, two->user_factors(), k, reg, alpha, log_scaling, eps);
     for (int f = 0; f < k; ++f) EXPECT_NEAR(two->item_factors()[i * k + f], want(f), 1e-5) << i;
   }
 }
@@ -113,8 +116,11 @@ double max_abs_diff(std::span<const float> a, std::span<const float> b) {
 
 TEST(Ials, ConjugateGradientConvergesToTheCholeskySolution) {
   const Interactions d = random_counts(30, 25, 0.2, 3);
-  std::map<std::string, ParamValue> p = {{"factors", int64_t{8}}, {"reg", 0.5}, {"alpha", 3.0},
-                                         {"iterations", int64_t{2}}, {"init_std", 0.3}};
+  std::map<std::string, ParamValue> p = {{"factors", int64_t{8}},
+                                         {"reg", 0.5},
+                                         {"alpha", 3.0},
+                                         {"iterations", int64_t{2}},
+                                         {"init_std", 0.3}};
   p["solver"] = std::string("cholesky");
   const auto exact = fit_ials(d, p);
   p["solver"] = std::string("cg");
@@ -153,9 +159,13 @@ TEST(Ials, ObjectiveNeverIncreasesForEitherSolver) {
   for (const std::string solver : {"cholesky", "cg"}) {
     double prev = INFINITY;
     for (int it = 1; it <= 6; ++it) {
-      const auto m = fit_ials(d, {{"factors", int64_t{6}}, {"reg", 0.2}, {"alpha", 4.0},
-                                  {"iterations", int64_t{it}}, {"solver", solver},
-                                  {"cg_steps", int64_t{2}}, {"init_std", 0.1}});
+      const auto m = fit_ials(d, {{"factors", int64_t{6}},
+                                  {"reg", 0.2},
+                                  {"alpha", 4.0},
+                                  {"iterations", int64_t{it}},
+                                  {"solver", solver},
+                                  {"cg_steps", int64_t{2}},
+                                  {"init_std", 0.1}});
       const double obj = objective(d, *m, 0.2, 4.0);
       EXPECT_LE(obj, prev * (1 + 1e-5)) << solver << " iteration " << it;
       prev = obj;
@@ -165,7 +175,8 @@ TEST(Ials, ObjectiveNeverIncreasesForEitherSolver) {
 
 TEST(Ials, FoldInSolvesTheUserAgainstTheFinalItemFactors) {
   const Interactions d = tiny();
-  const auto m = fit_ials(d, {{"factors", int64_t{3}}, {"reg", 0.1}, {"alpha", 2.0}, {"iterations", int64_t{4}}});
+  const auto m = fit_ials(
+      d, {{"factors", int64_t{3}}, {"reg", 0.1}, {"alpha", 2.0}, {"iterations", int64_t{4}}});
   const int32_t u = 2;
   const Eigen::VectorXd x = dense_solve(d, true, u, m->item_factors(), 3, 0.1, 2.0);
   std::vector<float> out(static_cast<size_t>(d.num_items()));
@@ -183,8 +194,8 @@ TEST(Ials, FoldInSolvesTheUserAgainstTheFinalItemFactors) {
 TEST(Ials, ResultDoesNotDependOnTheThreadCount) {
   const Interactions d = random_counts(60, 50, 0.1, 4);
   for (const std::string solver : {"cholesky", "cg"}) {
-    const std::map<std::string, ParamValue> p = {{"factors", int64_t{8}}, {"iterations", int64_t{3}},
-                                                 {"solver", solver}};
+    const std::map<std::string, ParamValue> p = {
+        {"factors", int64_t{8}}, {"iterations", int64_t{3}}, {"solver", solver}};
     const auto one = fit_ials(d, p, 1);
     const auto two = fit_ials(d, p, 2);
     EXPECT_TRUE(std::ranges::equal(one->user_factors(), two->user_factors())) << solver;

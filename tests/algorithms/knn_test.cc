@@ -263,8 +263,10 @@ TEST(KnnSimilarity, KeepsTheLargestPerRowWithTiesToTheSmallerIndex) {
 }
 
 TEST(KnnSimilarity, ResultDoesNotDependOnThreads) {
+  // Above the size where the computation goes parallel (20,000 interactions).
   const Interactions d =
-      generate_synthetic(parse_synthetic_spec("synthetic:users=300,items=200,per_user=25,seed=5"));
+      generate_synthetic(parse_synthetic_spec("synthetic:users=1000,items=300,per_user=25,seed=5"));
+  ASSERT_GE(d.nnz(), 20000);
   for (SimilarityKind kind : {SimilarityKind::kBm25, SimilarityKind::kPearsonBaseline}) {
     SimilarityOptions o;
     o.kind = kind;

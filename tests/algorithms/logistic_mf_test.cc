@@ -1,17 +1,17 @@
 // Logistic MF's own maths: the blocked BLAS gradient against a numerical gradient of the log
 // posterior, the multi-block path against a direct sum, and a planted fixture.
 #include <gtest/gtest.h>
+#include <metarec/algorithms/logistic_mf/logistic_mf.h>
+#include <metarec/core/rng.h>
 
 #include <cmath>
 #include <vector>
 
-#include <metarec/algorithms/logistic_mf/logistic_mf.h>
-#include <metarec/core/rng.h>
-
 namespace metarec {
 namespace {
 
-Interactions random_implicit(int32_t users, int32_t items, double density, uint64_t seed, bool counts) {
+Interactions random_implicit(int32_t users, int32_t items, double density, uint64_t seed,
+                             bool counts) {
   InteractionsBuilder b;
   for (int32_t u = 0; u < users; ++u) b.users().intern("u" + std::to_string(u));
   for (int32_t i = 0; i < items; ++i) b.items().intern("i" + std::to_string(i));
@@ -58,7 +58,8 @@ TEST(LogisticMf, GradientMatchesNumericalDerivativeOfTheLogPosterior) {
     logistic_mf_gradient(d, m.view(), cfg, user_side, 1, g, gb);
     std::vector<float>& f = user_side ? m.x : m.y;
     std::vector<float>& b = user_side ? m.bu : m.bi;
-    auto check = [&](std::vector<float>& param, const std::vector<float>& analytic, const char* what) {
+    auto check = [&](std::vector<float>& param, const std::vector<float>& analytic,
+                     const char* what) {
       for (size_t q = 0; q < param.size(); ++q) {
         const float keep = param[q];
         param[q] = keep + 1e-2f;
@@ -131,8 +132,10 @@ TEST(LogisticMf, TrainingRaisesTheLogPosteriorAndRanksPlantedPositives) {
     for (int32_t q = static_cast<int32_t>(own.size()) - 1; q > 0; --q)
       std::swap(own[q], own[rng.uniform_int(static_cast<uint64_t>(q) + 1)]);
     for (size_t q = 0; q < own.size(); ++q) {
-      if (q < 12) b.add(u, own[q], 1.0f);
-      else held[u].push_back(own[q]);
+      if (q < 12)
+        b.add(u, own[q], 1.0f);
+      else
+        held[u].push_back(own[q]);
     }
   }
   InteractionsBuilder::Options o;
@@ -142,10 +145,13 @@ TEST(LogisticMf, TrainingRaisesTheLogPosteriorAndRanksPlantedPositives) {
   const LogisticMfConfig cfg{p.get_float("alpha"), p.get_float("reg"), p.get_float("reg_bias")};
   double before = 0;
   {
-    LogisticMf short_run(Params(LogisticMf::schema(), {{"factors", int64_t{4}}, {"iterations", int64_t{1}}}));
+    LogisticMf short_run(
+        Params(LogisticMf::schema(), {{"factors", int64_t{4}}, {"iterations", int64_t{1}}}));
     short_run.fit(train);
-    before = logistic_mf_objective(train, {4, short_run.user_factors(), short_run.item_factors(),
-                                           short_run.user_bias(), short_run.item_bias()}, cfg);
+    before = logistic_mf_objective(train,
+                                   {4, short_run.user_factors(), short_run.item_factors(),
+                                    short_run.user_bias(), short_run.item_bias()},
+                                   cfg);
   }
   LogisticMf m(p);
   m.fit(train);

@@ -1,15 +1,14 @@
 // The SGD engine (grid, epochs) and the SGD matrix factorizations funk_mf and svd: gradient
 // checks of the update, planted low-rank recovery, determinism, cold rows.
 #include <gtest/gtest.h>
-
-#include <cmath>
-#include <string>
-#include <vector>
-
 #include <metarec/algorithms/catalog.h>
 #include <metarec/algorithms/mf/sgd_kernel.h>
 #include <metarec/algorithms/mf/svd.h>
 #include <metarec/core/rng.h>
+
+#include <cmath>
+#include <string>
+#include <vector>
 
 namespace metarec {
 namespace {
@@ -20,14 +19,17 @@ struct Planted {
   Interactions train, test;
 };
 
-Planted planted(int users, int items, int rank, double keep, uint64_t seed, bool skip_user0 = false) {
+Planted planted(int users, int items, int rank, double keep, uint64_t seed,
+                bool skip_user0 = false) {
   Rng rng(seed);
   std::vector<double> a(static_cast<size_t>(users) * rank), b(static_cast<size_t>(items) * rank);
   for (auto& x : a) x = rng.normal() * 0.7;
   for (auto& x : b) x = rng.normal() * 0.7;
   InteractionsBuilder tb, sb;
-  for (int u = 0; u < users; ++u) tb.users().intern("u" + std::to_string(u)), sb.users().intern("u" + std::to_string(u));
-  for (int i = 0; i < items; ++i) tb.items().intern("i" + std::to_string(i)), sb.items().intern("i" + std::to_string(i));
+  for (int u = 0; u < users; ++u)
+    tb.users().intern("u" + std::to_string(u)), sb.users().intern("u" + std::to_string(u));
+  for (int i = 0; i < items; ++i)
+    tb.items().intern("i" + std::to_string(i)), sb.items().intern("i" + std::to_string(i));
   for (int u = 0; u < users; ++u) {
     for (int i = 0; i < items; ++i) {
       double r = 3;
@@ -140,7 +142,8 @@ TEST(Svd, StepIsTheNegativeGradientOfTheRatingLoss) {
     }
     std::vector<float> before;
     for (float* x : params) before.push_back(*x);
-    detail::svd_step(p.data(), q.data(), biased ? &bu : nullptr, biased ? &bi : nullptr, k, mu, r, h);
+    detail::svd_step(p.data(), q.data(), biased ? &bu : nullptr, biased ? &bi : nullptr, k, mu, r,
+                     h);
     for (size_t j = 0; j < params.size(); ++j) {
       const double analytic = -(*params[j] - before[j]) / h.lr;
       EXPECT_NEAR(analytic, numeric[j], 2e-3 * std::max(1.0, std::abs(numeric[j])))
@@ -161,8 +164,8 @@ TEST(Svd, DISABLED_RecoversAPlantedLowRankMatrix) {
   // funk_mf has no mean or biases, so the constant 3 takes one more factor.
   for (const char* algo : {"svd", "funk_mf"}) {
     const std::string k = std::string("factors=") + (std::string(algo) == "svd" ? "2" : "3");
-    auto m = make_recommender(algo, {k, "epochs=300", "reg=0.001", "lr=0.02",
-                                     "lr_decay=0.995", "init_std=0.3"});
+    auto m = make_recommender(
+        algo, {k, "epochs=300", "reg=0.001", "lr=0.02", "lr_decay=0.995", "init_std=0.3"});
     FitContext ctx;
     ctx.threads = 1;
     m->fit(d.train, ctx);
@@ -184,7 +187,8 @@ TEST(Svd, OneThreadIsBitExactAndTwoThreadsAgreeClosely) {
   auto a = fit(1), b = fit(1), c = fit(2);
   const auto& fa = dynamic_cast<const FactorModel&>(*a);
   const auto& fb = dynamic_cast<const FactorModel&>(*b);
-  EXPECT_TRUE(std::equal(fa.user_factors().begin(), fa.user_factors().end(), fb.user_factors().begin()));
+  EXPECT_TRUE(
+      std::equal(fa.user_factors().begin(), fa.user_factors().end(), fb.user_factors().begin()));
   EXPECT_TRUE(std::equal(fa.item_bias().begin(), fa.item_bias().end(), fb.item_bias().begin()));
   const double ra = rmse_of(dynamic_cast<const RatingPredictor&>(*a), d.test);
   const double rc = rmse_of(dynamic_cast<const RatingPredictor&>(*c), d.test);
@@ -207,7 +211,7 @@ TEST(Svd, LearningRateDecayIsApplied) {
   // With lr_decay = 0 every epoch after the first takes zero steps: 1 epoch == 5 epochs.
   const Planted d = planted(30, 20, 2, 0.6, 10);
   auto fit = [&](const char* epochs) {
-    auto m = make_recommender("svd", {"factors=3", epochs, "lr_decay=0.000001", "reshuffle=false"});
+    auto m = make_recommender("svd", {"factors=3", epochs, "lr_decay=0.000001"});
     FitContext ctx;
     ctx.threads = 1;
     m->fit(d.train, ctx);

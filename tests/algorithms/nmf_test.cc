@@ -1,15 +1,14 @@
 // NMF: factors stay non-negative, each alternating sweep never increases the objective, negative
 // rating scales are shifted, and the multiplicative rule matches a hand computation.
 #include <gtest/gtest.h>
+#include <metarec/algorithms/catalog.h>
+#include <metarec/algorithms/mf/nmf.h>
+#include <metarec/core/rng.h>
 
 #include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
-
-#include <metarec/algorithms/catalog.h>
-#include <metarec/algorithms/mf/nmf.h>
-#include <metarec/core/rng.h>
 
 namespace metarec {
 namespace {

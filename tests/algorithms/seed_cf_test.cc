@@ -2,14 +2,13 @@
 // objective, mean normalization for users with no ratings, monotone descent with plain GD, and
 // binary labels.
 #include <gtest/gtest.h>
+#include <metarec/algorithms/catalog.h>
+#include <metarec/algorithms/mf/seed_cf.h>
+#include <metarec/core/rng.h>
 
 #include <cmath>
 #include <string>
 #include <vector>
-
-#include <metarec/algorithms/catalog.h>
-#include <metarec/algorithms/mf/seed_cf.h>
-#include <metarec/core/rng.h>
 
 namespace metarec {
 namespace {
@@ -131,8 +130,8 @@ TEST(SeedCf, MeanNormalizationPredictsTheItemMeanForAUserWithNoRatings) {
 
 TEST(SeedCfBinary, LearnsTheLabelsAsProbabilities) {
   const Interactions d = ratings_without_user0();
-  auto m = make_recommender("seed_cf_binary", {"factors=4", "iterations=300", "lambda=0.01",
-                                               "negatives=0", "lr=0.05"});
+  auto m = make_recommender(
+      "seed_cf_binary", {"factors=4", "iterations=300", "lambda=0.01", "negatives=0", "lr=0.05"});
   m->fit(d);
   const auto& b = dynamic_cast<const SeedCfBinary&>(*m);
   // Near-unregularized fit on training pairs: liked pairs get p > 0.5, others p < 0.5.

@@ -1,15 +1,14 @@
 // side_mf: the update is the gradient of its rating loss, the feature vocabulary, and cold users
 // and items scored through their features.
 #include <gtest/gtest.h>
+#include <metarec/algorithms/catalog.h>
+#include <metarec/algorithms/mf/side_mf.h>
+#include <metarec/core/rng.h>
 
 #include <cmath>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <metarec/algorithms/catalog.h>
-#include <metarec/algorithms/mf/side_mf.h>
-#include <metarec/core/rng.h>
 
 namespace metarec {
 namespace {
@@ -61,7 +60,8 @@ TEST(SideMf, StepIsTheNegativeGradientOfTheRatingLoss) {
   detail::side_mf_step(x, t, k, mu, r, h, scratch.data());
   for (size_t j = 0; j < params.size(); ++j) {
     const double analytic = -(*params[j] - before[j]) / 0.1;
-    EXPECT_NEAR(analytic, numeric[j], 2e-3 * std::max(1.0, std::abs(numeric[j]))) << "parameter " << j;
+    EXPECT_NEAR(analytic, numeric[j], 2e-3 * std::max(1.0, std::abs(numeric[j])))
+        << "parameter " << j;
   }
   // Feature 1 is not the user's: unchanged.
   EXPECT_EQ(std::vector<float>(A.begin() + k, A.begin() + 2 * k), untouched_A1);
@@ -128,8 +128,8 @@ TEST(SideMf, ColdUsersAndItemsAreScoredThroughTheirFeatures) {
   EXPECT_NEAR(r.predict(1, 0), 2.0f, 0.4f);
   EXPECT_GT(r.predict(2, 0), 4.4f);
   // Without the features the cold user only gets the global picture.
-  auto plain = make_recommender("side_mf", {"factors=4", "epochs=40", "user_features=false",
-                                            "item_features=false"});
+  auto plain = make_recommender(
+      "side_mf", {"factors=4", "epochs=40", "user_features=false", "item_features=false"});
   plain->fit(d);
   EXPECT_LT(dynamic_cast<const RatingPredictor&>(*plain).predict(0, 2), 4.0f);
 }

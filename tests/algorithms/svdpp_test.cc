@@ -1,15 +1,14 @@
 // SVD++: the update is the gradient of its rating loss, and predictions follow Koren's formula
 // from the stored parameters.
 #include <gtest/gtest.h>
+#include <metarec/algorithms/catalog.h>
+#include <metarec/algorithms/mf/svdpp.h>
+#include <metarec/core/rng.h>
 
 #include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
-
-#include <metarec/algorithms/catalog.h>
-#include <metarec/algorithms/mf/svdpp.h>
-#include <metarec/core/rng.h>
 
 namespace metarec {
 namespace {
@@ -63,7 +62,8 @@ TEST(SvdPlusPlus, StepsAreTheNegativeGradientOfTheRatingLoss) {
   for (auto& v : y) detail::svdpp_y_step(v.data(), g.data(), norm, k, h);
   for (size_t j = 0; j < params.size(); ++j) {
     const double analytic = -(*params[j] - before[j]) / 0.1;
-    EXPECT_NEAR(analytic, numeric[j], 2e-3 * std::max(1.0, std::abs(numeric[j]))) << "parameter " << j;
+    EXPECT_NEAR(analytic, numeric[j], 2e-3 * std::max(1.0, std::abs(numeric[j])))
+        << "parameter " << j;
   }
 }
 
@@ -111,8 +111,7 @@ TEST(SvdPlusPlus, PredictionFollowsTheModelFormula) {
   }
 }
 
-// Failing at the session cut-off; under investigation.
-TEST(SvdPlusPlus, DISABLED_TrainingReducesTrainingError) {
+TEST(SvdPlusPlus, TrainingReducesTrainingError) {
   const Interactions d = small_ratings();
   auto err = [&](int epochs) {
     auto m = make_recommender("svdpp", {"factors=4", "epochs=" + std::to_string(epochs), "lr=0.02",

@@ -1,12 +1,11 @@
 // WARP's own maths: the rank weight, the step against a numerical gradient of the weighted hinge,
 // and a planted two-community fixture.
 #include <gtest/gtest.h>
+#include <metarec/algorithms/warp/warp.h>
+#include <metarec/core/rng.h>
 
 #include <cmath>
 #include <vector>
-
-#include <metarec/algorithms/warp/warp.h>
-#include <metarec/core/rng.h>
 
 namespace metarec {
 namespace {
@@ -29,13 +28,13 @@ TEST(Warp, StepMovesEveryParameterAgainstTheNumericalGradient) {
   const WarpRegularization reg{0.05f, 0.1f};
   const float weight = warp_weight(1000, 7), margin = 1.0f;
   auto loss = [&](const std::vector<float>& t) {
-    return warp_step_loss(t.data(), t.data() + k, t.data() + 2 * k, t[3 * k], t[3 * k + 1], k, weight,
-                          margin, reg);
+    return warp_step_loss(t.data(), t.data() + k, t.data() + 2 * k, t[3 * k], t[3 * k + 1], k,
+                          weight, margin, reg);
   };
   auto after = theta;
   const float lr = 0.01f;
-  warp_step(after.data(), after.data() + k, after.data() + 2 * k, &after[3 * k], &after[3 * k + 1], k, lr,
-            weight, reg);
+  warp_step(after.data(), after.data() + k, after.data() + 2 * k, &after[3 * k], &after[3 * k + 1],
+            k, lr, weight, reg);
   for (size_t q = 0; q < theta.size(); ++q) {
     auto up = theta, down = theta;
     up[q] += 1e-2f;
@@ -47,7 +46,7 @@ TEST(Warp, StepMovesEveryParameterAgainstTheNumericalGradient) {
 }
 
 // Failing at the session cut-off; under investigation.
-TEST(Warp, DISABLED_RanksPlantedPositivesAboveTheOtherCommunity) {
+TEST(Warp, RanksPlantedPositivesAboveTheOtherCommunity) {
   // User u likes 12 of the 20 items of its community (i % 2 == u % 2); 8 are held out.
   const int32_t users = 60, items = 40;
   InteractionsBuilder b;
@@ -60,12 +59,20 @@ TEST(Warp, DISABLED_RanksPlantedPositivesAboveTheOtherCommunity) {
     for (int32_t i = u % 2; i < items; i += 2) own.push_back(i);
     for (int32_t q = static_cast<int32_t>(own.size()) - 1; q > 0; --q)
       std::swap(own[q], own[rng.uniform_int(static_cast<uint64_t>(q) + 1)]);
-    for (size_t q = 0; q < own.size(); ++q) (q < 12 ? b.add(u, own[q], 1.0f) : held[u].push_back(own[q]));
+    for (size_t q = 0; q < own.size(); ++q) {
+      if (q < 12)
+        b.add(u, own[q], 1.0f);
+      else
+        held[u].push_back(own[q]);
+    }
   }
   InteractionsBuilder::Options o;
   o.feedback = "implicit";
   const Interactions train = b.build(o);
-  Warp m(Params(Warp::schema(), {{"factors", int64_t{8}}, {"epochs", int64_t{30}}, {"learning_rate", 0.02}}));
+  Warp m(Params(Warp::schema(), {{"factors", int64_t{8}},
+                                 {"epochs", int64_t{30}},
+                                 {"learning_rate", 0.005},
+                                 {"max_norm", 1.0}}));
   FitContext ctx;
   ctx.threads = 1;
   m.fit(train, ctx);
@@ -78,7 +85,14 @@ TEST(Warp, DISABLED_RanksPlantedPositivesAboveTheOtherCommunity) {
       for (int32_t j = 1 - u % 2; j < items; j += 2, ++pairs) good += s[i] > s[j];
     auc += static_cast<double>(good) / pairs;
   }
-  EXPECT_GT(auc / users, 0.95);
+  EXPECT_GT(auc / users, 0.97);
+  // Every factor vector stays inside the max_norm ball.
+  for (auto rows : {m.user_factors(), m.item_factors()})
+    for (size_t r = 0; r < rows.size(); r += 8) {
+      double n2 = 0;
+      for (int f = 0; f < 8; ++f) n2 += static_cast<double>(rows[r + f]) * rows[r + f];
+      EXPECT_LE(std::sqrt(n2), 1.0 + 1e-5);
+    }
 }
 
 }  // namespace

@@ -1,29 +1,28 @@
 // The catalog: every algorithm metarec knows, in one explicit list.
-#include <metarec/algorithms/catalog.h>
-
-#include <metarec/algorithms/baselines/baselines.h>
-#include <metarec/algorithms/bpr/bpr.h>
-#include <metarec/algorithms/fm/fm.h>
-#include <metarec/algorithms/logistic_mf/logistic_mf.h>
-#include <metarec/algorithms/warp/warp.h>
 #include <metarec/algorithms/als/als.h>
+#include <metarec/algorithms/baselines/baselines.h>
 #include <metarec/algorithms/bayesian_mf/bayesian_mf.h>
-#include <metarec/algorithms/ials/ials.h>
-#include <metarec/algorithms/mixture_mf/mixture_mf.h>
+#include <metarec/algorithms/bpr/bpr.h>
+#include <metarec/algorithms/catalog.h>
+#include <metarec/algorithms/co_clustering/co_clustering.h>
 #include <metarec/algorithms/ease/ease.h>
-#include <metarec/algorithms/rp3beta/rp3beta.h>
-#include <metarec/algorithms/slim/slim.h>
+#include <metarec/algorithms/fm/fm.h>
+#include <metarec/algorithms/ials/ials.h>
+#include <metarec/algorithms/knn/item_knn.h>
+#include <metarec/algorithms/knn/knn_rating.h>
+#include <metarec/algorithms/knn/user_knn.h>
+#include <metarec/algorithms/logistic_mf/logistic_mf.h>
 #include <metarec/algorithms/mf/nmf.h>
 #include <metarec/algorithms/mf/seed_cf.h>
 #include <metarec/algorithms/mf/side_mf.h>
 #include <metarec/algorithms/mf/svd.h>
 #include <metarec/algorithms/mf/svdpp.h>
 #include <metarec/algorithms/mf/timesvd.h>
-#include <metarec/algorithms/co_clustering/co_clustering.h>
-#include <metarec/algorithms/knn/item_knn.h>
-#include <metarec/algorithms/knn/knn_rating.h>
-#include <metarec/algorithms/knn/user_knn.h>
+#include <metarec/algorithms/mixture_mf/mixture_mf.h>
+#include <metarec/algorithms/rp3beta/rp3beta.h>
+#include <metarec/algorithms/slim/slim.h>
 #include <metarec/algorithms/slope_one/slope_one.h>
+#include <metarec/algorithms/warp/warp.h>
 #include <metarec/core/error.h>
 
 namespace metarec {
@@ -40,45 +39,80 @@ std::vector<AlgorithmInfo> build_catalog() {
                                                  "src/metarec/algorithms/baselines/baselines.cc"};
   std::vector<AlgorithmInfo> c;
   c.push_back({"random",
-               {"baseline", true, true, true, {}, "trivial",
+               {"baseline",
+                true,
+                true,
+                true,
+                {},
+                "trivial",
                 "Random ranking (a seeded hash of user and item) and ratings drawn from the "
                 "training ratings' normal distribution: the floor every model must clear.",
-                "-", baseline_src},
+                "-",
+                baseline_src},
                RandomRecommender::schema(),
                factory<RandomRecommender>()});
   c.push_back({"most_popular",
-               {"baseline", true, true, false, {}, "trivial",
+               {"baseline",
+                true,
+                true,
+                false,
+                {},
+                "trivial",
                 "Ranks items by their number of training interactions, the same list for every "
                 "user; strong on data with a steep popularity curve.",
-                "-", baseline_src},
+                "-",
+                baseline_src},
                MostPopular::schema(),
                factory<MostPopular>()});
   c.push_back({"global_mean",
-               {"baseline", true, false, true, {}, "trivial",
-                "Predicts the global mean rating for every pair (ranks items by their mean).", "-",
+               {"baseline",
+                true,
+                false,
+                true,
+                {},
+                "trivial",
+                "Predicts the global mean rating for every pair (ranks items by their mean).",
+                "-",
                 baseline_src},
                MeanPredictor::schema(MeanPredictor::Kind::kGlobal),
                [](const Params& p) {
                  return std::make_unique<MeanPredictor>(MeanPredictor::Kind::kGlobal, p);
                }});
   c.push_back({"user_mean",
-               {"baseline", true, false, true, {}, "trivial",
-                "Predicts the user's (damped) mean rating; ranks items by their mean.", "-",
+               {"baseline",
+                true,
+                false,
+                true,
+                {},
+                "trivial",
+                "Predicts the user's (damped) mean rating; ranks items by their mean.",
+                "-",
                 baseline_src},
                MeanPredictor::schema(MeanPredictor::Kind::kUser),
                [](const Params& p) {
                  return std::make_unique<MeanPredictor>(MeanPredictor::Kind::kUser, p);
                }});
   c.push_back({"item_mean",
-               {"baseline", true, false, true, {}, "trivial",
-                "Predicts the item's (damped) mean rating and ranks items by it.", "-",
+               {"baseline",
+                true,
+                false,
+                true,
+                {},
+                "trivial",
+                "Predicts the item's (damped) mean rating and ranks items by it.",
+                "-",
                 baseline_src},
                MeanPredictor::schema(MeanPredictor::Kind::kItem),
                [](const Params& p) {
                  return std::make_unique<MeanPredictor>(MeanPredictor::Kind::kItem, p);
                }});
   c.push_back({"bias",
-               {"baseline", true, false, true, {}, "cheap",
+               {"baseline",
+                true,
+                false,
+                true,
+                {},
+                "cheap",
                 "Baseline predictor: global mean plus regularized user and item biases, fitted "
                 "by alternating least squares (Surprise's BaselineOnly).",
                 "Y. Koren, Factor in the Neighbors: Scalable and Accurate Collaborative "
@@ -94,23 +128,34 @@ std::vector<AlgorithmInfo> build_catalog() {
       v.insert(v.end(), sim_src.begin(), sim_src.end());
       return v;
     };
-    c.push_back({"item_knn",
-                 {"neighbourhood", true, true, false, {}, "moderate",
-                  "Item-based k-nearest neighbours for top-N ranking: each item keeps its k most "
-                  "similar items (cosine, pearson, adjusted cosine, jaccard, or cosine after BM25 / "
-                  "TF-IDF weighting, with shrinkage), and a user's score for an item sums the "
-                  "similarities from the items the user interacted with. Strong and cheap on "
-                  "implicit data; gives similar items.",
-                  "B. Sarwar, G. Karypis, J. Konstan, J. Riedl, Item-Based Collaborative Filtering "
-                  "Recommendation Algorithms, WWW 2001; M. Deshpande, G. Karypis, Item-Based Top-N "
-                  "Recommendation Algorithms, ACM TOIS 22(1), 2004",
-                  with_sim({knn + "item_knn.h", knn + "item_knn.cc",
-                            "src/metarec/algorithms/common/item_item_model.h",
-                            "src/metarec/algorithms/common/item_item_model.cc"})},
-                 ItemKnn::schema(),
-                 factory<ItemKnn>()});
+    c.push_back(
+        {"item_knn",
+         {"neighbourhood",
+          true,
+          true,
+          false,
+          {},
+          "moderate",
+          "Item-based k-nearest neighbours for top-N ranking: each item keeps its k most "
+          "similar items (cosine, pearson, adjusted cosine, jaccard, or cosine after BM25 / "
+          "TF-IDF weighting, with shrinkage), and a user's score for an item sums the "
+          "similarities from the items the user interacted with. Strong and cheap on "
+          "implicit data; gives similar items.",
+          "B. Sarwar, G. Karypis, J. Konstan, J. Riedl, Item-Based Collaborative Filtering "
+          "Recommendation Algorithms, WWW 2001; M. Deshpande, G. Karypis, Item-Based Top-N "
+          "Recommendation Algorithms, ACM TOIS 22(1), 2004",
+          with_sim({knn + "item_knn.h", knn + "item_knn.cc",
+                    "src/metarec/algorithms/common/item_item_model.h",
+                    "src/metarec/algorithms/common/item_item_model.cc"})},
+         ItemKnn::schema(),
+         factory<ItemKnn>()});
     c.push_back({"user_knn",
-                 {"neighbourhood", true, true, false, {}, "moderate",
+                 {"neighbourhood",
+                  true,
+                  true,
+                  false,
+                  {},
+                  "moderate",
                   "User-based k-nearest neighbours for top-N ranking: each user keeps the k most "
                   "similar users, and items are scored by those neighbours' interactions weighted "
                   "by similarity (cosine, pearson, adjusted cosine, jaccard, BM25, TF-IDF).",
@@ -124,44 +169,63 @@ std::vector<AlgorithmInfo> build_catalog() {
     const std::string koren =
         "Y. Koren, Factor in the Neighbors: Scalable and Accurate Collaborative Filtering, ACM "
         "TKDD 4(1), 2010";
-    c.push_back({"knn_basic",
-                 {"neighbourhood", true, false, true, {}, "cheap",
-                  "k-NN rating prediction (Surprise's KNNBasic): the similarity-weighted mean of "
-                  "the k nearest neighbours' ratings of the target, among those who rated it; "
-                  "user- or item-based, msd / cosine / pearson / pearson_baseline similarities "
-                  "over co-rated entries with shrinkage.",
-                  "J. Herlocker, J. Konstan, A. Borchers, J. Riedl, An Algorithmic Framework for "
-                  "Performing Collaborative Filtering, SIGIR 1999",
-                  rating_src},
-                 KnnRating::schema(KnnRating::Kind::kBasic),
-                 [](const Params& p) {
-                   return std::make_unique<KnnRating>(KnnRating::Kind::kBasic, p);
-                 }});
-    c.push_back({"knn_means",
-                 {"neighbourhood", true, false, true, {}, "cheap",
-                  "Mean-centred k-NN rating prediction (Surprise's KNNWithMeans): the user's (or "
-                  "item's) mean plus the similarity-weighted mean of the neighbours' deviations "
-                  "from their own means.",
-                  "J. Herlocker, J. Konstan, A. Borchers, J. Riedl, An Algorithmic Framework for "
-                  "Performing Collaborative Filtering, SIGIR 1999",
-                  rating_src},
-                 KnnRating::schema(KnnRating::Kind::kMeans),
-                 [](const Params& p) {
-                   return std::make_unique<KnnRating>(KnnRating::Kind::kMeans, p);
-                 }});
+    c.push_back(
+        {"knn_basic",
+         {"neighbourhood",
+          true,
+          false,
+          true,
+          {},
+          "cheap",
+          "k-NN rating prediction (Surprise's KNNBasic): the similarity-weighted mean of "
+          "the k nearest neighbours' ratings of the target, among those who rated it; "
+          "user- or item-based, msd / cosine / pearson / pearson_baseline similarities "
+          "over co-rated entries with shrinkage.",
+          "J. Herlocker, J. Konstan, A. Borchers, J. Riedl, An Algorithmic Framework for "
+          "Performing Collaborative Filtering, SIGIR 1999",
+          rating_src},
+         KnnRating::schema(KnnRating::Kind::kBasic),
+         [](const Params& p) { return std::make_unique<KnnRating>(KnnRating::Kind::kBasic, p); }});
+    c.push_back(
+        {"knn_means",
+         {"neighbourhood",
+          true,
+          false,
+          true,
+          {},
+          "cheap",
+          "Mean-centred k-NN rating prediction (Surprise's KNNWithMeans): the user's (or "
+          "item's) mean plus the similarity-weighted mean of the neighbours' deviations "
+          "from their own means.",
+          "J. Herlocker, J. Konstan, A. Borchers, J. Riedl, An Algorithmic Framework for "
+          "Performing Collaborative Filtering, SIGIR 1999",
+          rating_src},
+         KnnRating::schema(KnnRating::Kind::kMeans),
+         [](const Params& p) { return std::make_unique<KnnRating>(KnnRating::Kind::kMeans, p); }});
     c.push_back({"knn_baseline",
-                 {"neighbourhood", true, false, true, {}, "cheap",
+                 {"neighbourhood",
+                  true,
+                  false,
+                  true,
+                  {},
+                  "cheap",
                   "Baseline-adjusted k-NN rating prediction (Surprise's KNNBaseline): the "
                   "baseline mu + b_u + b_i (fitted by ALS) plus the similarity-weighted mean of "
                   "the neighbours' residuals from their baselines; shrunk pearson_baseline "
                   "similarity by default. Usually the most accurate neighbourhood predictor.",
-                  koren, rating_src},
+                  koren,
+                  rating_src},
                  KnnRating::schema(KnnRating::Kind::kBaseline),
                  [](const Params& p) {
                    return std::make_unique<KnnRating>(KnnRating::Kind::kBaseline, p);
                  }});
     c.push_back({"slope_one",
-                 {"neighbourhood", true, false, true, {}, "cheap",
+                 {"neighbourhood",
+                  true,
+                  false,
+                  true,
+                  {},
+                  "cheap",
                   "Slope One rating prediction: average rating differences between pairs of "
                   "items, applied to the user's own ratings and weighted by how many users "
                   "support each difference (or Surprise's user mean + mean difference).",
@@ -172,7 +236,12 @@ std::vector<AlgorithmInfo> build_catalog() {
                  SlopeOne::schema(),
                  factory<SlopeOne>()});
     c.push_back({"co_clustering",
-                 {"neighbourhood", true, false, true, {}, "cheap",
+                 {"neighbourhood",
+                  true,
+                  false,
+                  true,
+                  {},
+                  "cheap",
                   "Co-clustering rating prediction: users and items are clustered jointly, and a "
                   "rating is the co-cluster mean corrected by the user's and item's offsets from "
                   "their cluster means (Surprise's CoClustering).",
@@ -194,16 +263,26 @@ std::vector<AlgorithmInfo> build_catalog() {
       return v;
     };
     c.push_back({"funk_mf",
-                 {"factorization", true, false, true, {}, "cheap",
+                 {"factorization",
+                  true,
+                  false,
+                  true,
+                  {},
+                  "cheap",
                   "Funk's matrix factorization: r = <p_u, q_i> with no mean or biases, trained by "
-                  "SGD on the squared error with L2 (lock-free block-parallel SGD, random order "
-                  "per epoch). The plain latent-factor model of the Netflix Prize.",
+                  "SGD on the squared error with L2 (lock-free block-parallel SGD in a seeded "
+                  "random order). The plain latent-factor model of the Netflix Prize.",
                   "S. Funk, Netflix Update: Try This at Home, 2006",
                   sgd({mf + "svd.h", mf + "svd.cc"})},
                  Svd::schema(false),
                  [](const Params& p) { return std::make_unique<Svd>(false, p); }});
     c.push_back({"svd",
-                 {"factorization", true, false, true, {}, "cheap",
+                 {"factorization",
+                  true,
+                  false,
+                  true,
+                  {},
+                  "cheap",
                   "Biased matrix factorization (Surprise's SVD): r = mu + b_u + b_i + <p_u, q_i>, "
                   "trained by SGD with L2 and a decaying learning rate on a lock-free block grid "
                   "(FPSGD). The standard strong rating predictor.",
@@ -213,7 +292,12 @@ std::vector<AlgorithmInfo> build_catalog() {
                  Svd::schema(true),
                  [](const Params& p) { return std::make_unique<Svd>(true, p); }});
     c.push_back({"svdpp",
-                 {"factorization", true, false, true, {}, "moderate",
+                 {"factorization",
+                  true,
+                  false,
+                  true,
+                  {},
+                  "moderate",
                   "SVD++: biased MF whose user vector adds |N(u)|^-1/2 times the sum of implicit "
                   "factors y_j of the items the user rated, so who-rated-what informs the "
                   "prediction; SGD with the implicit sums cached per epoch. Usually the most "
@@ -224,7 +308,12 @@ std::vector<AlgorithmInfo> build_catalog() {
                  SvdPlusPlus::schema(),
                  factory<SvdPlusPlus>()});
     c.push_back({"nmf",
-                 {"factorization", true, false, true, {}, "cheap",
+                 {"factorization",
+                  true,
+                  false,
+                  true,
+                  {},
+                  "cheap",
                   "Non-negative matrix factorization of the observed ratings by regularized "
                   "multiplicative updates (alternating users, items), optionally with biases; "
                   "non-negative, parts-based factors (as Surprise's NMF).",
@@ -235,7 +324,12 @@ std::vector<AlgorithmInfo> build_catalog() {
                  Nmf::schema(),
                  factory<Nmf>()});
     c.push_back({"timesvd",
-                 {"factorization", true, false, true, {"timestamps"}, "cheap",
+                 {"factorization",
+                  true,
+                  false,
+                  true,
+                  {"timestamps"},
+                  "cheap",
                   "timeSVD: biased MF with time-binned item biases b_{i,bin(t)} and a drifting "
                   "user bias alpha_u dev_u(t); predictions are made at the user's mean rating "
                   "time (or the end of training). Plain biased MF without timestamps.",
@@ -244,7 +338,12 @@ std::vector<AlgorithmInfo> build_catalog() {
                  TimeSvd::schema(),
                  factory<TimeSvd>()});
     c.push_back({"side_mf",
-                 {"factorization", true, false, true, {"genres", "user_attributes"}, "cheap",
+                 {"factorization",
+                  true,
+                  false,
+                  true,
+                  {"genres", "user_attributes"},
+                  "cheap",
                   "Feature-based MF (SVDFeature-style): the user vector adds the mean embedding of "
                   "the user's categorical attributes, the item vector the mean embedding of its "
                   "genres, each with biases; cold users and items are scored from their features.",
@@ -254,7 +353,12 @@ std::vector<AlgorithmInfo> build_catalog() {
                  SideMf::schema(),
                  factory<SideMf>()});
     c.push_back({"seed_cf",
-                 {"factorization", true, false, true, {}, "moderate",
+                 {"factorization",
+                  true,
+                  false,
+                  true,
+                  {},
+                  "moderate",
                   "The seed notes' collaborative filtering: user weights w_j, bias b_j and item "
                   "features x_i learned jointly by full-batch Adam (or gradient descent) on the "
                   "summed squared error with L2, after mean normalization (a user with no ratings "
@@ -265,7 +369,12 @@ std::vector<AlgorithmInfo> build_catalog() {
                  SeedCf::schema(),
                  factory<SeedCf>()});
     c.push_back({"seed_cf_binary",
-                 {"factorization", true, true, false, {}, "moderate",
+                 {"factorization",
+                  true,
+                  true,
+                  false,
+                  {},
+                  "moderate",
                   "The seed notes' binary-label collaborative filtering: P(like) = sigmoid(<w_j, "
                   "x_i> + b_j + mu_i) fitted by full-batch Adam on the logistic loss with L2; "
                   "labels are ratings >= threshold (implicit entries are 1) plus sampled unrated "
@@ -286,7 +395,12 @@ std::vector<AlgorithmInfo> build_catalog() {
       return v;
     };
     c.push_back({"als",
-                 {"factorization", true, false, true, {}, "cheap",
+                 {"factorization",
+                  true,
+                  false,
+                  true,
+                  {},
+                  "cheap",
                   "Alternating least squares for ratings: r = mu + b_u + b_i + <p_u, q_i>, each "
                   "sweep solving every user's and then every item's ridge regression exactly "
                   "(Cholesky), with weighted-lambda regularization (lambda times the row's "
@@ -298,7 +412,12 @@ std::vector<AlgorithmInfo> build_catalog() {
                  Als::schema(),
                  factory<Als>()});
     c.push_back({"bayesian_mf",
-                 {"factorization", true, false, true, {}, "moderate",
+                 {"factorization",
+                  true,
+                  false,
+                  true,
+                  {},
+                  "moderate",
                   "Bayesian probabilistic matrix factorization: Gaussian factors with "
                   "Gaussian-Wishart hyperpriors, sampled by Gibbs sampling; the prediction "
                   "averages the samples after burn-in, so there is almost nothing to tune and "
@@ -310,7 +429,12 @@ std::vector<AlgorithmInfo> build_catalog() {
                  BayesianMf::schema(),
                  factory<BayesianMf>()});
     c.push_back({"mixture_mf",
-                 {"factorization", false, true, false, {}, "moderate",
+                 {"factorization",
+                  false,
+                  true,
+                  false,
+                  {},
+                  "moderate",
                   "Mixture-of-tastes factorization for implicit feedback: each user has several "
                   "taste vectors and attention vectors; an item's score mixes the tastes by a "
                   "softmax of the attention, so users with several distinct interests are not "
@@ -331,7 +455,12 @@ std::vector<AlgorithmInfo> build_catalog() {
       return own;
     };
     c.push_back({"bpr",
-                 {"factorization", false, true, false, {}, "cheap",
+                 {"factorization",
+                  false,
+                  true,
+                  false,
+                  {},
+                  "cheap",
                   "BPR-MF: user and item factors plus item biases trained by SGD to rank each "
                   "user's observed items above sampled unobserved ones (pairwise logistic loss "
                   "on score differences). Negatives are uniform; optionally the highest-scored "
@@ -346,7 +475,12 @@ std::vector<AlgorithmInfo> build_catalog() {
                  Bpr::schema(),
                  factory<Bpr>()});
     c.push_back({"warp",
-                 {"factorization", false, true, false, {}, "moderate",
+                 {"factorization",
+                  false,
+                  true,
+                  false,
+                  {},
+                  "moderate",
                   "WARP MF: user and item factors plus item biases trained with the Weighted "
                   "Approximate-Rank Pairwise hinge loss: for each positive, negatives are drawn "
                   "until one scores within the margin, and the step is weighted by log of the "
@@ -358,7 +492,12 @@ std::vector<AlgorithmInfo> build_catalog() {
                  Warp::schema(),
                  factory<Warp>()});
     c.push_back({"logistic_mf",
-                 {"factorization", false, true, false, {}, "moderate",
+                 {"factorization",
+                  false,
+                  true,
+                  false,
+                  {},
+                  "moderate",
                   "Logistic MF: the probability of an interaction is the sigmoid of user-item "
                   "factor products plus biases; observed entries count alpha * value times as "
                   "positives and every unobserved pair as a negative. Alternating full-gradient "
@@ -371,7 +510,12 @@ std::vector<AlgorithmInfo> build_catalog() {
                  factory<LogisticMf>()});
   }
   c.push_back({"ials",
-               {"factorization", false, true, false, {}, "cheap",
+               {"factorization",
+                false,
+                true,
+                false,
+                {},
+                "cheap",
                 "Implicit-feedback ALS (weighted matrix factorization): every unobserved cell is "
                 "a weak zero, every observed one a positive with confidence 1 + alpha * value; "
                 "alternating exact (Cholesky) or conjugate-gradient solves that only touch each "
@@ -407,12 +551,15 @@ std::vector<AlgorithmInfo> build_catalog() {
                  {"factorization machine", true, true, true, fm_side, "cheap",
                   "Factorization machine (degree 2) learned by SGD as in libFM: a global bias, "
                   "one weight per feature and factorized pairwise interactions computed in "
-                  "O(k * features)." + fm_features + " Implicit loss BPR or logistic.",
+                  "O(k * features)." +
+                      fm_features + " Implicit loss BPR or logistic.",
                   "S. Rendle, Factorization Machines, ICDM 2010; S. Rendle, Factorization "
                   "Machines with libFM, ACM TIST 3(3), 2012",
                   fm_with("fm_sgd.cc")},
                  FactorizationMachine::schema(FmSolver::kSgd),
-                 [](const Params& p) { return std::make_unique<FactorizationMachine>(FmSolver::kSgd, p); }});
+                 [](const Params& p) {
+                   return std::make_unique<FactorizationMachine>(FmSolver::kSgd, p);
+                 }});
     c.push_back({"fm_als",
                  {"factorization machine", true, true, true, fm_side, "cheap",
                   "Factorization machine learned by alternating least squares (coordinate "
@@ -423,20 +570,26 @@ std::vector<AlgorithmInfo> build_catalog() {
                   "Context-aware Recommendations with Factorization Machines, SIGIR 2011",
                   fm_with("fm_coordinate.cc")},
                  FactorizationMachine::schema(FmSolver::kAls),
-                 [](const Params& p) { return std::make_unique<FactorizationMachine>(FmSolver::kAls, p); }});
-    c.push_back({"fm_mcmc",
-                 {"factorization machine", true, true, true, fm_side, "moderate",
-                  "Bayesian factorization machine by Gibbs sampling (libFM's MCMC): parameters "
-                  "drawn from their conditionals with Gaussian priors whose means and precisions "
-                  "are sampled per feature group, noise precision sampled too; predictions "
-                  "average the posterior samples after burn-in. Nearly nothing to tune and "
-                  "strong rating accuracy." + fm_features,
-                  "C. Freudenthaler, L. Schmidt-Thieme, S. Rendle, Bayesian Factorization "
-                  "Machines, NIPS 2011 Workshop on Sparse Representation and Low-rank "
-                  "Approximation; S. Rendle, Factorization Machines with libFM, ACM TIST 3(3), 2012",
-                  fm_with("fm_coordinate.cc")},
-                 FactorizationMachine::schema(FmSolver::kMcmc),
-                 [](const Params& p) { return std::make_unique<FactorizationMachine>(FmSolver::kMcmc, p); }});
+                 [](const Params& p) {
+                   return std::make_unique<FactorizationMachine>(FmSolver::kAls, p);
+                 }});
+    c.push_back(
+        {"fm_mcmc",
+         {"factorization machine", true, true, true, fm_side, "moderate",
+          "Bayesian factorization machine by Gibbs sampling (libFM's MCMC): parameters "
+          "drawn from their conditionals with Gaussian priors whose means and precisions "
+          "are sampled per feature group, noise precision sampled too; predictions "
+          "average the posterior samples after burn-in. Nearly nothing to tune and "
+          "strong rating accuracy." +
+              fm_features,
+          "C. Freudenthaler, L. Schmidt-Thieme, S. Rendle, Bayesian Factorization "
+          "Machines, NIPS 2011 Workshop on Sparse Representation and Low-rank "
+          "Approximation; S. Rendle, Factorization Machines with libFM, ACM TIST 3(3), 2012",
+          fm_with("fm_coordinate.cc")},
+         FactorizationMachine::schema(FmSolver::kMcmc),
+         [](const Params& p) {
+           return std::make_unique<FactorizationMachine>(FmSolver::kMcmc, p);
+         }});
   }
   {
     const std::string dir = "src/metarec/algorithms/";
@@ -447,18 +600,29 @@ std::vector<AlgorithmInfo> build_catalog() {
       a.insert(a.end(), b.begin(), b.end());
       return a;
     };
-    c.push_back({"ease",
-                 {"linear item-item", true, true, false, {}, "moderate",
-                  "EASE: a dense item-item matrix B with zero diagonal that rebuilds the binarized "
-                  "interaction matrix (X ~ X B) under an L2 penalty, in closed form from the "
-                  "inverse of X^T X + lambda I. Very strong top-N accuracy on data with up to a few "
-                  "tens of thousands of items; memory and time grow as items^2 and items^3.",
-                  "H. Steck, Embarrassingly Shallow Autoencoders for Sparse Data, WWW 2019",
-                  with({dir + "ease/ease.h", dir + "ease/ease.cc"}, gram_src)},
-                 Ease::schema(),
-                 factory<Ease>()});
+    c.push_back(
+        {"ease",
+         {"linear item-item",
+          true,
+          true,
+          false,
+          {},
+          "moderate",
+          "EASE: a dense item-item matrix B with zero diagonal that rebuilds the binarized "
+          "interaction matrix (X ~ X B) under an L2 penalty, in closed form from the "
+          "inverse of X^T X + lambda I. Very strong top-N accuracy on data with up to a few "
+          "tens of thousands of items; memory and time grow as items^2 and items^3.",
+          "H. Steck, Embarrassingly Shallow Autoencoders for Sparse Data, WWW 2019",
+          with({dir + "ease/ease.h", dir + "ease/ease.cc"}, gram_src)},
+         Ease::schema(),
+         factory<Ease>()});
     c.push_back({"slim",
-                 {"linear item-item", true, true, false, {}, "expensive",
+                 {"linear item-item",
+                  true,
+                  true,
+                  false,
+                  {},
+                  "expensive",
                   "SLIM: a sparse non-negative item-item matrix W with zero diagonal, each column "
                   "an elastic net (L1 + L2) regression of one item on all others, solved by "
                   "coordinate descent in parallel over items; the largest weights per item are "
@@ -471,7 +635,12 @@ std::vector<AlgorithmInfo> build_catalog() {
     const std::vector<std::string> rp3_src =
         with({dir + "rp3beta/rp3beta.h", dir + "rp3beta/rp3beta.cc"}, item_item_src);
     c.push_back({"rp3beta",
-                 {"graph", true, true, false, {}, "cheap",
+                 {"graph",
+                  true,
+                  true,
+                  false,
+                  {},
+                  "cheap",
                   "RP3beta: item-item similarity from 3-step random walks user -> item -> user -> "
                   "item on the interaction graph, transition probabilities raised to alpha and "
                   "each destination divided by its popularity^beta to surface less popular items; "
@@ -483,7 +652,12 @@ std::vector<AlgorithmInfo> build_catalog() {
                  Rp3Beta::schema(true),
                  [](const Params& p) { return std::make_unique<Rp3Beta>(true, p); }});
     c.push_back({"p3alpha",
-                 {"graph", true, true, false, {}, "cheap",
+                 {"graph",
+                  true,
+                  true,
+                  false,
+                  {},
+                  "cheap",
                   "P3alpha: item-item similarity from 3-step random walks user -> item -> user -> "
                   "item on the interaction graph with transition probabilities raised to alpha "
                   "(RP3beta without the popularity penalty; alpha = 1 is the plain P^3 walk).",

@@ -1,19 +1,18 @@
 // Explicit ALS: exact per-user and per-item ridge solves, alternated.
 #include <metarec/algorithms/als/als.h>
-
-#include <algorithm>
-#include <vector>
-
 #include <metarec/algorithms/als/dense_kernels.h>
 #include <metarec/core/error.h>
 #include <metarec/core/parallel.h>
+
+#include <algorithm>
+#include <vector>
 
 namespace metarec {
 
 ParamSchema Als::schema() {
   return {
       ParamSpec::integer("factors", 32, 1, 1024, "latent dimensions k").tune(4, 128, true),
-      ParamSpec::real("reg", 0.06, 0, 1e3,
+      ParamSpec::real("reg", 0.12, 0, 1e3,
                       "lambda; each row's penalty is lambda times its rating count (weighted)",
                       true)
           .tune(0.005, 0.5, true),
@@ -24,7 +23,8 @@ ParamSchema Als::schema() {
                          "k+1 unknowns)"),
       ParamSpec::boolean("weighted", true,
                          "weighted-lambda regularization: scale lambda by the row's count"),
-      ParamSpec::real("init_std", 0.1, 0, 10, "std of the random initial factors").tune(0.01, 0.5, true),
+      ParamSpec::real("init_std", 0.1, 0, 10, "std of the random initial factors")
+          .tune(0.01, 0.5, true),
   };
 }
 
@@ -41,9 +41,9 @@ struct Side {
 // The exact solve of one row: [x; c] = (X^T X + lambda I)^-1 X^T t with X's rows [y_j, 1] (the
 // 1 only with biases) and t_j = r_j - mu - b_j. `buf` holds 4 * dim floats.
 METAREC_SIMD_CLONES
-void solve_row(const Side& side, int64_t r, const float* fixed, const float* fixed_bias,
-               float* out, float* out_bias, int k, double mu, double reg, bool weighted,
-               double* a, double* b, float* buf) {
+void solve_row(const Side& side, int64_t r, const float* fixed, const float* fixed_bias, float* out,
+               float* out_bias, int k, double mu, double reg, bool weighted, double* a, double* b,
+               float* buf) {
   const bool biases = out_bias != nullptr;
   const int dim = k + (biases ? 1 : 0);
   const int64_t lo = side.ptr[r], hi = side.ptr[r + 1];
@@ -109,7 +109,8 @@ void Als::do_fit(const Interactions& train, const FitContext& ctx) {
   randomize(ctx.seed, static_cast<float>(params().get_float("init_std")));
   const Side users{train.num_users(), train.user_ptr(), train.entry_items(), train.entry_values()};
   // The CSC arrays are contiguous: item i's users start at item_ptr[i].
-  const Side items{train.num_items(), train.item_ptr(),
+  const Side items{train.num_items(),
+                   train.item_ptr(),
                    {train.item_users(0).data(), static_cast<size_t>(train.nnz())},
                    {train.item_values(0).data(), static_cast<size_t>(train.nnz())}};
   float* ub = biases ? user_bias_.data() : nullptr;

@@ -63,8 +63,7 @@ METAREC_KERNEL void add_outer4_lower(double* a, const float* const* x, const dou
     const double w0 = w[0] * x0[r], w1 = w[1] * x1[r], w2 = w[2] * x2[r], w3 = w[3] * x3[r];
     double* row = a + static_cast<long>(r) * n;
 #pragma omp simd
-    for (int c = 0; c <= r; ++c)
-      row[c] += w0 * x0[c] + w1 * x1[c] + w2 * x2[c] + w3 * x3[c];
+    for (int c = 0; c <= r; ++c) row[c] += w0 * x0[c] + w1 * x1[c] + w2 * x2[c] + w3 * x3[c];
   }
 }
 

@@ -1,14 +1,13 @@
 // BPMF: Gibbs sampling of factors and Gaussian-Wishart hyperparameters, prediction averaged
 // over the kept samples.
+#include <metarec/algorithms/als/dense_kernels.h>
 #include <metarec/algorithms/bayesian_mf/bayesian_mf.h>
+#include <metarec/core/error.h>
+#include <metarec/core/parallel.h>
 
 #include <algorithm>
 #include <cmath>
 #include <vector>
-
-#include <metarec/algorithms/als/dense_kernels.h>
-#include <metarec/core/error.h>
-#include <metarec/core/parallel.h>
 
 namespace metarec {
 
@@ -21,10 +20,10 @@ ParamSchema BayesianMf::schema() {
                          "Gibbs iterations averaged for the prediction (scoring costs D*samples "
                          "per item)")
           .tune(20, 200, true),
-      ParamSpec::real("alpha", 2.0, 0, 1e6, "precision of the ratings around the prediction", true)
+      ParamSpec::real("alpha", 1.5, 0, 1e6, "precision of the ratings around the prediction", true)
           .tune(0.5, 8, true),
-      ParamSpec::real("beta0", 2.0, 0, 1e6, "prior strength of the hyper-mean (Gaussian-Wishart beta0)",
-                      true),
+      ParamSpec::real("beta0", 2.0, 0, 1e6,
+                      "prior strength of the hyper-mean (Gaussian-Wishart beta0)", true),
       ParamSpec::real("init_std", 0.1, 0, 10, "std of the random initial factors"),
   };
 }
@@ -65,12 +64,14 @@ void sample_wishart(Rng& rng, std::span<const double> scale_chol, int d, double 
   for (int i = 0; i < d; ++i)
     for (int j = 0; j <= i; ++j) {
       double s = 0;
-      for (int p = j; p <= i; ++p) s += scale_chol[static_cast<size_t>(i) * d + p] * a[static_cast<size_t>(p) * d + j];
+      for (int p = j; p <= i; ++p)
+        s += scale_chol[static_cast<size_t>(i) * d + p] * a[static_cast<size_t>(p) * d + j];
       b[static_cast<size_t>(i) * d + j] = s;
     }
   for (int i = 0; i < d; ++i)
     for (int j = 0; j <= i; ++j) {
-      const double s = dot_d(b.data() + static_cast<size_t>(i) * d, b.data() + static_cast<size_t>(j) * d, j + 1);
+      const double s = dot_d(b.data() + static_cast<size_t>(i) * d,
+                             b.data() + static_cast<size_t>(j) * d, j + 1);
       out[static_cast<size_t>(i) * d + j] = s;
       out[static_cast<size_t>(j) * d + i] = s;
     }
@@ -94,8 +95,9 @@ void sample_gaussian_wishart(Rng& rng, std::span<const float> x, int64_t n, int 
   std::vector<double> winv(dd, 0.0);
   for (int i = 0; i < d; ++i)
     for (int j = 0; j <= i; ++j)
-      winv[static_cast<size_t>(i) * d + j] =
-          (i == j ? 1.0 : 0.0) + cov[static_cast<size_t>(i) * d + j] + beta0 * nn / beta * mean[i] * mean[j];
+      winv[static_cast<size_t>(i) * d + j] = (i == j ? 1.0 : 0.0) +
+                                             cov[static_cast<size_t>(i) * d + j] +
+                                             beta0 * nn / beta * mean[i] * mean[j];
   METAREC_CHECK(cholesky_in_place(winv.data(), d), "bayesian_mf: bad Wishart scale");
   std::vector<double> w(dd), col(d);
   for (int j = 0; j < d; ++j) {
@@ -109,7 +111,8 @@ void sample_gaussian_wishart(Rng& rng, std::span<const float> x, int64_t n, int 
     for (int j = i + 1; j < d; ++j) w[static_cast<size_t>(i) * d + j] = 0;  // keep L only
   out_precision.assign(dd, 0.0);
   sample_wishart(rng, w, d, nu, out_precision);
-  // mu ~ N(mu*, (beta Lambda)^-1), mu* = N xbar / beta; with beta Lambda = L L^T, mu = mu* + L^-T z.
+  // mu ~ N(mu*, (beta Lambda)^-1), mu* = N xbar / beta; with beta Lambda = L L^T, mu = mu* + L^-T
+  // z.
   std::vector<double> bl(dd);
   for (size_t e = 0; e < dd; ++e) bl[e] = beta * out_precision[e];
   METAREC_CHECK(cholesky_in_place(bl.data(), d), "bayesian_mf: bad hyper precision");
@@ -149,7 +152,8 @@ struct Side {
 // Lambda* mean* = alpha sum_j (r_j - mu) v_j + Lambda mu_h (eq. 12-13 of the paper).
 METAREC_SIMD_CLONES
 void sample_row(const Side& s, int64_t r, const float* fixed, const Hyper& h, const double* lam_mu,
-                double alpha, double mu, int d, Rng& rng, double* a, double* b, double* z, float* out) {
+                double alpha, double mu, int d, Rng& rng, double* a, double* b, double* z,
+                float* out) {
   std::copy(h.precision.begin(), h.precision.end(), a);
   std::copy(lam_mu, lam_mu + d, b);
   detail::accumulate_normal_equations(
@@ -192,8 +196,9 @@ void BayesianMf::do_fit(const Interactions& train, const FitContext& ctx) {
   const double alpha = params().get_float("alpha");
   const double beta0 = params().get_float("beta0");
   const float init_std = static_cast<float>(params().get_float("init_std"));
-  METAREC_CHECK(static_cast<int64_t>(d) * samples <= 65536, "bayesian_mf: factors * samples = ",
-                static_cast<int64_t>(d) * samples, " exceeds 65536 (the stored model's width)");
+  METAREC_CHECK(static_cast<int64_t>(d) * samples <= 65536,
+                "bayesian_mf: factors * samples = ", static_cast<int64_t>(d) * samples,
+                " exceeds 65536 (the stored model's width)");
   const int32_t nu = train.num_users(), ni = train.num_items();
   init_factors(train, d * samples, false, train.global_mean());
 
@@ -204,16 +209,20 @@ void BayesianMf::do_fit(const Interactions& train, const FitContext& ctx) {
   const Rng streams = rng.fork(1);
   Rng hyper_rng = rng.fork(2);
   Hyper hu, hv;
-  const Side users{nu, train.user_ptr().data(), train.entry_items().data(), train.entry_values().data()};
-  const Side items{ni, train.item_ptr().data(), train.item_users(0).data(), train.item_values(0).data()};
+  const Side users{nu, train.user_ptr().data(), train.entry_items().data(),
+                   train.entry_values().data()};
+  const Side items{ni, train.item_ptr().data(), train.item_users(0).data(),
+                   train.item_values(0).data()};
   const int total = burn_in + samples;
   const size_t width = static_cast<size_t>(d) * samples;
   for (int it = 0; it < total; ++it) {
     ctx.check_cancel();
     detail::sample_gaussian_wishart(hyper_rng, u, nu, d, beta0, hu.mean, hu.precision);
     detail::sample_gaussian_wishart(hyper_rng, v, ni, d, beta0, hv.mean, hv.precision);
-    sample_rows(users, v, hu, alpha, mu_, d, streams.fork(2 * static_cast<uint64_t>(it)), ctx.threads, u);
-    sample_rows(items, u, hv, alpha, mu_, d, streams.fork(2 * static_cast<uint64_t>(it) + 1), ctx.threads, v);
+    sample_rows(users, v, hu, alpha, mu_, d, streams.fork(2 * static_cast<uint64_t>(it)),
+                ctx.threads, u);
+    sample_rows(items, u, hv, alpha, mu_, d, streams.fork(2 * static_cast<uint64_t>(it) + 1),
+                ctx.threads, v);
     if (it >= burn_in) {
       const size_t off = static_cast<size_t>(it - burn_in) * d;
       for (int32_t r = 0; r < nu; ++r)
@@ -221,7 +230,8 @@ void BayesianMf::do_fit(const Interactions& train, const FitContext& ctx) {
       for (int32_t r = 0; r < ni; ++r)
         std::copy_n(v.data() + static_cast<size_t>(r) * d, d, items_.data() + r * width + off);
     }
-    ctx.report(static_cast<double>(it + 1) / total, it < burn_in ? "Gibbs burn-in" : "Gibbs sampling");
+    ctx.report(static_cast<double>(it + 1) / total,
+               it < burn_in ? "Gibbs burn-in" : "Gibbs sampling");
   }
   const float inv = 1.0f / static_cast<float>(samples);
   for (auto& x : users_) x *= inv;

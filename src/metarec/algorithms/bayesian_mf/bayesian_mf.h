@@ -2,12 +2,12 @@
 // "Bayesian Probabilistic Matrix Factorization using Markov Chain Monte Carlo", ICML 2008.
 #pragma once
 
+#include <metarec/algorithms/common/factor_model.h>
+#include <metarec/core/rng.h>
+
 #include <cstdint>
 #include <span>
 #include <vector>
-
-#include <metarec/algorithms/common/factor_model.h>
-#include <metarec/core/rng.h>
 
 namespace metarec {
 

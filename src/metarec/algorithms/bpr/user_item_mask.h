@@ -3,11 +3,11 @@
 // the user's item list, which costs as much as the SGD update itself in these hot loops.
 #pragma once
 
+#include <metarec/core/rng.h>
+
 #include <cstdint>
 #include <span>
 #include <vector>
-
-#include <metarec/core/rng.h>
 
 namespace metarec {
 

@@ -1,11 +1,10 @@
 // Factorization machine maths (prediction, gradient, SGD step), scoring and persistence.
 #include <metarec/algorithms/fm/fm.h>
+#include <metarec/algorithms/fm/fm_train.h>
+#include <metarec/core/error.h>
 
 #include <algorithm>
 #include <cmath>
-
-#include <metarec/algorithms/fm/fm_train.h>
-#include <metarec/core/error.h>
 
 namespace metarec {
 
@@ -32,9 +31,12 @@ inline float accumulate(float* sums, const float* v, float x, int k) {
 
 const char* solver_name(FmSolver s) {
   switch (s) {
-    case FmSolver::kSgd: return "fm";
-    case FmSolver::kAls: return "fm_als";
-    case FmSolver::kMcmc: return "fm_mcmc";
+    case FmSolver::kSgd:
+      return "fm";
+    case FmSolver::kAls:
+      return "fm_als";
+    case FmSolver::kMcmc:
+      return "fm_mcmc";
   }
   return "fm";
 }
@@ -73,13 +75,15 @@ void fm_gradient(const FmWeights& m, const FmRow& row, const float* sums,
 }
 
 void fm_sgd_step(FmWeights& m, const FmRow& a, const float* sums_a, double ga, const FmRow& b,
-                 const float* sums_b, double gb, float lr, const FmRegularization& reg) {
+                 const float* sums_b, double gb, float lr, const FmRegularization& reg,
+                 double* w0) {
   const int k = m.k;
   if (b.idx.empty()) {
     gb = 0;
     sums_b = sums_a;  // never weighted: every b coefficient below is 0
   }
-  m.w0 -= lr * (ga + gb + reg.w0 * m.w0);
+  double& bias = w0 != nullptr ? *w0 : m.w0;
+  bias -= lr * (ga + gb + reg.w0 * bias);
   const float fa = static_cast<float>(ga), fb = static_cast<float>(gb);
   size_t p = 0, q = 0;
   const size_t na = a.idx.size(), nb = b.idx.size();
@@ -122,7 +126,8 @@ ParamSchema FactorizationMachine::schema(FmSolver solver) {
                         "feature groups besides user and item ids (used when the data has them): "
                         "genres (normalized per item), user attributes, time bins")
           .tune(FmFeatureSet::names()),
-      ParamSpec::integer("time_bins", 8, 2, 1000, "equal-frequency bins of the timestamps").tune(2, 32, true),
+      ParamSpec::integer("time_bins", 8, 2, 1000, "equal-frequency bins of the timestamps")
+          .tune(2, 32, true),
       ParamSpec::real("init_std", init_std, 0, 10, "standard deviation of the initial factors")
           .tune(0.001, 0.5, true),
       ParamSpec::integer("negatives", 1, 1, 1000, "implicit data: sampled negatives per positive")
@@ -132,27 +137,38 @@ ParamSchema FactorizationMachine::schema(FmSolver solver) {
     case FmSolver::kSgd:
       s.push_back(ParamSpec::integer("epochs", 60, 1, 10000, "SGD passes over the training data")
                       .tune(5, 200, true));
-      s.push_back(ParamSpec::real("learning_rate", 0.01, 0, 10, "SGD step size", true).tune(0.001, 0.1, true));
-      s.push_back(ParamSpec::real("reg_w0", 0, 0, 1e3, "L2 regularization of the global bias").tune(1e-5, 1, true));
+      s.push_back(ParamSpec::real("learning_rate", 0.01, 0, 10, "SGD step size", true)
+                      .tune(0.001, 0.1, true));
+      s.push_back(ParamSpec::real("reg_w0", 0, 0, 1e3, "L2 regularization of the global bias")
+                      .tune(1e-5, 1, true));
       s.push_back(ParamSpec::real("reg_w", 0.08, 0, 1e3, "L2 regularization of the linear weights")
                       .tune(1e-4, 1, true));
-      s.push_back(ParamSpec::real("reg_v", 0.08, 0, 1e3, "L2 regularization of the factors").tune(1e-4, 1, true));
+      s.push_back(ParamSpec::real("reg_v", 0.08, 0, 1e3, "L2 regularization of the factors")
+                      .tune(1e-4, 1, true));
       s.push_back(ParamSpec::choice("implicit_loss", "bpr", {"bpr", "logistic"},
                                     "implicit data: pairwise BPR or pointwise logistic loss")
                       .tune({"bpr", "logistic"}));
       break;
     case FmSolver::kAls:
-      s.push_back(ParamSpec::integer("iterations", 20, 1, 10000, "coordinate-descent sweeps").tune(3, 100, true));
-      s.push_back(ParamSpec::real("reg_w0", 0, 0, 1e6, "L2 regularization of the global bias").tune(1e-3, 100, true));
+      s.push_back(ParamSpec::integer("iterations", 20, 1, 10000, "coordinate-descent sweeps")
+                      .tune(3, 100, true));
+      s.push_back(ParamSpec::real("reg_w0", 0, 0, 1e6, "L2 regularization of the global bias")
+                      .tune(1e-3, 100, true));
       s.push_back(ParamSpec::real("reg_w", 5, 0, 1e6, "L2 regularization of the linear weights")
                       .tune(0.1, 100, true));
-      s.push_back(ParamSpec::real("reg_v", 10, 0, 1e6, "L2 regularization of the factors").tune(0.1, 100, true));
+      s.push_back(ParamSpec::real("reg_v", 10, 0, 1e6, "L2 regularization of the factors")
+                      .tune(0.1, 100, true));
       break;
     case FmSolver::kMcmc:
-      s.push_back(ParamSpec::integer("iterations", 200, 1, 100000, "Gibbs sampling iterations").tune(50, 1000, true));
+      s.push_back(ParamSpec::integer("iterations", 200, 1, 100000, "Gibbs sampling iterations")
+                      .tune(50, 1000, true));
       s.push_back(ParamSpec::integer("burn_in", 20, 0, 100000,
                                      "first iterations left out of the posterior average")
                       .tune(0, 100));
+      s.push_back(ParamSpec::integer("kept_samples", 100, 1, 100000,
+                                     "posterior samples of the factors kept for prediction, "
+                                     "evenly thinned (memory and scoring cost grow with them)")
+                      .tune(10, 200, true));
       break;
   }
   return s;
@@ -174,7 +190,8 @@ void FactorizationMachine::do_fit(const Interactions& train, const FitContext& c
   }
   lo_ = c.lo;
   hi_ = c.hi;
-  map_.build(train, FmFeatureSet::parse(p.get_string("features")), static_cast<int>(p.get_int("time_bins")));
+  map_.build(train, FmFeatureSet::parse(p.get_string("features")),
+             static_cast<int>(p.get_int("time_bins")));
   switch (solver_) {
     case FmSolver::kSgd:
       c.epochs = static_cast<int>(p.get_int("epochs"));
@@ -193,6 +210,7 @@ void FactorizationMachine::do_fit(const Interactions& train, const FitContext& c
     case FmSolver::kMcmc:
       c.epochs = static_cast<int>(p.get_int("iterations"));
       c.burn_in = static_cast<int>(p.get_int("burn_in"));
+      c.kept_samples = static_cast<int>(p.get_int("kept_samples"));
       METAREC_CHECK(c.burn_in < c.epochs, algorithm(), ": burn_in (", c.burn_in,
                     ") must be below iterations (", c.epochs, ")");
       train_fm_mcmc(w_, train, map_, c, ctx);
@@ -239,14 +257,15 @@ void FactorizationMachine::prepare() {
 
 void FactorizationMachine::score(int32_t user, std::span<float> out) const {
   require_fitted();
-  METAREC_CHECK(static_cast<int64_t>(out.size()) == num_items(), algorithm(), ": score buffer has size ",
-                out.size(), ", expected ", num_items());
+  METAREC_CHECK(static_cast<int64_t>(out.size()) == num_items(), algorithm(),
+                ": score buffer has size ", out.size(), ", expected ", num_items());
   const int k = w_.k;
   std::vector<float> su(static_cast<size_t>(k));
   const double base = user_part(user, su.data());
   for (int32_t i = 0; i < num_items(); ++i)
-    out[i] = static_cast<float>(base + item_const_[i] +
-                                dot_simd(su.data(), item_sums_.data() + static_cast<size_t>(i) * k, k));
+    out[i] =
+        static_cast<float>(base + item_const_[i] +
+                           dot_simd(su.data(), item_sums_.data() + static_cast<size_t>(i) * k, k));
 }
 
 float FactorizationMachine::predict(int32_t user, int32_t item) const {
@@ -255,7 +274,8 @@ float FactorizationMachine::predict(int32_t user, int32_t item) const {
   std::vector<float> su(static_cast<size_t>(k));
   double y = user_part(user, su.data());
   if (item >= 0 && item < num_items())
-    y = y + item_const_[item] + dot_simd(su.data(), item_sums_.data() + static_cast<size_t>(item) * k, k);
+    y = y + item_const_[item] +
+        dot_simd(su.data(), item_sums_.data() + static_cast<size_t>(item) * k, k);
   const float r = static_cast<float>(y);
   return lo_ < hi_ ? std::clamp(r, lo_, hi_) : r;
 }
@@ -270,7 +290,8 @@ void FactorizationMachine::do_save(ModelWriter& w) const {
 
 void FactorizationMachine::do_load(const ModelReader& r) {
   auto state = r.f64("fm.state", {4});
-  if (!(state[0] >= 1 && state[0] <= 1e6)) throw FormatError(r.path(), 0, "bad factor count in fm.state");
+  if (!(state[0] >= 1 && state[0] <= 1e6))
+    throw FormatError(r.path(), 0, "bad factor count in fm.state");
   map_.load(r, num_users(), num_items());
   w_.k = static_cast<int>(state[0]);
   w_.w0 = state[1];

@@ -9,11 +9,11 @@
 // S. Rendle. Factorization Machines with libFM. ACM TIST 3(3), 2012.
 #pragma once
 
-#include <span>
-#include <vector>
-
 #include <metarec/algorithms/fm/fm_features.h>
 #include <metarec/algorithms/recommender.h>
+
+#include <span>
+#include <vector>
 
 namespace metarec {
 
@@ -58,8 +58,11 @@ struct FmRegularization {
 /// -lr (ga dy(a)/dtheta + gb dy(b)/dtheta + reg theta), all gradients at the parameters before
 /// the step (a feature present in both rows is updated once). `sums_a`/`sums_b` come from
 /// fm_predict. Pointwise losses pass one row; BPR passes (positive, negative, g, -g).
+/// `w0`, when given, is updated instead of m.w0 (parallel learners keep a private copy of the
+/// one parameter every step writes, and merge it once per block).
 void fm_sgd_step(FmWeights& m, const FmRow& a, const float* sums_a, double ga, const FmRow& b,
-                 const float* sums_b, double gb, float lr, const FmRegularization& reg);
+                 const float* sums_b, double gb, float lr, const FmRegularization& reg,
+                 double* w0 = nullptr);
 
 enum class FmSolver { kSgd, kAls, kMcmc };
 
@@ -94,9 +97,9 @@ class FactorizationMachine final : public Recommender, public RatingPredictor {
   FmSolver solver_;
   FmFeatureMap map_;
   FmWeights w_;
-  float lo_ = 0, hi_ = 0;  // clipping range for explicit data (lo_ == hi_: none)
-  std::vector<float> item_sums_;     // num_items x k: sum of v_f x_f over the item side
-  std::vector<double> item_const_;   // linear + within-item-side pairwise terms
+  float lo_ = 0, hi_ = 0;           // clipping range for explicit data (lo_ == hi_: none)
+  std::vector<float> item_sums_;    // num_items x k: sum of v_f x_f over the item side
+  std::vector<double> item_const_;  // linear + within-item-side pairwise terms
 };
 
 }  // namespace metarec

@@ -1,19 +1,19 @@
 // Coordinate-wise factorization machine learners on the materialized design matrix: ALS
 // (exact minimization of the regularized squared error in one parameter at a time) and its
 // Bayesian sibling, Gibbs sampling (MCMC) with hyperpriors per feature group, as in libFM.
-#include <algorithm>
-#include <cmath>
-
 #include <metarec/algorithms/fm/fm_train.h>
 #include <metarec/core/error.h>
 #include <metarec/core/parallel.h>
 #include <metarec/core/rng.h>
 #include <metarec/data/negative_sampling.h>
 
+#include <algorithm>
+#include <cmath>
+
 namespace metarec {
 
-FmDesign build_fm_design(const Interactions& train, const FmFeatureMap& map,
-                         const FmTrainConfig& c, uint64_t seed) {
+FmDesign build_fm_design(const Interactions& train, const FmFeatureMap& map, const FmTrainConfig& c,
+                         uint64_t seed) {
   FmDesign d;
   const NegativeSampler sampler(train, NegativeMode::kUniform);
   Rng rng = Rng(seed).fork(0xDE5);
@@ -78,10 +78,12 @@ void compute_residuals(const FmWeights& m, const FmDesign& d, int threads, Resid
   s.e.resize(static_cast<size_t>(d.rows()));
   s.q.resize(static_cast<size_t>(d.rows()));
   const int n = resolve_threads(threads);
-  std::vector<std::vector<float>> sums(static_cast<size_t>(n), std::vector<float>(static_cast<size_t>(m.k)));
+  std::vector<std::vector<float>> sums(static_cast<size_t>(n),
+                                       std::vector<float>(static_cast<size_t>(m.k)));
   parallel_for_tid(
       d.rows(), threads,
-      [&](int64_t r, int tid) { s.e[r] = fm_predict(m, d.row(r), sums[tid].data()) - d.target[r]; }, 1024);
+      [&](int64_t r, int tid) { s.e[r] = fm_predict(m, d.row(r), sums[tid].data()) - d.target[r]; },
+      1024);
 }
 
 // The data side of one coordinate's conditional: with y_r linear in theta (slope h_r),
@@ -117,7 +119,8 @@ void update_features(const FmDesign& d, int32_t begin, int32_t end, bool disjoin
     }
   };
   if (disjoint) {
-    parallel_for(end - begin, threads, [&](int64_t q) { one(begin + q); }, 64);
+    parallel_for(
+        end - begin, threads, [&](int64_t q) { one(begin + q); }, 64);
   } else {
     for (int32_t j = begin; j < end; ++j) one(j);
   }
@@ -148,7 +151,8 @@ void sweep(FmWeights& m, const FmFeatureMap& map, const FmDesign& d, int threads
     const double next = rule.w0(mo, m.w0);
     const double delta = next - m.w0;
     m.w0 = next;
-    parallel_for(rows, threads, [&](int64_t r) { s.e[r] += delta; }, 4096);
+    parallel_for(
+        rows, threads, [&](int64_t r) { s.e[r] += delta; }, 4096);
   }
   for (int g = 0; g < kFmGroups; ++g) {
     const auto grp = static_cast<FmGroup>(g);
@@ -195,8 +199,12 @@ struct AlsRule final : Rule {
     return den > 0 ? mo.num / den : theta;
   }
   double w0(const Moments& mo, double theta) override { return solve(mo, reg.w0, theta); }
-  double w(int, int32_t, const Moments& mo, double theta) override { return solve(mo, reg.w, theta); }
-  double v(int, int, int32_t, const Moments& mo, double theta) override { return solve(mo, reg.v, theta); }
+  double w(int, int32_t, const Moments& mo, double theta) override {
+    return solve(mo, reg.w, theta);
+  }
+  double v(int, int, int32_t, const Moments& mo, double theta) override {
+    return solve(mo, reg.v, theta);
+  }
 };
 
 // Gamma(shape, rate) by Marsaglia and Tsang's method (shape < 1 boosted by U^(1/shape)).
@@ -231,8 +239,8 @@ struct McmcRule final : Rule {
 
   // Parallel draws take a stream named by (iteration, factor, feature): thread-independent.
   double normal_for(int f, int32_t j) {
-    Rng r = Rng(seed).fork((static_cast<uint64_t>(iteration) << 40) ^ (static_cast<uint64_t>(f + 1) << 32) ^
-                           static_cast<uint32_t>(j));
+    Rng r = Rng(seed).fork((static_cast<uint64_t>(iteration) << 40) ^
+                           (static_cast<uint64_t>(f + 1) << 32) ^ static_cast<uint32_t>(j));
     return r.normal();
   }
   double draw(const Moments& mo, double mu, double lambda, double z) const {
@@ -312,48 +320,65 @@ void train_fm_mcmc(FmWeights& m, const Interactions& train, const FmFeatureMap& 
   double w0_sum = 0;
   std::vector<double> w_sum(static_cast<size_t>(n), 0.0);
   std::vector<std::vector<float>> samples;
+  int linear_samples = 0;
+  // Keep at most c.kept_samples factor samples, evenly spaced (the linear part, cheap to store,
+  // averages every post-burn-in sample).
+  const int total = c.epochs - c.burn_in;
+  const int stride = std::max(1, (total + c.kept_samples - 1) / std::max(c.kept_samples, 1));
   for (int it = 0; it < c.epochs; ++it) {
     ctx.check_cancel();
     rule.iteration = it;
     double se = 0;
     for (double e : s.e) se += e * e;
-    rule.alpha = draw_gamma(main, (kAlpha0 + static_cast<double>(d.rows())) / 2.0, (kBeta0 + se) / 2.0);
+    rule.alpha =
+        draw_gamma(main, (kAlpha0 + static_cast<double>(d.rows())) / 2.0, (kBeta0 + se) / 2.0);
     for (int g = 0; g < kFmGroups; ++g) {
       const auto grp = static_cast<FmGroup>(g);
-      draw_hyper(main, map.group_begin(grp), map.group_end(grp), [&](int32_t j) { return m.w[j]; },
-                 rule.mu_w[g], rule.lambda_w[g]);
+      draw_hyper(
+          main, map.group_begin(grp), map.group_end(grp), [&](int32_t j) { return m.w[j]; },
+          rule.mu_w[g], rule.lambda_w[g]);
     }
     sweep(m, map, d, threads, s, rule, [&](int f) {
       for (int g = 0; g < kFmGroups; ++g) {
         const auto grp = static_cast<FmGroup>(g);
-        draw_hyper(main, map.group_begin(grp), map.group_end(grp), [&](int32_t j) { return m.vrow(j)[f]; },
-                   rule.mu_v[static_cast<size_t>(g) * k + f], rule.lambda_v[static_cast<size_t>(g) * k + f]);
+        draw_hyper(
+            main, map.group_begin(grp), map.group_end(grp), [&](int32_t j) { return m.vrow(j)[f]; },
+            rule.mu_v[static_cast<size_t>(g) * k + f],
+            rule.lambda_v[static_cast<size_t>(g) * k + f]);
       }
     });
     if ((it + 1) % 8 == 0) compute_residuals(m, d, threads, s);
     if (it >= c.burn_in) {
       w0_sum += m.w0;
       for (int32_t j = 0; j < n; ++j) w_sum[j] += m.w[j];
-      samples.push_back(m.v);
+      ++linear_samples;
+      if ((it - c.burn_in) % stride == 0) samples.push_back(m.v);
     }
     ctx.report(static_cast<double>(it + 1) / c.epochs, "Gibbs sampling");
   }
-  // The posterior-mean predictor: averaged linear part; factors of all samples side by side,
-  // scaled so that their dot products average the samples' pairwise terms.
-  const int kept = static_cast<int>(samples.size());
+  m = fm_posterior_mean(w0_sum / linear_samples, w_sum, linear_samples, samples, k);
+}
+
+FmWeights fm_posterior_mean(double w0, const std::vector<double>& w_sum, int linear_samples,
+                            const std::vector<std::vector<float>>& factor_samples, int k) {
+  const int kept = static_cast<int>(factor_samples.size());
+  METAREC_CHECK(kept > 0 && linear_samples > 0, "fm_posterior_mean: no samples");
+  const int32_t n = static_cast<int32_t>(w_sum.size());
+  // Side by side and scaled by 1/sqrt(kept), the samples' dot products average their pairwise
+  // terms: <[a1..aS], [b1..bS]> / S = mean_s <a_s, b_s>.
   const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(kept)));
   FmWeights out;
   out.k = k * kept;
-  out.w0 = w0_sum / kept;
+  out.w0 = w0;
   out.w.resize(static_cast<size_t>(n));
-  for (int32_t j = 0; j < n; ++j) out.w[j] = static_cast<float>(w_sum[j] / kept);
+  for (int32_t j = 0; j < n; ++j) out.w[j] = static_cast<float>(w_sum[j] / linear_samples);
   out.v.resize(static_cast<size_t>(n) * out.k);
   for (int32_t j = 0; j < n; ++j)
     for (int sidx = 0; sidx < kept; ++sidx)
       for (int f = 0; f < k; ++f)
         out.v[static_cast<size_t>(j) * out.k + static_cast<size_t>(sidx) * k + f] =
-            samples[sidx][static_cast<size_t>(j) * k + f] * scale;
-  m = std::move(out);
+            factor_samples[sidx][static_cast<size_t>(j) * k + f] * scale;
+  return out;
 }
 
 }  // namespace metarec

@@ -1,11 +1,10 @@
 // Building, using and persisting the factorization machine's feature layout.
 #include <metarec/algorithms/fm/fm_features.h>
+#include <metarec/core/error.h>
 
 #include <algorithm>
 #include <charconv>
 #include <map>
-
-#include <metarec/core/error.h>
 
 namespace metarec {
 
@@ -13,14 +12,10 @@ namespace {
 
 const std::vector<std::pair<std::string, FmFeatureSet>>& feature_sets() {
   static const std::vector<std::pair<std::string, FmFeatureSet>> sets = {
-      {"ids", {false, false, false}},
-      {"ids+genres", {true, false, false}},
-      {"ids+user", {false, true, false}},
-      {"ids+time", {false, false, true}},
-      {"ids+genres+user", {true, true, false}},
-      {"ids+genres+time", {true, false, true}},
-      {"ids+user+time", {false, true, true}},
-      {"all", {true, true, true}},
+      {"ids", {false, false, false}},           {"ids+genres", {true, false, false}},
+      {"ids+user", {false, true, false}},       {"ids+time", {false, false, true}},
+      {"ids+genres+user", {true, true, false}}, {"ids+genres+time", {true, false, true}},
+      {"ids+user+time", {false, true, true}},   {"all", {true, true, true}},
   };
   return sets;
 }
@@ -60,7 +55,8 @@ int32_t encode_attribute(const std::vector<std::string>& values, std::vector<int
     }
     for (size_t u = 0; u < n; ++u)
       if (!values[u].empty())
-        code[u] = static_cast<int32_t>(std::upper_bound(edges.begin(), edges.end(), nums[u]) - edges.begin());
+        code[u] = static_cast<int32_t>(std::upper_bound(edges.begin(), edges.end(), nums[u]) -
+                                       edges.begin());
     return static_cast<int32_t>(edges.size()) + 1;
   }
   int32_t next = 0;
@@ -116,7 +112,8 @@ void FmFeatureMap::build(const Interactions& train, const FmFeatureSet& set, int
     std::sort(t.begin(), t.end());
     for (int b = 1; b < time_bins; ++b) {
       const int64_t e = t[t.size() * static_cast<size_t>(b) / static_cast<size_t>(time_bins)];
-      if (e > t.front() && (time_edges_.empty() || e > time_edges_.back())) time_edges_.push_back(e);
+      if (e > t.front() && (time_edges_.empty() || e > time_edges_.back()))
+        time_edges_.push_back(e);
     }
   }
   const int32_t n_time = time_edges_.empty() ? 0 : static_cast<int32_t>(time_edges_.size()) + 1;
@@ -158,7 +155,8 @@ void FmFeatureMap::build(const Interactions& train, const FmFeatureSet& set, int
     const int32_t last = offset_[3] - 1;
     for (int32_t u = 0; u < nu; ++u) {
       const auto times = train.user_times(u);
-      user_time_[u] = times.empty() ? last : time_feature(*std::max_element(times.begin(), times.end()));
+      user_time_[u] =
+          times.empty() ? last : time_feature(*std::max_element(times.begin(), times.end()));
     }
   }
 }
@@ -171,8 +169,9 @@ FmGroup FmFeatureMap::group_of(int32_t feature) const {
 
 int32_t FmFeatureMap::time_feature(int64_t t) const {
   if (!uses_time()) return -1;
-  return offset_[2] + static_cast<int32_t>(std::upper_bound(time_edges_.begin(), time_edges_.end(), t) -
-                                           time_edges_.begin());
+  return offset_[2] +
+         static_cast<int32_t>(std::upper_bound(time_edges_.begin(), time_edges_.end(), t) -
+                              time_edges_.begin());
 }
 
 int32_t FmFeatureMap::prediction_time_feature(int32_t u) const {
@@ -205,8 +204,10 @@ void FmFeatureMap::save(ModelWriter& w) const {
   w.add("fm.item_ptr", std::span<const int64_t>(iptr_), {static_cast<int64_t>(iptr_.size())});
   w.add("fm.item_idx", std::span<const int32_t>(iidx_), {static_cast<int64_t>(iidx_.size())});
   w.add("fm.item_val", std::span<const float>(ival_), {static_cast<int64_t>(ival_.size())});
-  w.add("fm.time_edges", std::span<const int64_t>(time_edges_), {static_cast<int64_t>(time_edges_.size())});
-  w.add("fm.user_time", std::span<const int32_t>(user_time_), {static_cast<int64_t>(user_time_.size())});
+  w.add("fm.time_edges", std::span<const int64_t>(time_edges_),
+        {static_cast<int64_t>(time_edges_.size())});
+  w.add("fm.user_time", std::span<const int32_t>(user_time_),
+        {static_cast<int64_t>(user_time_.size())});
 }
 
 void FmFeatureMap::load(const ModelReader& r, int32_t num_users, int32_t num_items) {
@@ -230,7 +231,8 @@ void FmFeatureMap::load(const ModelReader& r, int32_t num_users, int32_t num_ite
     for (size_t q = 1; q < ptr.size(); ++q)
       if (ptr[q] < ptr[q - 1]) throw FormatError(r.path(), 0, "fm feature rows are inconsistent");
     for (int32_t f : idx)
-      if (f < 0 || f >= num_features()) throw FormatError(r.path(), 0, "fm feature index out of range");
+      if (f < 0 || f >= num_features())
+        throw FormatError(r.path(), 0, "fm feature index out of range");
   };
   check_csr(uptr_, uidx_);
   check_csr(iptr_, iidx_);

@@ -2,13 +2,13 @@
 // user and item ids, normalized item genres, categorical user attributes and a time bin.
 #pragma once
 
+#include <metarec/core/model_file.h>
+#include <metarec/data/interactions.h>
+
 #include <cstdint>
 #include <span>
 #include <string>
 #include <vector>
-
-#include <metarec/core/model_file.h>
-#include <metarec/data/interactions.h>
 
 namespace metarec {
 
@@ -65,7 +65,8 @@ class FmFeatureMap {
 
  private:
   template <typename T>
-  static std::span<const T> span(const std::vector<T>& v, const std::vector<int64_t>& ptr, int32_t r) {
+  static std::span<const T> span(const std::vector<T>& v, const std::vector<int64_t>& ptr,
+                                 int32_t r) {
     return {v.data() + ptr[r], static_cast<size_t>(ptr[r + 1] - ptr[r])};
   }
   int32_t offset_[kFmGroups + 1] = {0, 0, 0, 0, 0, 0};

@@ -1,13 +1,13 @@
 // Factorization machine learning by SGD (libFM's SGD; BPR or logistic loss for implicit data),
 // plus the initialization and clean-up every learner shares.
-#include <algorithm>
-#include <cmath>
-
 #include <metarec/algorithms/fm/fm_train.h>
 #include <metarec/core/error.h>
 #include <metarec/core/parallel.h>
 #include <metarec/core/rng.h>
 #include <metarec/data/negative_sampling.h>
+
+#include <algorithm>
+#include <cmath>
 
 namespace metarec {
 
@@ -85,6 +85,14 @@ void train_fm_sgd(FmWeights& m, const Interactions& train, const FmFeatureMap& m
         [&](int64_t b, int tid) {
           Rng rng = base.fork((static_cast<uint64_t>(epoch) << 32) + 1 + b);
           Scratch& s = scratch[static_cast<size_t>(tid)];
+          // Every step writes w0: each block updates a private copy, merged at the block's end
+          // (the shared line would otherwise bounce between cores on every step). Predictions
+          // see the block's own w0: predict() adds (w0 - shared) to the shared value.
+          const double shared = m.w0;
+          double w0 = shared;
+          auto predict = [&](const FmRow& row, float* sums) {
+            return fm_predict(m, row, sums) + (w0 - shared);
+          };
           for (int64_t q = nnz * b / blocks; q < nnz * (b + 1) / blocks; ++q) {
             const int64_t entry = order[q];
             const int32_t u = users[entry];
@@ -93,31 +101,38 @@ void train_fm_sgd(FmWeights& m, const Interactions& train, const FmFeatureMap& m
             s.xa.clear();
             map.append_row(u, items[entry], tf, s.ia, s.xa);
             const FmRow ra{s.ia, s.xa};
-            double ya = fm_predict(m, ra, s.sa.data());
+            double ya = predict(ra, s.sa.data());
             if (!c.implicit) {
               if (clip) ya = std::clamp(ya, static_cast<double>(c.lo), static_cast<double>(c.hi));
-              fm_sgd_step(m, ra, s.sa.data(), ya - values[entry], {}, nullptr, 0, c.learning_rate, c.reg);
+              fm_sgd_step(m, ra, s.sa.data(), ya - values[entry], {}, nullptr, 0, c.learning_rate,
+                          c.reg, &w0);
               continue;
             }
             if (train.user_count(u) >= ni) continue;  // no negative exists
-            if (!c.bpr) fm_sgd_step(m, ra, s.sa.data(), sigmoid(ya) - 1.0, {}, nullptr, 0, c.learning_rate, c.reg);
+            if (!c.bpr)
+              fm_sgd_step(m, ra, s.sa.data(), sigmoid(ya) - 1.0, {}, nullptr, 0, c.learning_rate,
+                          c.reg, &w0);
             for (int n = 0; n < c.negatives; ++n) {
               const int32_t j = sampler.sample(u, rng);
               s.ib.clear();
               s.xb.clear();
               map.append_row(u, j, tf, s.ib, s.xb);
               const FmRow rb{s.ib, s.xb};
-              const double yb = fm_predict(m, rb, s.sb.data());
+              const double yb = predict(rb, s.sb.data());
               if (c.bpr) {
                 // -ln sigmoid(ya - yb): d/dya = sigmoid(ya - yb) - 1, d/dyb = its negative.
-                if (n > 0) ya = fm_predict(m, ra, s.sa.data());
+                if (n > 0) ya = predict(ra, s.sa.data());
                 const double g = sigmoid(ya - yb) - 1.0;
-                fm_sgd_step(m, ra, s.sa.data(), g, rb, s.sb.data(), -g, c.learning_rate, c.reg);
+                fm_sgd_step(m, ra, s.sa.data(), g, rb, s.sb.data(), -g, c.learning_rate, c.reg,
+                            &w0);
               } else {
-                fm_sgd_step(m, rb, s.sb.data(), sigmoid(yb), {}, nullptr, 0, c.learning_rate, c.reg);
+                fm_sgd_step(m, rb, s.sb.data(), sigmoid(yb), {}, nullptr, 0, c.learning_rate, c.reg,
+                            &w0);
               }
             }
           }
+#pragma omp atomic
+          m.w0 += w0 - shared;
         },
         1);
     ctx.report(static_cast<double>(epoch + 1) / c.epochs, "SGD epoch");

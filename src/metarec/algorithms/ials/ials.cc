@@ -1,24 +1,33 @@
 // Implicit ALS: per-half-sweep Gram matrix, then exact (Cholesky) or conjugate-gradient row
 // solves in parallel.
+#include <metarec/algorithms/als/dense_kernels.h>
 #include <metarec/algorithms/ials/ials.h>
+#include <metarec/core/error.h>
+#include <metarec/core/parallel.h>
 
 #include <Eigen/Dense>
 #include <algorithm>
 #include <cmath>
 #include <vector>
 
-#include <metarec/algorithms/als/dense_kernels.h>
-#include <metarec/core/error.h>
-#include <metarec/core/parallel.h>
+// OpenBLAS's thread-count control, weak so that a build against another BLAS still links.
+extern "C" {
+void openblas_set_num_threads(int n) __attribute__((weak));
+int openblas_get_num_threads() __attribute__((weak));
+}
 
 namespace metarec {
 
 ParamSchema Ials::schema() {
   return {
       ParamSpec::integer("factors", 64, 1, 1024, "latent dimensions k").tune(8, 256, true),
-      ParamSpec::real("reg", 0.05, 0, 1e6, "L2 regularization lambda of both factor matrices", true)
-          .tune(1e-3, 100, true),
-      ParamSpec::real("alpha", 2.0, 0, 1e6, "confidence slope: c = 1 + alpha * value").tune(0.1, 100, true),
+      ParamSpec::real("reg", 50, 0, 1e6,
+                      "L2 regularization lambda of both factor matrices (not scaled by counts, "
+                      "so it grows with the data: ~50 suits 100K-1M interactions)",
+                      true)
+          .tune(0.1, 1000, true),
+      ParamSpec::real("alpha", 2.0, 0, 1e6, "confidence slope: c = 1 + alpha * value")
+          .tune(0.1, 100, true),
       ParamSpec::choice("confidence", "linear", {"linear", "log"},
                         "linear: c = 1 + alpha*v; log: c = 1 + alpha*log(1 + v/epsilon)")
           .tune({"linear", "log"}),
@@ -67,13 +76,22 @@ struct Side {
 };
 
 // G = Y^T Y + reg I (k x k, symmetric) for Y the n x k row-major `fixed` factors. One BLAS
-// product, called outside the parallel regions.
+// product, called outside the parallel regions, on the calling thread only: the product is a
+// few milliseconds, and Debian's pthread OpenBLAS leaves its worker threads spinning for a
+// while after every multi-threaded call, where they would compete with the OpenMP row solves
+// that follow.
 void gram(const float* fixed, int64_t n, int k, double reg, std::vector<float>& g) {
+  int previous = 0;
+  if (openblas_set_num_threads != nullptr && openblas_get_num_threads != nullptr) {
+    previous = openblas_get_num_threads();
+    openblas_set_num_threads(1);
+  }
   g.assign(static_cast<size_t>(k) * k, 0.0f);
   Eigen::Map<const RowMajorF> y(fixed, n, k);
   Eigen::Map<RowMajorF> gm(g.data(), k, k);
   gm.noalias() = y.transpose() * y;
   for (int f = 0; f < k; ++f) gm(f, f) += static_cast<float>(reg);
+  if (previous > 0) openblas_set_num_threads(previous);
 }
 
 struct CgBuffers {
@@ -86,9 +104,8 @@ struct CgBuffers {
 // that four independent dot products are in flight (the reductions are latency-bound otherwise)
 // and `out` is read and written once per four rows.
 template <typename Coef>
-METAREC_KERNEL void accumulate_rows(const float* fixed, const int32_t* index,
-                                                   int64_t lo, int64_t hi, const float* v,
-                                                   float* out, int k, Coef coef) {
+METAREC_KERNEL void accumulate_rows(const float* fixed, const int32_t* index, int64_t lo,
+                                    int64_t hi, const float* v, float* out, int k, Coef coef) {
   int64_t e = lo;
   for (; e + 4 <= hi; e += 4) {
     const float* y0 = fixed + static_cast<size_t>(index[e]) * k;
@@ -119,14 +136,14 @@ METAREC_KERNEL void accumulate_rows(const float* fixed, const int32_t* index,
 }
 
 // out = scale * G v for the symmetric k x k G (row-major), four rows of G per pass over out.
-METAREC_KERNEL void gram_times(const float* g, const float* v, float scale,
-                                              float* out, int k) {
+METAREC_KERNEL void gram_times(const float* g, const float* v, float scale, float* out, int k) {
   std::fill(out, out + k, 0.0f);
   int r = 0;
   for (; r + 4 <= k; r += 4) {
     const float* g0 = g + static_cast<size_t>(r) * k;
     const float *g1 = g0 + k, *g2 = g1 + k, *g3 = g2 + k;
-    const float v0 = scale * v[r], v1 = scale * v[r + 1], v2 = scale * v[r + 2], v3 = scale * v[r + 3];
+    const float v0 = scale * v[r], v1 = scale * v[r + 1], v2 = scale * v[r + 2],
+                v3 = scale * v[r + 3];
 #pragma omp simd
     for (int f = 0; f < k; ++f) out[f] += v0 * g0[f] + v1 * g1[f] + v2 * g2[f] + v3 * g3[f];
   }
@@ -171,8 +188,8 @@ void cg_row(const float* g, const float* fixed, const Side& s, int64_t row, int 
 
 // The exact solve: forms A = G + sum_i (c_i - 1) y_i y_i^T and b = sum_i c_i p_i y_i in double.
 METAREC_SIMD_CLONES
-void cholesky_row(const double* gd, const float* fixed, const Side& s, int64_t row, int k,
-                  float* x, double* a, double* b) {
+void cholesky_row(const double* gd, const float* fixed, const Side& s, int64_t row, int k, float* x,
+                  double* a, double* b) {
   const size_t kk = static_cast<size_t>(k) * k;
   std::copy(gd, gd + kk, a);
   std::fill(b, b + k, 0.0);
@@ -260,8 +277,8 @@ void Ials::do_fit(const Interactions& train, const FitContext& ctx) {
 void Ials::score_new_user(std::span<const int32_t> items, std::span<const float> values,
                           std::span<float> out) const {
   require_fitted();
-  METAREC_CHECK(items.size() == values.size(), "ials: ", items.size(), " items but ",
-                values.size(), " values");
+  METAREC_CHECK(items.size() == values.size(), "ials: ", items.size(), " items but ", values.size(),
+                " values");
   METAREC_CHECK(static_cast<int64_t>(out.size()) == num_items(), "ials: score buffer has size ",
                 out.size(), ", expected ", num_items());
   const int k = k_;

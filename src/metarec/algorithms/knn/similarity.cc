@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <limits>
 #include <type_traits>
 
 namespace metarec {
@@ -102,15 +103,17 @@ std::vector<float> weighted_values(const Interactions& t, const SimilarityOption
       }
       const double avg_len = docs > 0 && total > 0 ? total / static_cast<double>(docs) : 1.0;
       const double log_n = std::log(static_cast<double>(std::max<int64_t>(docs, 1)));
+      std::vector<double> idf(static_cast<size_t>(n_terms));
+      for (int32_t k = 0; k < n_terms; ++k) idf[k] = log_n - std::log1p(static_cast<double>(df[k]));
       for (size_t e = 0; e < w.size(); ++e) {
-        const double idf = log_n - std::log1p(static_cast<double>(df[term_of(e)]));
         const double tf = std::max(0.0f, w[e]);
         if (rows_are_docs) {
-          w[e] = static_cast<float>(std::sqrt(tf) * idf);
+          w[e] = static_cast<float>(std::sqrt(tf) * idf[term_of(e)]);
         } else {
           const double norm = 1.0 - o.bm25_b + o.bm25_b * len[doc_of(e)] / avg_len;
           const double denom = o.bm25_k1 * norm + tf;
-          w[e] = static_cast<float>(denom > 0 ? tf * (o.bm25_k1 + 1.0) / denom * idf : 0.0);
+          w[e] = static_cast<float>(denom > 0 ? tf * (o.bm25_k1 + 1.0) / denom * idf[term_of(e)]
+                                              : 0.0);
         }
       }
       break;
@@ -215,15 +218,30 @@ double pair_similarity(SimilarityKind kind, const A& s, int32_t a, int32_t b, co
 using Row = std::vector<std::pair<int32_t, float>>;
 
 // Keeps the `keep` best entries of `row` (ascending index) by (similarity desc, index asc),
-// preserving the ascending order: the keep-th largest value is found by nth_element on a copy
-// of the values, then one pass keeps what is above it and the first ties. O(row) per row.
+// preserving the ascending order: find the keep-th largest value t, then one pass keeps what is
+// above t and the first entries equal to t. t comes from a bounded min-heap when few entries are
+// kept (about one comparison per entry) and from nth_element on a copy otherwise.
 void keep_best(Row& row, int32_t keep, std::vector<float>& scratch) {
   if (static_cast<int64_t>(row.size()) <= keep) return;
   scratch.clear();
-  for (const auto& e : row) scratch.push_back(e.second);
-  std::nth_element(scratch.begin(), scratch.begin() + (keep - 1), scratch.end(),
-                   [](float x, float y) { return x > y; });
-  const float t = scratch[static_cast<size_t>(keep - 1)];
+  float t;
+  if (static_cast<int64_t>(keep) * 4 < static_cast<int64_t>(row.size())) {
+    auto greater = [](float x, float y) { return x > y; };  // min-heap: the smallest on top
+    for (size_t k = 0; k < static_cast<size_t>(keep); ++k) scratch.push_back(row[k].second);
+    std::make_heap(scratch.begin(), scratch.end(), greater);
+    for (size_t k = static_cast<size_t>(keep); k < row.size(); ++k) {
+      if (row[k].second <= scratch.front()) continue;
+      std::pop_heap(scratch.begin(), scratch.end(), greater);
+      scratch.back() = row[k].second;
+      std::push_heap(scratch.begin(), scratch.end(), greater);
+    }
+    t = scratch.front();
+  } else {
+    for (const auto& e : row) scratch.push_back(e.second);
+    std::nth_element(scratch.begin(), scratch.begin() + (keep - 1), scratch.end(),
+                     [](float x, float y) { return x > y; });
+    t = scratch[static_cast<size_t>(keep - 1)];
+  }
   int64_t above = 0;
   for (const auto& e : row) above += e.second > t;
   int64_t ties = keep - above;  // entries equal to t that fit, smallest indices first
@@ -239,12 +257,13 @@ void similarity_rows(const Csr& rows, const Csr& cols, const SimilarityOptions& 
                      const RowStats& st, const FitContext& ctx, std::vector<Row>& out) {
   const int32_t n = rows.rows();
   const double n_cols = static_cast<double>(cols.rows());
-  const int threads = resolve_threads(ctx.threads);
+  // A parallel region's start-up costs more than the whole job on tiny data.
+  const int threads = cols.idx.size() < 20000 ? 1 : resolve_threads(ctx.threads);
   struct alignas(64) Work {  // one cache line apart: no false sharing between threads
     std::vector<A> acc;
     std::vector<int32_t> touched;
     Row cand;  // positive similarities, ascending index
-    std::vector<float> scratch;
+    std::vector<float> scratch, sims;
   };
   std::vector<Work> work(static_cast<size_t>(threads));
   std::atomic<int64_t> done{0};
@@ -283,21 +302,36 @@ void similarity_rows(const Csr& rows, const Csr& cols, const SimilarityOptions& 
           }
         }
         if (!scan) std::sort(w.touched.begin(), w.touched.end());
-        w.cand.clear();
-        auto visit = [&](int32_t b) {
+        // The similarity of a and b from the statistics, which are reset for the next row.
+        auto sim_of = [&](int32_t b) -> float {
           const A s = acc[b];
           acc[b] = A{};
-          if (b == a || s.cnt < o.min_support) return;
+          if (s.cnt < o.min_support) return 0.0f;
           double sim = pair_similarity(o.kind, s, a, b, st, n_cols);
           if (o.shrinkage > 0) sim *= s.cnt / (s.cnt + o.shrinkage);
-          const auto f = static_cast<float>(sim);
-          if (f > 0 && std::isfinite(f)) w.cand.emplace_back(b, f);
+          return static_cast<float>(sim);
         };
+        constexpr float kMax = std::numeric_limits<float>::max();
+        w.cand.clear();
         if (scan) {
-          for (int32_t b = 0; b < n; ++b)
-            if (acc[b].cnt > 0) visit(b);
+          // Two branch-light passes, so the divisions and square roots of neighbouring pairs
+          // overlap: all similarities into a dense row, then the positive finite ones.
+          w.sims.resize(static_cast<size_t>(n));
+          float* sims = w.sims.data();
+          for (int32_t b = 0; b < n; ++b) sims[b] = acc[b].cnt > 0 ? sim_of(b) : 0.0f;
+          sims[a] = 0.0f;
+          w.cand.resize(static_cast<size_t>(n));
+          size_t m = 0;
+          for (int32_t b = 0; b < n; ++b) {
+            w.cand[m] = {b, sims[b]};
+            m += sims[b] > 0 && sims[b] <= kMax;
+          }
+          w.cand.resize(m);
         } else {
-          for (int32_t b : w.touched) visit(b);
+          for (int32_t b : w.touched) {
+            const float f = sim_of(b);
+            if (b != a && f > 0 && f <= kMax) w.cand.emplace_back(b, f);
+          }
         }
         w.touched.clear();
         keep_best(w.cand, o.neighbors, w.scratch);

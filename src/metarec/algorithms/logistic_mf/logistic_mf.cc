@@ -1,12 +1,11 @@
 // Logistic MF: the exact full-data gradient in blocks of users, and alternating AdaGrad ascent.
 #include <metarec/algorithms/logistic_mf/logistic_mf.h>
+#include <metarec/core/error.h>
+#include <metarec/core/parallel.h>
 
 #include <Eigen/Dense>
 #include <algorithm>
 #include <cmath>
-
-#include <metarec/core/error.h>
-#include <metarec/core/parallel.h>
 
 namespace metarec {
 
@@ -16,7 +15,8 @@ using RowMat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMa
 
 // Rows of users per block: the block's score matrix holds at most ~4M floats.
 int32_t block_rows(int32_t users, int32_t items) {
-  return static_cast<int32_t>(std::clamp<int64_t>((int64_t{1} << 22) / std::max(items, 1), 1, users));
+  return static_cast<int32_t>(
+      std::clamp<int64_t>((int64_t{1} << 22) / std::max(items, 1), 1, users));
 }
 
 }  // namespace
@@ -69,13 +69,13 @@ void logistic_mf_gradient(const Interactions& data, const LogisticMfParams& m,
     S.topRows(n).noalias() = X.middleRows(u0, n) * Y.transpose();
     // S becomes G: dObjective/dz_ui = c_ui - (1 + c_ui) sigmoid(z_ui).
     parallel_for(
-        n,
-        threads,
+        n, threads,
         [&](int64_t r) {
           const int32_t u = u0 + static_cast<int32_t>(r);
           float* row = S.row(r).data();
           const float bu = m.user_bias[u];
-          for (int32_t i = 0; i < ni; ++i) row[i] = -1.0f / (1.0f + std::exp(-(row[i] + bu + m.item_bias[i])));
+          for (int32_t i = 0; i < ni; ++i)
+            row[i] = -1.0f / (1.0f + std::exp(-(row[i] + bu + m.item_bias[i])));
           auto items = data.user_items(u);
           auto vals = data.user_values(u);
           for (size_t q = 0; q < items.size(); ++q) {
@@ -114,11 +114,13 @@ ParamSchema LogisticMf::schema() {
       ParamSpec::integer("factors", 32, 1, 4096, "latent dimensions").tune(8, 256, true),
       ParamSpec::integer("iterations", 30, 1, 10000, "alternating user/item gradient steps")
           .tune(10, 100, true),
-      ParamSpec::real("learning_rate", 0.3, 0, 100, "AdaGrad base step size", true).tune(0.01, 3, true),
+      ParamSpec::real("learning_rate", 0.1, 0, 100, "AdaGrad base step size", true)
+          .tune(0.01, 1, true),
       ParamSpec::real("alpha", 2.0, 0, 1e6, "confidence per unit of feedback: c = alpha * r")
           .tune(0.5, 50, true),
-      ParamSpec::real("reg", 1.0, 0, 1e6, "L2 regularization of the factors").tune(0.01, 30, true),
-      ParamSpec::real("reg_bias", 0.0, 0, 1e6, "L2 regularization of the biases").tune(1e-4, 10, true),
+      ParamSpec::real("reg", 5.0, 0, 1e6, "L2 regularization of the factors").tune(0.01, 30, true),
+      ParamSpec::real("reg_bias", 0.0, 0, 1e6, "L2 regularization of the biases")
+          .tune(1e-4, 10, true),
       ParamSpec::real("init_std", 0.01, 0, 10, "standard deviation of the initial factors")
           .tune(0.001, 0.1, true),
   };
@@ -137,7 +139,8 @@ void LogisticMf::do_fit(const Interactions& train, const FitContext& ctx) {
   std::vector<float> acc_x(users_.size(), 0.0f), acc_y(items_.size(), 0.0f);
   std::vector<float> acc_bu(user_bias_.size(), 0.0f), acc_bi(item_bias_.size(), 0.0f);
   std::vector<float> g, gb;
-  auto ascend = [&](std::vector<float>& w, std::vector<float>& acc, const std::vector<float>& grad) {
+  auto ascend = [&](std::vector<float>& w, std::vector<float>& acc,
+                    const std::vector<float>& grad) {
     for (size_t q = 0; q < w.size(); ++q) {
       acc[q] += grad[q] * grad[q];
       if (acc[q] > 0) w[q] += lr * grad[q] / std::sqrt(acc[q]);

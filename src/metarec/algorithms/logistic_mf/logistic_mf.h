@@ -4,10 +4,10 @@
 // Distributed Machine Learning and Matrix Computations.
 #pragma once
 
+#include <metarec/algorithms/common/factor_model.h>
+
 #include <span>
 #include <vector>
-
-#include <metarec/algorithms/common/factor_model.h>
 
 namespace metarec {
 

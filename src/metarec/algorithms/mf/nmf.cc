@@ -1,12 +1,11 @@
 // NMF by alternating regularized multiplicative updates, parallel over users then items.
 #include <metarec/algorithms/mf/nmf.h>
-
-#include <algorithm>
-#include <cmath>
-
 #include <metarec/algorithms/mf/sgd_kernel.h>
 #include <metarec/core/parallel.h>
 #include <metarec/core/rng.h>
+
+#include <algorithm>
+#include <cmath>
 
 namespace metarec {
 
@@ -57,7 +56,8 @@ void Nmf::do_fit(const Interactions& train, const FitContext& ctx) {
 
   const int threads = resolve_threads(ctx.threads);
   const size_t kk = static_cast<size_t>(k);
-  std::vector<float> scratch(static_cast<size_t>(threads) * 2 * kk);
+  const size_t stride = detail::per_thread_stride(2 * kk);
+  std::vector<float> scratch(static_cast<size_t>(threads) * stride);
   const float mu = static_cast<float>(biased ? mean : 0.0);
   float* bu = biased ? user_bias_.data() : nullptr;
   float* bi = biased ? item_bias_.data() : nullptr;
@@ -72,7 +72,7 @@ void Nmf::do_fit(const Interactions& train, const FitContext& ctx) {
           const auto idx = others_of(static_cast<int32_t>(r));
           if (idx.empty()) return;
           const auto vals = values_of(static_cast<int32_t>(r));
-          float* num = scratch.data() + static_cast<size_t>(tid) * 2 * kk;
+          float* num = scratch.data() + static_cast<size_t>(tid) * stride;
           float* den = num + kk;
           std::fill_n(num, 2 * kk, 0.0f);
           float* x = self + r * kk;
@@ -102,10 +102,12 @@ void Nmf::do_fit(const Interactions& train, const FitContext& ctx) {
     ctx.check_cancel();
     half_sweep(
         train.num_users(), [&](int32_t u) { return train.user_items(u); },
-        [&](int32_t u) { return train.user_values(u); }, users_.data(), items_.data(), bu, bi, reg_p);
+        [&](int32_t u) { return train.user_values(u); }, users_.data(), items_.data(), bu, bi,
+        reg_p);
     half_sweep(
         train.num_items(), [&](int32_t i) { return train.item_users(i); },
-        [&](int32_t i) { return train.item_values(i); }, items_.data(), users_.data(), bi, bu, reg_q);
+        [&](int32_t i) { return train.item_values(i); }, items_.data(), users_.data(), bi, bu,
+        reg_q);
     ctx.report(static_cast<double>(e + 1) / epochs, "multiplicative sweep");
   }
 }

@@ -1,14 +1,13 @@
 // The seed notes' collaborative filtering (squared and logistic loss) by full-batch Adam or GD.
 #include <metarec/algorithms/mf/seed_cf.h>
-
-#include <algorithm>
-#include <cmath>
-
 #include <metarec/algorithms/mf/sgd_kernel.h>
 #include <metarec/core/error.h>
 #include <metarec/core/parallel.h>
 #include <metarec/core/rng.h>
 #include <metarec/data/negative_sampling.h>
+
+#include <algorithm>
+#include <cmath>
 
 namespace metarec {
 
@@ -196,7 +195,8 @@ void seed_cf_train(const SeedCfData& d, SeedCfModel& m, double lambda, SeedCfLos
     const int64_t n = static_cast<int64_t>(theta.size());
     if (!adam) {
       const float a = static_cast<float>(lr);
-      parallel_for(n, threads, [&](int64_t j) { theta[j] -= a * g[j]; }, 4096);
+      parallel_for(
+          n, threads, [&](int64_t j) { theta[j] -= a * g[j]; }, 4096);
       return;
     }
     const double c1 = 1 - std::pow(b1, t), c2 = 1 - std::pow(b2, t);
@@ -314,8 +314,8 @@ void SeedCfBinary::do_fit(const Interactions& train, const FitContext& ctx) {
     }
     ptr[u + 1] = static_cast<int64_t>(items.size());
   }
-  detail::SeedCfData d = detail::SeedCfData::build(nu, ni, std::move(ptr), std::move(items),
-                                                   std::move(labels));
+  detail::SeedCfData d =
+      detail::SeedCfData::build(nu, ni, std::move(ptr), std::move(items), std::move(labels));
   detail::SeedCfModel m;
   m.mu.assign(static_cast<size_t>(ni), 0.0f);
   if (normalize) {

@@ -5,15 +5,16 @@
 // formulation written up in seeds/002).
 #pragma once
 
+#include <metarec/algorithms/common/factor_model.h>
+
 #include <cstdint>
 #include <vector>
-
-#include <metarec/algorithms/common/factor_model.h>
 
 namespace metarec {
 
 /// Rating regression: r(j,i) = <w_j, x_i> + b_j + mu_i, minimizing
-///   J = 1/2 sum_{(i,j) rated} (<w_j, x_i> + b_j + mu_i - r)^2 + lambda/2 (sum |w_j|^2 + sum |x_i|^2)
+///   J = 1/2 sum_{(i,j) rated} (<w_j, x_i> + b_j + mu_i - r)^2 + lambda/2 (sum |w_j|^2 + sum
+///   |x_i|^2)
 /// with mu_i the item's mean training rating (mean normalization; the global mean for unrated
 /// items, 0 everywhere with mean_normalize=false). Every iteration computes the full gradient
 /// (in parallel, deterministic for any thread count) and takes one Adam or plain gradient step.
@@ -84,12 +85,11 @@ double seed_cf_gradient(const SeedCfData& d, const SeedCfModel& m, double lambda
                         std::vector<float>& gX, bool with_objective = true);
 
 /// J alone, computed straight from its definition (double precision, single-threaded).
-double seed_cf_objective(const SeedCfData& d, const SeedCfModel& m, double lambda,
-                         SeedCfLoss loss);
+double seed_cf_objective(const SeedCfData& d, const SeedCfModel& m, double lambda, SeedCfLoss loss);
 
 /// Full-batch optimization of `m` (initialized by the caller) for `iterations` steps.
-void seed_cf_train(const SeedCfData& d, SeedCfModel& m, double lambda, SeedCfLoss loss,
-                   bool adam, double lr, int iterations, const FitContext& ctx);
+void seed_cf_train(const SeedCfData& d, SeedCfModel& m, double lambda, SeedCfLoss loss, bool adam,
+                   double lr, int iterations, const FitContext& ctx);
 
 }  // namespace detail
 }  // namespace metarec

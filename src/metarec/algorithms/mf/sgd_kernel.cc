@@ -1,11 +1,11 @@
 // The SGD grid: users and items spread over block rows and columns, ratings bucketed into cells.
 #include <metarec/algorithms/mf/sgd_kernel.h>
-
-#include <algorithm>
-#include <limits>
-
 #include <metarec/core/error.h>
 #include <metarec/core/parallel.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
 
 namespace metarec::detail {
 
@@ -23,7 +23,8 @@ std::vector<int32_t> bands(std::span<const int64_t> counts, int b) {
   int64_t before = 0;
   for (size_t x = 0; x < n; ++x) {
     const int64_t mid2 = 2 * before + counts[x];  // twice the midpoint of x's run
-    band[x] = total > 0 ? static_cast<int32_t>(std::min<int64_t>(b - 1, mid2 * b / (2 * total))) : 0;
+    band[x] =
+        total > 0 ? static_cast<int32_t>(std::min<int64_t>(b - 1, mid2 * b / (2 * total))) : 0;
     before += counts[x];
   }
   return band;
@@ -42,7 +43,7 @@ int sgd_isa_level() {
   return 0;
 }
 
-int sgd_grid_blocks(int threads) { return threads <= 1 ? 1 : threads + 1; }
+int sgd_grid_blocks(int threads) { return threads <= 1 ? 1 : 2 * threads + 1; }
 
 SgdGrid::SgdGrid(const Interactions& train, int blocks, uint64_t seed) : blocks_(blocks) {
   METAREC_CHECK(blocks >= 1, "SGD grid: blocks must be >= 1, got ", blocks);
@@ -66,33 +67,49 @@ SgdGrid::SgdGrid(const Interactions& train, int blocks, uint64_t seed) : blocks_
   for (size_t c = 0; c < cells; ++c) ptr_[c + 1] += ptr_[c];
   std::vector<int64_t> fill(ptr_.begin(), ptr_.end() - 1);
   entries_.resize(static_cast<size_t>(train.nnz()));
-  for (int64_t e = 0; e < train.nnz(); ++e) {
-    const size_t c = static_cast<size_t>(urow[users[e]]) * blocks + icol[items[e]];
-    entries_[fill[c]++] = {users[e], items[e], values[e], static_cast<int32_t>(e)};
+  // Users in a seeded random order, each user's ratings in a seeded random order: a cell is a
+  // run of users, so p_u stays in cache across its ratings (the item rows are the random reads).
+  const int32_t nu = train.num_users();
+  std::vector<int32_t> uorder(static_cast<size_t>(nu));
+  for (int32_t u = 0; u < nu; ++u) uorder[u] = u;
+  for (int32_t u = nu; u > 1; --u)
+    std::swap(uorder[u - 1], uorder[rng.uniform_int(static_cast<uint64_t>(u))]);
+  std::vector<int64_t> mine;
+  for (int32_t u : uorder) {
+    mine.clear();
+    for (int64_t e = train.user_ptr()[u]; e < train.user_ptr()[u + 1]; ++e) mine.push_back(e);
+    for (size_t n = mine.size(); n > 1; --n) std::swap(mine[n - 1], mine[rng.uniform_int(n)]);
+    for (int64_t e : mine) {
+      const size_t c = static_cast<size_t>(urow[users[e]]) * blocks + icol[items[e]];
+      entries_[fill[c]++] = {users[e], items[e], values[e], static_cast<int32_t>(e)};
+    }
   }
-  shuffle(rng.next(), 1);
 }
 
-void SgdGrid::shuffle(uint64_t seed, int threads) {
-  const Rng base(seed);
-  const int64_t cells = static_cast<int64_t>(blocks_) * blocks_;
-  parallel_for(
-      cells, threads,
-      [&](int64_t c) {
-        Rng rng = base.fork(static_cast<uint64_t>(c));
-        SgdEntry* x = entries_.data() + ptr_[c];
-        const uint64_t n = static_cast<uint64_t>(ptr_[c + 1] - ptr_[c]);
-        for (uint64_t i = n; i > 1; --i) std::swap(x[i - 1], x[rng.uniform_int(i)]);
-      },
-      1);
-}
-
-SgdLoop::SgdLoop(const Interactions& train, const FitContext& ctx, bool reshuffle)
+SgdLoop::SgdLoop(const Interactions& train, const FitContext& ctx)
     : ctx_(ctx),
       threads_(resolve_threads(ctx.threads)),
-      reshuffle_(reshuffle),
       seeds_(Rng(ctx.seed).fork(0x56d)),
       grid_(train, sgd_grid_blocks(threads_), seeds_.fork(0).next()) {}
+
+void fill_normal(std::span<float> v, float stddev, uint64_t seed, int threads) {
+  constexpr int64_t kChunk = 16384;
+  const int64_t n = static_cast<int64_t>(v.size());
+  const Rng base(seed);
+  parallel_for((n + kChunk - 1) / kChunk, threads,
+               [&](int64_t c) {
+                 Rng rng = base.fork(static_cast<uint64_t>(c));
+                 const int64_t end = std::min(n, (c + 1) * kChunk);
+                 for (int64_t j = c * kChunk; j < end; j += 2) {
+                   const double u1 = std::max(rng.uniform(), 1e-300), u2 = rng.uniform();
+                   const double r = std::sqrt(-2.0 * std::log(u1)) * stddev;
+                   const double t = 6.283185307179586 * u2;
+                   v[j] = static_cast<float>(r * std::cos(t));
+                   if (j + 1 < end) v[j + 1] = static_cast<float>(r * std::sin(t));
+                 }
+               },
+               1);
+}
 
 void zero_unrated_rows(const Interactions& train, std::span<float> users, std::span<float> items,
                        int k) {

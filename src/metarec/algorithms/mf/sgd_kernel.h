@@ -5,6 +5,9 @@
 // Shared Memory Systems", ACM TIST 6(1), 2015), and the vector kernels of one update.
 #pragma once
 
+#include <metarec/algorithms/recommender.h>
+#include <metarec/core/rng.h>
+#include <metarec/data/interactions.h>
 #include <omp.h>
 
 #include <condition_variable>
@@ -13,10 +16,6 @@
 #include <span>
 #include <utility>
 #include <vector>
-
-#include <metarec/algorithms/recommender.h>
-#include <metarec/core/rng.h>
-#include <metarec/data/interactions.h>
 
 namespace metarec::detail {
 
@@ -29,9 +28,11 @@ struct SgdEntry {
 };
 
 /// The training ratings cut into blocks x blocks cells: users and items are cut into contiguous
-/// id bands of about equal rating counts (block rows and columns), each cell shuffled. Cells
-/// of one "free set" (no shared row or column) touch disjoint rows of P and Q. Immutable except
-/// for shuffle(); not thread-safe to shuffle while an epoch runs.
+/// id bands of about equal rating counts (block rows and columns). Within a cell the ratings are
+/// grouped by user, users in a seeded random order and each user's ratings in a seeded random
+/// order, drawn once: p_u stays in cache across its ratings (3x faster per epoch on 10M ratings
+/// than a full shuffle, and as accurate on ML-100K). Cells of one "free set" (no shared row or
+/// column) touch disjoint rows of P and Q. Immutable; thread-safe to read.
 class SgdGrid {
  public:
   /// `blocks` >= 1 per side (1 = a single cell, the sequential case). Entry ids must fit int32.
@@ -39,14 +40,11 @@ class SgdGrid {
 
   int blocks() const { return blocks_; }
   int64_t nnz() const { return static_cast<int64_t>(entries_.size()); }
-  /// The ratings of cell (row, col), in their current order.
+  /// The ratings of cell (row, col), in training order.
   std::span<const SgdEntry> cell(int row, int col) const {
     const size_t c = static_cast<size_t>(row) * blocks_ + col;
     return {entries_.data() + ptr_[c], static_cast<size_t>(ptr_[c + 1] - ptr_[c])};
   }
-  /// Reorders every cell by a Fisher-Yates shuffle with stream `seed` (parallel over cells, the
-  /// result independent of `threads`).
-  void shuffle(uint64_t seed, int threads);
 
  private:
   int blocks_ = 1;
@@ -54,8 +52,9 @@ class SgdGrid {
   std::vector<SgdEntry> entries_;
 };
 
-/// The grid side for `threads` workers: 1 when sequential, else threads + 1 (FPSGD's rule: one
-/// spare row and column so a finishing thread always finds a free cell).
+/// The grid side for `threads` workers: 1 when sequential, else 2 threads + 1. FPSGD needs at
+/// least threads + 1 (a finishing worker must find a free cell); the extra cells shrink the idle
+/// tail of each epoch (ML-100K-sized data, 2 threads: 3x3 cells 31 ms, 5x5 27 ms per fit).
 int sgd_grid_blocks(int threads);
 
 /// Runs one epoch: fn(std::span<const SgdEntry> cell, int thread) on every cell exactly once.
@@ -67,42 +66,49 @@ void sgd_epoch(const SgdGrid& grid, int threads, uint64_t order_seed, Fn&& fn);
 
 /// Calls step(x, thread) on every rating of `cell` in order, through a copy of the loop compiled
 /// for the widest vector instructions the CPU has (AVX-512, AVX2 + FMA, else the build's
-/// baseline), so the inlined step is vectorized for the machine without -march=native. The
-/// choice depends only on the CPU, so one machine always takes the same path.
+/// baseline), so the step, inlined whole (flatten), is vectorized for the machine without
+/// -march=native. The choice depends only on the CPU, so one machine always takes the same path.
 template <typename Step>
 void for_each_rating(std::span<const SgdEntry> cell, int thread, Step& step);
 
 /// The per-fit part of every SGD model's training loop: the thread count, the grid, and each
-/// epoch's seeds, reshuffle and cancellation check. Seeds derive from ctx.seed only.
+/// epoch's seed and cancellation check. Seeds derive from ctx.seed only.
 class SgdLoop {
  public:
-  /// `reshuffle`: reorder every cell before each epoch (else the order drawn once is reused).
-  SgdLoop(const Interactions& train, const FitContext& ctx, bool reshuffle);
+  SgdLoop(const Interactions& train, const FitContext& ctx);
   int threads() const { return threads_; }
   const SgdGrid& grid() const { return grid_; }
-  /// Epoch `e` (0-based): checks cancellation, reshuffles when asked, and calls
-  /// fn(const SgdEntry&, int thread) on every rating (sgd_epoch + for_each_rating).
+  /// Epoch `e` (0-based): checks cancellation, then calls fn(const SgdEntry&, int thread) on
+  /// every rating (sgd_epoch + for_each_rating).
   template <typename Fn>
   void run(int e, Fn&& fn) {
     ctx_.check_cancel();
-    if (reshuffle_ && e > 0) grid_.shuffle(seeds_.fork(2 * static_cast<uint64_t>(e)).next(), threads_);
-    sgd_epoch(grid_, threads_, seeds_.fork(2 * static_cast<uint64_t>(e) + 1).next(),
+    sgd_epoch(grid_, threads_, seeds_.fork(static_cast<uint64_t>(e) + 1).next(),
               [&](std::span<const SgdEntry> cell, int tid) { for_each_rating(cell, tid, fn); });
   }
 
  private:
   const FitContext& ctx_;
   int threads_;
-  bool reshuffle_;
   Rng seeds_;
   SgdGrid grid_;
 };
+
+/// Fills `v` with N(0, stddev^2) draws: chunks of 16384 floats, each from its own stream of
+/// `seed`, two values per Box-Muller pair, in parallel; the values do not depend on `threads`.
+/// (FactorModel::randomize draws one pair per value on one thread; see BM_InitNormal.)
+void fill_normal(std::span<float> v, float stddev, uint64_t seed, int threads);
 
 /// Zeroes the rows of users and items without training ratings in row-major `users` and `items`
 /// (k columns): such rows get no gradient, so random initial values would only add noise to
 /// their scores.
 void zero_unrated_rows(const Interactions& train, std::span<float> users, std::span<float> items,
                        int k);
+
+/// Floats between two threads' scratch buffers of `n` floats each: rounded up to whole cache
+/// lines plus one spare line, so no cache line is written by two threads (false sharing made two
+/// threads slower than one).
+inline size_t per_thread_stride(size_t n) { return (n + 15) / 16 * 16 + 16; }
 
 // ------------------------------------------------------------------ vector kernels
 
@@ -190,13 +196,13 @@ int sgd_isa_level();
 #if defined(__GNUC__) && defined(__x86_64__)
 #define METAREC_SGD_MULTIVERSION 1
 template <typename Step>
-__attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma"))) void for_each_rating_avx512(
-    std::span<const SgdEntry> cell, int thread, Step& step) {
+__attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma"), flatten)) void
+for_each_rating_avx512(std::span<const SgdEntry> cell, int thread, Step& step) {
   for (const SgdEntry& x : cell) step(x, thread);
 }
 template <typename Step>
-__attribute__((target("avx2,fma"))) void for_each_rating_avx2(std::span<const SgdEntry> cell,
-                                                              int thread, Step& step) {
+__attribute__((target("avx2,fma"), flatten)) void for_each_rating_avx2(
+    std::span<const SgdEntry> cell, int thread, Step& step) {
   for (const SgdEntry& x : cell) step(x, thread);
 }
 #endif

@@ -1,11 +1,10 @@
 // SVDFeature-style MF: feature embeddings added to user and item vectors, trained by block SGD.
+#include <metarec/algorithms/mf/sgd_kernel.h>
 #include <metarec/algorithms/mf/side_mf.h>
+#include <metarec/core/error.h>
 
 #include <algorithm>
 #include <map>
-
-#include <metarec/algorithms/mf/sgd_kernel.h>
-#include <metarec/core/error.h>
 
 namespace metarec {
 
@@ -55,58 +54,14 @@ void user_features(const UserMeta* meta, int32_t num_users, std::vector<int64_t>
   }
 }
 
-float side_mf_step(const SideMfRating& x, const SideMfTables& t, int k, float mu, float r,
-                   const SideMfRates& h, float* scratch) {
-  float* __restrict pe = scratch;
-  float* __restrict qe = scratch + k;
-  const float wu = x.user_features.empty() ? 0.0f : 1.0f / static_cast<float>(x.user_features.size());
-  const float wi = x.item_features.empty() ? 0.0f : 1.0f / static_cast<float>(x.item_features.size());
-  std::copy(x.p, x.p + k, pe);
-  std::copy(x.q, x.q + k, qe);
-  float bias = mu + *x.bu + *x.bi;
-  for (int32_t a : x.user_features) {
-    const float* Aa = t.A + static_cast<size_t>(a) * k;
-#pragma omp simd
-    for (int f = 0; f < k; ++f) pe[f] += wu * Aa[f];
-    bias += wu * t.c[a];
-  }
-  for (int32_t g : x.item_features) {
-    const float* Bg = t.B + static_cast<size_t>(g) * k;
-#pragma omp simd
-    for (int f = 0; f < k; ++f) qe[f] += wi * Bg[f];
-    bias += wi * t.d[g];
-  }
-  const float e = r - (bias + sgd_dot(pe, qe, k));
-  *x.bu += h.lr_bias * (e - h.reg_bias * *x.bu);
-  *x.bi += h.lr_bias * (e - h.reg_bias * *x.bi);
-  for (int32_t a : x.user_features) t.c[a] += h.lr_bias * (wu * e - h.reg_bias * t.c[a]);
-  for (int32_t g : x.item_features) t.d[g] += h.lr_bias * (wi * e - h.reg_bias * t.d[g]);
-  float* __restrict p = x.p;
-  float* __restrict q = x.q;
-#pragma omp simd
-  for (int f = 0; f < k; ++f) {
-    p[f] += h.lr * (e * qe[f] - h.reg * p[f]);
-    q[f] += h.lr * (e * pe[f] - h.reg * q[f]);
-  }
-  for (int32_t a : x.user_features) {
-    float* __restrict Aa = t.A + static_cast<size_t>(a) * k;
-#pragma omp simd
-    for (int f = 0; f < k; ++f) Aa[f] += h.lr * (wu * e * qe[f] - h.reg_feature * Aa[f]);
-  }
-  for (int32_t g : x.item_features) {
-    float* __restrict Bg = t.B + static_cast<size_t>(g) * k;
-#pragma omp simd
-    for (int f = 0; f < k; ++f) Bg[f] += h.lr * (wi * e * pe[f] - h.reg_feature * Bg[f]);
-  }
-  return e;
-}
-
-double side_mf_rating_loss(const SideMfRating& x, const SideMfTables& t, int k, double mu,
-                           double r, const SideMfRates& h) {
-  const double wu = x.user_features.empty() ? 0.0 : 1.0 / static_cast<double>(x.user_features.size());
-  const double wi = x.item_features.empty() ? 0.0 : 1.0 / static_cast<double>(x.item_features.size());
-  double bias = mu + *x.bu + *x.bi, regb = static_cast<double>(*x.bu) * *x.bu +
-                                           static_cast<double>(*x.bi) * *x.bi;
+double side_mf_rating_loss(const SideMfRating& x, const SideMfTables& t, int k, double mu, double r,
+                           const SideMfRates& h) {
+  const double wu =
+      x.user_features.empty() ? 0.0 : 1.0 / static_cast<double>(x.user_features.size());
+  const double wi =
+      x.item_features.empty() ? 0.0 : 1.0 / static_cast<double>(x.item_features.size());
+  double bias = mu + *x.bu + *x.bi,
+         regb = static_cast<double>(*x.bu) * *x.bu + static_cast<double>(*x.bi) * *x.bi;
   for (int32_t a : x.user_features) {
     bias += wu * t.c[a];
     regb += static_cast<double>(t.c[a]) * t.c[a];
@@ -168,23 +123,23 @@ void SideMf::do_fit(const Interactions& train, const FitContext& ctx) {
   const size_t nuf = unames.size(), nif = genres ? im->genre_names.size() : 0;
 
   init_factors(train, k, true, train.global_mean());
-  randomize(ctx.seed, init_std);
+  detail::fill_normal(users_, init_std, Rng(ctx.seed).fork(1).next(), ctx.threads);
+  detail::fill_normal(items_, init_std, Rng(ctx.seed).fork(2).next(), ctx.threads);
   detail::zero_unrated_rows(train, users_, items_, k);
   // All feature parameters in one flat array [A | B | c | d] so thread copies are one memcpy.
   const size_t offB = nuf * kk, offc = offB + nif * kk, offd = offc + nuf, total = offd + nif;
   std::vector<float> feat(total, 0.0f);
-  Rng frng = Rng(ctx.seed).fork(0xfea7);
-  for (size_t j = 0; j < offc; ++j) feat[j] = static_cast<float>(frng.normal()) * init_std;
+  detail::fill_normal(std::span<float>(feat.data(), offc), init_std, Rng(ctx.seed).fork(3).next(),
+                      ctx.threads);
 
-  detail::SgdLoop loop(train, ctx, true);
+  detail::SgdLoop loop(train, ctx);
   const int threads = loop.threads();
   std::vector<std::vector<float>> copies(threads > 1 ? static_cast<size_t>(threads) : 0);
   std::vector<float> base;
-  std::vector<float> scratch(static_cast<size_t>(threads) * 2 * kk);
+  const size_t stride = detail::per_thread_stride(2 * kk);
+  std::vector<float> scratch(static_cast<size_t>(threads) * stride);
   std::vector<detail::SideMfTables> tables(static_cast<size_t>(threads));
-  auto tables_of = [&](float* f) {
-    return detail::SideMfTables{f, f + offB, f + offc, f + offd};
-  };
+  auto tables_of = [&](float* f) { return detail::SideMfTables{f, f + offB, f + offc, f + offd}; };
   float *P = users_.data(), *Q = items_.data(), *bu = user_bias_.data(), *bi = item_bias_.data();
   const float mu = static_cast<float>(mu_);
   for (int e = 0; e < epochs; ++e) {
@@ -204,7 +159,7 @@ void SideMf::do_fit(const Interactions& train, const FitContext& ctx) {
                                    bi + x.item,
                                    {ufeat.data() + uptr[x.user], ufeat.data() + uptr[x.user + 1]},
                                    {ifeat.data() + iptr[x.item], ifeat.data() + iptr[x.item + 1]}};
-      detail::side_mf_step(r, tables[tid], k, mu, x.value, h, scratch.data() + tid * 2 * kk);
+      detail::side_mf_step(r, tables[tid], k, mu, x.value, h, scratch.data() + tid * stride);
     });
     if (threads > 1) {
       for (size_t j = 0; j < total; ++j) {

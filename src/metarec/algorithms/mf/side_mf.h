@@ -4,10 +4,10 @@
 // the shared lock-free block SGD.
 #pragma once
 
+#include <metarec/algorithms/common/factor_model.h>
+
 #include <span>
 #include <vector>
-
-#include <metarec/algorithms/common/factor_model.h>
 
 namespace metarec {
 
@@ -65,13 +65,13 @@ struct SideMfRating {
 
 /// One SGD step (the negative gradient of side_mf_rating_loss times the rates) with `scratch` of
 /// 2k floats. Returns the error before the step.
-float side_mf_step(const SideMfRating& x, const SideMfTables& t, int k, float mu, float r,
-                   const SideMfRates& h, float* scratch);
+inline float side_mf_step(const SideMfRating& x, const SideMfTables& t, int k, float mu, float r,
+                          const SideMfRates& h, float* scratch);
 
 /// 1/2 e^2 + reg/2 (|p|^2 + |q|^2) + reg_bias/2 (bu^2 + bi^2 + sum c_a^2 + sum d_g^2)
 ///   + reg_feature/2 (sum |A_a|^2 + sum |B_g|^2), over the rating's own features.
-double side_mf_rating_loss(const SideMfRating& x, const SideMfTables& t, int k, double mu,
-                           double r, const SideMfRates& h);
+double side_mf_rating_loss(const SideMfRating& x, const SideMfTables& t, int k, double mu, double r,
+                           const SideMfRates& h);
 
 /// The features of every user (CSR: ptr of size num_users + 1) from `meta`: one feature per
 /// distinct (attribute, non-empty value); `names` receives "attribute=value".
@@ -80,3 +80,60 @@ void user_features(const UserMeta* meta, int32_t num_users, std::vector<int64_t>
 
 }  // namespace detail
 }  // namespace metarec
+
+#include <metarec/algorithms/mf/sgd_kernel.h>
+
+namespace metarec::detail {
+
+inline float side_mf_step(const SideMfRating& x, const SideMfTables& t, int k, float mu, float r,
+                          const SideMfRates& h, float* scratch) {
+  float* __restrict pe = scratch;
+  float* __restrict qe = scratch + k;
+  const float wu =
+      x.user_features.empty() ? 0.0f : 1.0f / static_cast<float>(x.user_features.size());
+  const float wi =
+      x.item_features.empty() ? 0.0f : 1.0f / static_cast<float>(x.item_features.size());
+#pragma omp simd
+  for (int f = 0; f < k; ++f) {
+    pe[f] = x.p[f];
+    qe[f] = x.q[f];
+  }
+  float bias = mu + *x.bu + *x.bi;
+  for (int32_t a : x.user_features) {
+    const float* Aa = t.A + static_cast<size_t>(a) * k;
+#pragma omp simd
+    for (int f = 0; f < k; ++f) pe[f] += wu * Aa[f];
+    bias += wu * t.c[a];
+  }
+  for (int32_t g : x.item_features) {
+    const float* Bg = t.B + static_cast<size_t>(g) * k;
+#pragma omp simd
+    for (int f = 0; f < k; ++f) qe[f] += wi * Bg[f];
+    bias += wi * t.d[g];
+  }
+  const float e = r - (bias + sgd_dot(pe, qe, k));
+  *x.bu += h.lr_bias * (e - h.reg_bias * *x.bu);
+  *x.bi += h.lr_bias * (e - h.reg_bias * *x.bi);
+  for (int32_t a : x.user_features) t.c[a] += h.lr_bias * (wu * e - h.reg_bias * t.c[a]);
+  for (int32_t g : x.item_features) t.d[g] += h.lr_bias * (wi * e - h.reg_bias * t.d[g]);
+  float* __restrict p = x.p;
+  float* __restrict q = x.q;
+#pragma omp simd
+  for (int f = 0; f < k; ++f) {
+    p[f] += h.lr * (e * qe[f] - h.reg * p[f]);
+    q[f] += h.lr * (e * pe[f] - h.reg * q[f]);
+  }
+  for (int32_t a : x.user_features) {
+    float* __restrict Aa = t.A + static_cast<size_t>(a) * k;
+#pragma omp simd
+    for (int f = 0; f < k; ++f) Aa[f] += h.lr * (wu * e * qe[f] - h.reg_feature * Aa[f]);
+  }
+  for (int32_t g : x.item_features) {
+    float* __restrict Bg = t.B + static_cast<size_t>(g) * k;
+#pragma omp simd
+    for (int f = 0; f < k; ++f) Bg[f] += h.lr * (wi * e * pe[f] - h.reg_feature * Bg[f]);
+  }
+  return e;
+}
+
+}  // namespace metarec::detail

@@ -11,7 +11,7 @@ namespace metarec {
 /// svd:     r(u,i) = mu + b_u + b_i + <p_u, q_i>   (Surprise's SVD)
 /// funk_mf: r(u,i) = <p_u, q_i>                    (no mean, no biases)
 /// Each rating contributes 1/2 e^2 + reg/2 (|p_u|^2 + |q_i|^2) + reg_bias/2 (b_u^2 + b_i^2) and
-/// every epoch takes one SGD step per rating in a seeded random order; the learning rate is
+/// every epoch takes one SGD step per rating in the grid's seeded order; the learning rate is
 /// multiplied by lr_decay after each epoch. Users and items without ratings keep zero factors
 /// (they score by item bias).
 ///

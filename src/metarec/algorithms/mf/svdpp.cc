@@ -1,12 +1,11 @@
 // SVD++ trained by block SGD with the implicit sums cached per epoch.
+#include <metarec/algorithms/mf/sgd_kernel.h>
 #include <metarec/algorithms/mf/svdpp.h>
+#include <metarec/core/error.h>
+#include <metarec/core/parallel.h>
 
 #include <algorithm>
 #include <cmath>
-
-#include <metarec/algorithms/mf/sgd_kernel.h>
-#include <metarec/core/error.h>
-#include <metarec/core/parallel.h>
 
 namespace metarec {
 
@@ -16,8 +15,7 @@ ParamSchema SvdPlusPlus::schema() {
   return {
       ParamSpec::integer("factors", 64, 1, 4096, "latent dimensions").tune(8, 256, true),
       ParamSpec::integer("epochs", 20, 1, 10000, "passes over the ratings").tune(5, 100, true),
-      ParamSpec::real("lr", 0.03, 0, 1, "SGD learning rate of p and q", true)
-          .tune(1e-3, 0.1, true),
+      ParamSpec::real("lr", 0.03, 0, 1, "SGD learning rate of p and q", true).tune(1e-3, 0.1, true),
       ParamSpec::real("reg", 0.08, 0, 100, "L2 regularization of p and q").tune(1e-3, 1, true),
       ParamSpec::real("lr_bias", 0.01, 0, 1, "SGD learning rate of the biases", true)
           .tune(1e-3, 0.05, true),
@@ -50,20 +48,21 @@ void SvdPlusPlus::do_fit(const Interactions& train, const FitContext& ctx) {
   const float init_std = static_cast<float>(p.get_float("init_std"));
 
   init_factors(train, k, true, train.global_mean());
-  randomize(ctx.seed, init_std);
+  detail::fill_normal(users_, init_std, Rng(ctx.seed).fork(1).next(), ctx.threads);
+  detail::fill_normal(items_, init_std, Rng(ctx.seed).fork(2).next(), ctx.threads);
   detail::zero_unrated_rows(train, users_, items_, k);
   const int32_t nu = train.num_users(), ni = train.num_items();
   const size_t kk = static_cast<size_t>(k);
   y_.resize(static_cast<size_t>(ni) * kk);
-  Rng yrng = Rng(ctx.seed).fork(0x79);
-  for (auto& v : y_) v = static_cast<float>(yrng.normal()) * init_std;
+  detail::fill_normal(y_, init_std, Rng(ctx.seed).fork(3).next(), ctx.threads);
 
   std::vector<float> norm(static_cast<size_t>(nu), 0.0f);
   for (int32_t u = 0; u < nu; ++u)
-    if (train.user_count(u) > 0) norm[u] = 1.0f / std::sqrt(static_cast<float>(train.user_count(u)));
+    if (train.user_count(u) > 0)
+      norm[u] = 1.0f / std::sqrt(static_cast<float>(train.user_count(u)));
   std::vector<float> z(static_cast<size_t>(nu) * kk), g(static_cast<size_t>(nu) * kk);
 
-  detail::SgdLoop loop(train, ctx, true);
+  detail::SgdLoop loop(train, ctx);
   const int threads = loop.threads();
   float *P = users_.data(), *Q = items_.data(), *Y = y_.data(), *Z = z.data(), *G = g.data();
   float *bu = user_bias_.data(), *bi = item_bias_.data();

@@ -3,9 +3,9 @@
 // Model", KDD 2008, eq. 15), trained by the shared lock-free block SGD.
 #pragma once
 
-#include <vector>
-
 #include <metarec/algorithms/common/factor_model.h>
+
+#include <vector>
 
 namespace metarec {
 
@@ -15,8 +15,11 @@ namespace metarec {
 /// computed once per user and held fixed through the epoch; the ratings are swept by block SGD,
 /// each rating updating b_u, b_i, p_u, q_i and adding e * q_i to the user's accumulated y-gradient
 /// g_u; after the sweep every y_j takes, once per user u with j in N(u) (users in ascending order),
-/// the step y_j += lr (|N(u)|^-1/2 g_u - reg y_j). The y step runs in parallel over items, so the
-/// result depends on the thread count only through the grid. Scoring caches p_u + z_u.
+/// the step y_j += lr_y (|N(u)|^-1/2 g_u - reg_y y_j). Applying the y steps after the sweep rather
+/// than after each user's visit keeps the sweep lock-free (y_j is shared by all of j's raters) and
+/// the y step parallel over items, so results depend on the thread count only through the grid;
+/// the price is that an epoch's steps on y_j add up without feedback, so lr_y must be far below
+/// lr (ML-100K: 0.001 vs 0.03; 0.003 already overshoots). Scoring caches p_u + z_u.
 class SvdPlusPlus final : public FactorModel {
  public:
   static ParamSchema schema();
@@ -32,15 +35,14 @@ class SvdPlusPlus final : public FactorModel {
   /// Rebuilds N(u) from the seen items and the cached p_u + z_u from y_.
   void cache_user_vectors();
 
-  std::vector<float> y_;        // num_items x k
+  std::vector<float> y_;         // num_items x k
   std::vector<float> user_vec_;  // num_users x k: p_u + z_u (derived, not saved)
 };
 
 namespace detail {
 
 struct SvdppRates {
-  float lr = 0.007f, reg = 0.02f, lr_bias = 0.007f, reg_bias = 0.02f, lr_y = 0.007f,
-        reg_y = 0.02f;
+  float lr = 0.007f, reg = 0.02f, lr_bias = 0.007f, reg_bias = 0.02f, lr_y = 0.007f, reg_y = 0.02f;
 };
 
 /// One SGD step on rating r given the epoch's cached implicit sum z = |N(u)|^-1/2 sum y_j:

@@ -1,12 +1,11 @@
 // timeSVD trained by block SGD; the time terms are looked up per rating from precomputed arrays.
+#include <metarec/algorithms/mf/sgd_kernel.h>
+#include <metarec/algorithms/mf/svd.h>
 #include <metarec/algorithms/mf/timesvd.h>
+#include <metarec/core/error.h>
 
 #include <algorithm>
 #include <cmath>
-
-#include <metarec/algorithms/mf/sgd_kernel.h>
-#include <metarec/algorithms/mf/svd.h>
-#include <metarec/core/error.h>
 
 namespace metarec {
 
@@ -65,7 +64,9 @@ void TimeSvd::do_fit(const Interactions& train, const FitContext& ctx) {
   const bool latest = p.get_string("predict_at") == "latest";
 
   init_factors(train, k, true, train.global_mean());
-  randomize(ctx.seed, static_cast<float>(p.get_float("init_std")));
+  const float init_std = static_cast<float>(p.get_float("init_std"));
+  detail::fill_normal(users_, init_std, Rng(ctx.seed).fork(1).next(), ctx.threads);
+  detail::fill_normal(items_, init_std, Rng(ctx.seed).fork(2).next(), ctx.threads);
   detail::zero_unrated_rows(train, users_, items_, k);
   const int32_t nu = train.num_users(), ni = train.num_items();
 
@@ -100,13 +101,14 @@ void TimeSvd::do_fit(const Interactions& train, const FitContext& ctx) {
             static_cast<double>(ut[r]) / kSecondsPerDay, mean / kSecondsPerDay, beta));
       }
       user_bin_[u] = latest ? bins_ - 1 : bin_of(mean);
-      user_dev_[u] = latest ? static_cast<float>(detail::timesvd_dev(
-                                  static_cast<double>(*hi) / kSecondsPerDay, mean / kSecondsPerDay, beta))
-                            : 0.0f;
+      user_dev_[u] =
+          latest ? static_cast<float>(detail::timesvd_dev(static_cast<double>(*hi) / kSecondsPerDay,
+                                                          mean / kSecondsPerDay, beta))
+                 : 0.0f;
     }
   }
 
-  detail::SgdLoop loop(train, ctx, true);
+  detail::SgdLoop loop(train, ctx);
   float *P = users_.data(), *Q = items_.data(), *bu = user_bias_.data(), *bi = item_bias_.data();
   float *B = bin_bias_.data(), *A = alpha_.data();
   const float mu = static_cast<float>(mu_);
@@ -115,16 +117,20 @@ void TimeSvd::do_fit(const Interactions& train, const FitContext& ctx) {
   for (int e = 0; e < epochs; ++e) {
     if (bins_) {
       loop.run(e, [&](const detail::SgdEntry& x, int) {
-        const detail::TimeSvdRating t{P + x.user * kk, Q + x.item * kk, bu + x.user, bi + x.item,
-                                      B + x.item * nb + entry_bin[x.entry], A + x.user,
+        const detail::TimeSvdRating t{P + x.user * kk,
+                                      Q + x.item * kk,
+                                      bu + x.user,
+                                      bi + x.item,
+                                      B + x.item * nb + entry_bin[x.entry],
+                                      A + x.user,
                                       entry_dev[x.entry]};
         detail::timesvd_step(t, k, mu, x.value, h);
       });
     } else {
       const detail::SvdRates s{h.lr, h.reg, h.lr_bias, h.reg_bias};
       loop.run(e, [&](const detail::SgdEntry& x, int) {
-        detail::svd_step(P + x.user * kk, Q + x.item * kk, bu + x.user, bi + x.item, k, mu,
-                         x.value, s);
+        detail::svd_step(P + x.user * kk, Q + x.item * kk, bu + x.user, bi + x.item, k, mu, x.value,
+                         s);
       });
     }
     h.lr *= decay;

@@ -3,9 +3,9 @@
 // lock-free block SGD.
 #pragma once
 
-#include <vector>
-
 #include <metarec/algorithms/common/factor_model.h>
+
+#include <vector>
 
 namespace metarec {
 
@@ -33,11 +33,11 @@ class TimeSvd final : public FactorModel {
   /// The time terms b_{i,bin} + alpha_u dev_u at the user's prediction time.
   float time_terms(int32_t user, int32_t item) const;
 
-  int bins_ = 0;                    // 0: no timestamps, no time terms
-  std::vector<float> bin_bias_;     // num_items x bins_
-  std::vector<float> alpha_;        // num_users
-  std::vector<int32_t> user_bin_;   // num_users: the bin used at prediction time
-  std::vector<float> user_dev_;     // num_users: dev_u at prediction time
+  int bins_ = 0;                   // 0: no timestamps, no time terms
+  std::vector<float> bin_bias_;    // num_items x bins_
+  std::vector<float> alpha_;       // num_users
+  std::vector<int32_t> user_bin_;  // num_users: the bin used at prediction time
+  std::vector<float> user_dev_;    // num_users: dev_u at prediction time
 };
 
 namespace detail {
@@ -76,10 +76,8 @@ double timesvd_dev(double t_days, double tu_days, double beta);
 
 namespace metarec::detail {
 
-inline float timesvd_step(const TimeSvdRating& x, int k, float mu, float r,
-                          const TimeSvdRates& h) {
-  const float e =
-      r - (mu + *x.bu + *x.alpha * x.dev + *x.bi + *x.bit + sgd_dot(x.p, x.q, k));
+inline float timesvd_step(const TimeSvdRating& x, int k, float mu, float r, const TimeSvdRates& h) {
+  const float e = r - (mu + *x.bu + *x.alpha * x.dev + *x.bi + *x.bit + sgd_dot(x.p, x.q, k));
   *x.bu += h.lr_bias * (e - h.reg_bias * *x.bu);
   *x.bi += h.lr_bias * (e - h.reg_bias * *x.bi);
   *x.bit += h.lr_bias * (e - h.reg_bin * *x.bit);

@@ -2,10 +2,10 @@
 // Users with Diverse Interests", arXiv:1711.08379, 2017.
 #pragma once
 
+#include <metarec/algorithms/common/factor_model.h>
+
 #include <cmath>
 #include <vector>
-
-#include <metarec/algorithms/common/factor_model.h>
 
 namespace metarec {
 
@@ -50,7 +50,8 @@ namespace detail {
 /// s(u, i) without the bias for one user's tastes and attention (m x k each, row-major) and an
 /// item embedding e (k). Fills w (m) with the softmax weights and s (m) with the taste scores.
 template <typename T>
-T mixture_score(const T* tastes, const T* attention, const T* e, int m, int k, T* w, T* s) {
+[[gnu::always_inline]] inline T mixture_score(const T* tastes, const T* attention, const T* e,
+                                              int m, int k, T* w, T* s) {
   T amax = -INFINITY;
   for (int t = 0; t < m; ++t) {
     T a = 0, d = 0;
@@ -74,8 +75,10 @@ T mixture_score(const T* tastes, const T* attention, const T* e, int m, int k, T
 /// mixture_score:  d/dt_t = w_t e;  d/da_t = w_t (s_t - sbar) e;
 ///                 d/de = sum_t w_t t_t + w_t (s_t - sbar) a_t.
 template <typename T>
-void mixture_score_grad(const T* tastes, const T* attention, const T* e, int m, int k, const T* w,
-                        const T* s, T sbar, T g, T* g_tastes, T* g_attention, T* g_e) {
+[[gnu::always_inline]] inline void mixture_score_grad(const T* tastes, const T* attention,
+                                                      const T* e, int m, int k, const T* w,
+                                                      const T* s, T sbar, T g, T* g_tastes,
+                                                      T* g_attention, T* g_e) {
   for (int t = 0; t < m; ++t) {
     const T gt = g * w[t], ga = g * w[t] * (s[t] - sbar);
 #pragma omp simd
@@ -91,9 +94,10 @@ void mixture_score_grad(const T* tastes, const T* attention, const T* e, int m, 
 /// the loss (BPR when `bpr`, else logistic) and ADDS its gradients to the g_* buffers (same
 /// shapes as the inputs; g_tastes and g_attention m x k). `scratch` holds 4m values.
 template <typename T>
-T mixture_case(bool bpr, int m, int k, const T* tastes, const T* attention, const T* p, T bp,
-               const T* n, T bn, T* g_tastes, T* g_attention, T* g_p, T* g_bp, T* g_n, T* g_bn,
-               T* scratch) {
+[[gnu::always_inline]] inline T mixture_case(bool bpr, int m, int k, const T* tastes,
+                                             const T* attention, const T* p, T bp, const T* n, T bn,
+                                             T* g_tastes, T* g_attention, T* g_p, T* g_bp, T* g_n,
+                                             T* g_bn, T* scratch) {
   T* wp = scratch;
   T* sp = scratch + m;
   T* wn = scratch + 2 * m;
@@ -101,8 +105,12 @@ T mixture_case(bool bpr, int m, int k, const T* tastes, const T* attention, cons
   const T xp = mixture_score(tastes, attention, p, m, k, wp, sp);
   const T xn = mixture_score(tastes, attention, n, m, k, wn, sn);
   // log1p(exp(-x)) = -log sigmoid(x), computed stably; its derivative is -sigmoid(-x).
-  auto softplus_neg = [](T x) { return x > 0 ? std::log1p(std::exp(-x)) : -x + std::log1p(std::exp(x)); };
-  auto sigmoid = [](T x) { return x >= 0 ? T(1) / (T(1) + std::exp(-x)) : std::exp(x) / (T(1) + std::exp(x)); };
+  auto softplus_neg = [](T x) {
+    return x > 0 ? std::log1p(std::exp(-x)) : -x + std::log1p(std::exp(x));
+  };
+  auto sigmoid = [](T x) {
+    return x >= 0 ? T(1) / (T(1) + std::exp(-x)) : std::exp(x) / (T(1) + std::exp(x));
+  };
   T loss, gp, gn;
   if (bpr) {
     const T x = (xp + bp) - (xn + bn);

@@ -1,16 +1,14 @@
 // WARP training: for each sampled positive, search for a margin-violating negative and take a
 // rank-weighted hinge step.
-#include <metarec/algorithms/warp/warp.h>
-
 #include <metarec/algorithms/bpr/user_item_mask.h>
-
-#include <algorithm>
-#include <cmath>
-
+#include <metarec/algorithms/warp/warp.h>
 #include <metarec/core/error.h>
 #include <metarec/core/parallel.h>
 #include <metarec/core/rng.h>
 #include <metarec/data/negative_sampling.h>
+
+#include <algorithm>
+#include <cmath>
 
 namespace metarec {
 
@@ -53,12 +51,16 @@ float warp_weight(int32_t n_items, int32_t trials) {
 ParamSchema Warp::schema() {
   return {
       ParamSpec::integer("factors", 64, 1, 4096, "latent dimensions").tune(8, 256, true),
-      ParamSpec::integer("epochs", 30, 1, 10000, "passes; each samples nnz positives").tune(5, 100, true),
-      ParamSpec::real("learning_rate", 0.002, 0, 10, "SGD step size", true).tune(0.0005, 0.05, true),
-      ParamSpec::real("reg", 0.005, 0, 100, "L2 regularization of the factors").tune(1e-5, 0.1, true),
+      ParamSpec::integer("epochs", 30, 1, 10000, "passes; each samples nnz positives")
+          .tune(5, 100, true),
+      ParamSpec::real("learning_rate", 0.002, 0, 10, "SGD step size", true)
+          .tune(0.0005, 0.05, true),
+      ParamSpec::real("reg", 0.005, 0, 100, "L2 regularization of the factors")
+          .tune(1e-5, 0.1, true),
       ParamSpec::real("reg_bias", 0.0, 0, 100, "L2 regularization of the item biases")
           .tune(1e-5, 0.1, true),
-      ParamSpec::real("margin", 1.0, 0, 100, "hinge margin a negative must stay below the positive by")
+      ParamSpec::real("margin", 1.0, 0, 100,
+                      "hinge margin a negative must stay below the positive by")
           .tune(0.1, 2, true),
       ParamSpec::integer("max_trials", 100, 1, 100000,
                          "negatives drawn per positive before giving up on finding a violation")
@@ -91,7 +93,8 @@ void Warp::do_fit(const Interactions& train, const FitContext& ctx) {
   const int64_t blocks = std::clamp<int64_t>(nu / 16, 1, 1024);
   const Rng base = Rng(ctx.seed).fork(0x3A6F);
   float* ib = item_bias_.data();
-  std::vector<UserItemMask> masks(static_cast<size_t>(resolve_threads(ctx.threads)), UserItemMask(ni));
+  std::vector<UserItemMask> masks(static_cast<size_t>(resolve_threads(ctx.threads)),
+                                  UserItemMask(ni));
   std::vector<int32_t> order(static_cast<size_t>(nu));
   for (int32_t u = 0; u < nu; ++u) order[u] = u;
 

@@ -45,8 +45,9 @@ float warp_weight(int32_t n_items, int32_t trials);
 /// found after N trials triggers warp_step with weight log(floor((n_items - 1) / N)), so
 /// positives ranked low (violations found fast) move most. As in WSABIE, factor vectors are
 /// projected back onto a ball of radius `max_norm` after each step: the hinge alone lets norms
-/// grow until margins hold everywhere, which memorizes the training positives. Blocks of samples with their own
-/// random streams: one thread is repeatable, more threads run Hogwild-style.
+/// grow until margins hold everywhere, which memorizes the training positives. As in Bpr, users
+/// are visited in random order with all their positives together, in blocks with their own random
+/// streams: one thread is repeatable, more threads run Hogwild-style.
 class Warp final : public FactorModel {
  public:
   static ParamSchema schema();

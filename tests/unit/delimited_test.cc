@@ -725,9 +725,9 @@ TEST(SniffFormat, TwoColumnsHaveNoRating) {
   EXPECT_FALSE(f.time.is_set());
 }
 
-// BUG (reported): sniff_format decides "header" from the second field when there are only two
-// columns, so a headerless file of string ids ("u1,i1") loses its first row as a "header".
-TEST(SniffFormat, DISABLED_TwoColumnsOfStringIdsHaveNoHeader) {
+// A headerless file of string ids ("u1,i1") keeps its first row: no column is numeric below a
+// non-numeric first line, and "u1", "i1" are not column names.
+TEST(SniffFormat, TwoColumnsOfStringIdsHaveNoHeader) {
   const DelimitedFormat f = sniff_format(data_path("ratings_two_columns_str.csv"));
   EXPECT_FALSE(f.header);
   EXPECT_EQ(load_dataset(data_path("ratings_two_columns_str.csv")).data.nnz(), 3);

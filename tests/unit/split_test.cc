@@ -435,9 +435,9 @@ TEST(SplitSpec, ToStringParsesBack) {
   }
 }
 
-// BUG (reported): to_string() (recorded as the split of every experiment fold) drops min_user and
-// prints fractions with 6 significant digits, so it does not reproduce the split that was made.
-TEST(SplitSpec, DISABLED_ToStringKeepsEveryOption) {
+// to_string() is recorded as the split of every experiment fold, so it must reproduce the split:
+// min_user included, fractions at full precision.
+TEST(SplitSpec, ToStringKeepsEveryOption) {
   const SplitSpec a = spec("user_random:test=0.123456789,seed=1,min_user=5");
   const SplitSpec b = spec(a.to_string());
   EXPECT_EQ(b.test_fraction, a.test_fraction) << a.to_string();
@@ -480,9 +480,9 @@ TEST(SplitSpec, UnseenPolicyNames) {
   EXPECT_THROW(parse_unseen_policy("Drop"), InvalidArgument);
 }
 
-// BUG (reported): integer options are parsed through a double and truncated: "k=1.5" is read as
-// k=1, "folds=2.9" as 2, and seeds above 2^53 lose their low bits (two seeds, one split).
-TEST(SplitSpec, DISABLED_IntegerOptionsAreExact) {
+// Integer options are read as integers: "k=1.5" and "folds=2.9" are errors, and seeds above 2^53
+// keep their low bits (two seeds, two splits).
+TEST(SplitSpec, IntegerOptionsAreExact) {
   EXPECT_THROW(SplitSpec::parse("leave_last:k=1.5"), InvalidArgument);
   EXPECT_THROW(SplitSpec::parse("kfold:folds=2.9"), InvalidArgument);
   EXPECT_EQ(SplitSpec::parse("random:seed=9007199254740993").seed, 9007199254740993ULL);

@@ -1,15 +1,15 @@
 // Dataset cards, the built-in card list, and load_dataset's dispatch.
+#include <metarec/core/error.h>
+#include <metarec/core/mapped_file.h>
 #include <metarec/data/dataset.h>
+#include <metarec/data/metadata_reader.h>
+#include <metarec/data/synthetic.h>
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <set>
-
-#include <metarec/core/error.h>
-#include <metarec/core/mapped_file.h>
-#include <metarec/data/metadata_reader.h>
-#include <metarec/data/synthetic.h>
 
 namespace metarec {
 
@@ -26,8 +26,8 @@ void check_keys(const nlohmann::json& j, const std::set<std::string>& allowed,
     if (!allowed.count(it.key())) {
       std::string list;
       for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
-      throw FormatError(source, 0,
-                        "unknown key \"" + it.key() + "\" in " + section + " (valid: " + list + ")");
+      throw FormatError(
+          source, 0, "unknown key \"" + it.key() + "\" in " + section + " (valid: " + list + ")");
     }
   }
 }
@@ -78,8 +78,8 @@ DatasetCard DatasetCard::parse(const nlohmann::json& j, const std::string& sourc
     c.name = j.at("name").get<std::string>();
     const auto& in = j.at("interactions");
     check_keys(in,
-               with_file_keys({"user", "item", "rating", "time", "time_format", "scale",
-                               "implicit_value"}),
+               with_file_keys(
+                   {"user", "item", "rating", "time", "time_format", "scale", "implicit_value"}),
                source, "\"interactions\"");
     paths_of(in.at("path"));
     interactions_format(in, source);
@@ -152,9 +152,11 @@ std::optional<DatasetCard> find_builtin_card(const std::string& name) {
 
 std::string default_data_root() {
   if (const char* env = std::getenv("METAREC_DATA"); env && *env) return env;
-  const std::filesystem::path beside = std::filesystem::path(METAREC_SOURCE_DIR) / ".." / "shared" / "data";
+  const std::filesystem::path beside =
+      std::filesystem::path(METAREC_SOURCE_DIR) / ".." / "shared" / "data";
   std::error_code ec;
-  if (std::filesystem::is_directory(beside, ec)) return std::filesystem::weakly_canonical(beside).string();
+  if (std::filesystem::is_directory(beside, ec))
+    return std::filesystem::weakly_canonical(beside).string();
   return ".";
 }
 
@@ -181,11 +183,14 @@ LoadedDataset load_card(const DatasetCard& card, const LoadOptions& opts,
   } else {
     METAREC_CHECK(j.contains("splits") && j["splits"].contains(given_split), "dataset ", card.name,
                   " has no given split \"", given_split, "\"",
-                  j.contains("splits") ? std::string("; it has: ") + [&] {
-                    std::string s;
-                    for (const auto& n : card.split_names()) s += (s.empty() ? "" : ", ") + n;
-                    return s;
-                  }() : std::string("; it declares none"));
+                  j.contains("splits") ? std::string("; it has: ") +
+                                             [&] {
+                                               std::string s;
+                                               for (const auto& n : card.split_names())
+                                                 s += (s.empty() ? "" : ", ") + n;
+                                               return s;
+                                             }()
+                                       : std::string("; it declares none"));
     const auto& sp = j["splits"][given_split];
     b.set_part(0);
     read_delimited(resolve_path(root, sp["train"].get<std::string>()), fmt, b, out.load);
@@ -196,8 +201,10 @@ LoadedDataset load_card(const DatasetCard& card, const LoadOptions& opts,
   if (opts.load_metadata) {
     if (j.contains("items") || j.contains("tags")) {
       auto meta = std::make_shared<ItemMeta>();
-      if (j.contains("items")) read_item_meta(j["items"], root, b.items(), *meta, opts.skip_bad_lines);
-      if (j.contains("tags")) read_item_tags(j["tags"], root, b.items(), *meta, opts.skip_bad_lines);
+      if (j.contains("items"))
+        read_item_meta(j["items"], root, b.items(), *meta, opts.skip_bad_lines);
+      if (j.contains("tags"))
+        read_item_tags(j["tags"], root, b.items(), *meta, opts.skip_bad_lines);
       b.item_meta = meta;
     }
     if (j.contains("users")) {
@@ -238,13 +245,44 @@ DelimitedFormat sniff_format(const std::string& path) {
   split_fields(lines.back(), fmt, fields, scratch);
   if (fields.size() < 2)
     throw FormatError(path, 0, "cannot guess the format: need at least a user and an item column");
-  split_fields(lines[0], fmt, fields, scratch);
-  // A header when the first line's third (or second) field is not a number.
+  // A header when some column is numeric on every later sampled line but not on the first, or
+  // when the first line names its columns with the usual words. Columns of string ids on every
+  // line are no evidence either way (a headerless "u1,i1" file keeps its first row).
   auto is_number = [](std::string_view s) {
     return !s.empty() && s.find_first_not_of("0123456789.-+eE") == std::string_view::npos;
   };
-  const size_t probe = fields.size() >= 3 ? 2 : 1;
-  fmt.header = !is_number(fields[probe]) && lines.size() > 1;
+  auto is_column_name = [](std::string_view s) {
+    std::string t;
+    for (char c : s)
+      if (std::isalpha(static_cast<unsigned char>(c)))
+        t += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    static const std::set<std::string> names = {
+        "user",     "userid",    "item",   "itemid", "movie",     "movieid", "rating",
+        "ratings",  "timestamp", "time",   "score",  "value",     "uid",     "iid",
+        "useridx",  "itemidx",   "rate",   "date",   "productid", "bookid",  "isbn",
+        "customer", "product",   "weight", "count",  "label",     "target"};
+    return names.count(t) > 0;
+  };
+  split_fields(lines[0], fmt, fields, scratch);
+  std::vector<std::string> first(fields.begin(), fields.end());
+  fmt.header = false;
+  if (lines.size() > 1) {
+    for (size_t c = 0; c < first.size() && !fmt.header; ++c) {
+      if (is_number(first[c])) continue;
+      bool numeric_below = true;
+      for (size_t l = 1; l < lines.size() && numeric_below; ++l) {
+        split_fields(lines[l], fmt, fields, scratch);
+        numeric_below = c < fields.size() && is_number(fields[c]);
+      }
+      fmt.header = numeric_below;
+    }
+    if (!fmt.header) {
+      size_t named = 0;
+      for (const auto& f : first) named += is_column_name(f);
+      fmt.header = named >= 2;
+    }
+  }
+  fields.assign(first.begin(), first.end());
   fmt.user = ColumnRef::at(0);
   fmt.item = ColumnRef::at(1);
   if (fields.size() >= 3) fmt.rating = ColumnRef::at(2);

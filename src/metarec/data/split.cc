@@ -1,13 +1,13 @@
 // Split implementations; each assigns every entry to train or test, then builds both subsets.
+#include <metarec/core/error.h>
+#include <metarec/core/rng.h>
 #include <metarec/data/split.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <numeric>
 #include <sstream>
-
-#include <metarec/core/error.h>
-#include <metarec/core/rng.h>
 
 namespace metarec {
 
@@ -21,8 +21,8 @@ SplitSpec SplitSpec::parse(const std::string& text) {
   SplitSpec s;
   const auto colon = text.find(':');
   s.method = text.substr(0, colon);
-  static const std::vector<std::string> methods = {"random", "user_random", "leave_last",
-                                                   "user_temporal", "time_cutoff", "kfold", "given"};
+  static const std::vector<std::string> methods = {
+      "random", "user_random", "leave_last", "user_temporal", "time_cutoff", "kfold", "given"};
   if (std::find(methods.begin(), methods.end(), s.method) == methods.end()) {
     METAREC_THROW(InvalidArgument, "unknown split method \"", s.method,
                   "\"; valid: random, user_random, leave_last, user_temporal, time_cutoff, kfold, "
@@ -41,14 +41,31 @@ SplitSpec SplitSpec::parse(const std::string& text) {
         if (used != v.size()) throw std::invalid_argument(v);
         return d;
       };
-      if (k == "test") s.test_fraction = num();
-      else if (k == "k") s.leave_k = static_cast<int32_t>(num());
-      else if (k == "quantile") s.cutoff_quantile = num();
-      else if (k == "folds") s.folds = static_cast<int32_t>(num());
-      else if (k == "fold") s.fold = static_cast<int32_t>(num());
-      else if (k == "seed") s.seed = static_cast<uint64_t>(num());
-      else if (k == "min_user") s.min_user_count = static_cast<int32_t>(num());
-      else if (k == "unseen") s.unseen = parse_unseen_policy(v);
+      // Integers are read as integers: "k=1.5" is an error, and a 64-bit seed stays exact.
+      auto integer = [&]<typename T>(T& out) {
+        const char* end = v.data() + v.size();
+        const auto [ptr, ec] = std::from_chars(v.data(), end, out);
+        if (ec == std::errc::result_out_of_range) throw std::out_of_range(v);
+        if (ec != std::errc() || ptr != end || v.empty()) {
+          METAREC_THROW(InvalidArgument, "split option ", k, ": \"", v, "\" is not a whole number");
+        }
+      };
+      if (k == "test")
+        s.test_fraction = num();
+      else if (k == "k")
+        integer(s.leave_k);
+      else if (k == "quantile")
+        s.cutoff_quantile = num();
+      else if (k == "folds")
+        integer(s.folds);
+      else if (k == "fold")
+        integer(s.fold);
+      else if (k == "seed")
+        integer(s.seed);
+      else if (k == "min_user")
+        integer(s.min_user_count);
+      else if (k == "unseen")
+        s.unseen = parse_unseen_policy(v);
       else
         METAREC_THROW(InvalidArgument, "unknown split option \"", k,
                       "\"; valid: test, k, quantile, folds, fold, seed, unseen, min_user");
@@ -75,18 +92,26 @@ void SplitSpec::validate() const {
 std::string SplitSpec::to_string() const {
   std::ostringstream os;
   os << method;
+  // Shortest text that reads back as the same double.
+  auto exact = [](double d) {
+    char buf[32];
+    const auto r = std::to_chars(buf, buf + sizeof buf, d);
+    return std::string(buf, r.ptr);
+  };
   if (method == "random" || method == "user_random" || method == "user_temporal")
-    os << ":test=" << test_fraction;
+    os << ":test=" << exact(test_fraction);
   else if (method == "leave_last")
     os << ":k=" << leave_k;
   else if (method == "time_cutoff")
-    os << ":quantile=" << cutoff_quantile;
+    os << ":quantile=" << exact(cutoff_quantile);
   else if (method == "kfold")
     os << ":folds=" << folds << ",fold=" << fold;
   if (method != "given" && method != "leave_last" && method != "time_cutoff" &&
       method != "user_temporal")
     os << ",seed=" << seed;
-  os << (method == "given" ? ":" : ",") << "unseen=" << (unseen == UnseenPolicy::kDrop ? "drop" : "keep");
+  os << (method == "given" ? ":" : ",")
+     << "unseen=" << (unseen == UnseenPolicy::kDrop ? "drop" : "keep");
+  if (min_user_count != SplitSpec{}.min_user_count) os << ",min_user=" << min_user_count;
   return os.str();
 }
 
@@ -96,7 +121,8 @@ namespace {
 std::vector<int64_t> permutation(int64_t n, Rng& rng) {
   std::vector<int64_t> p(static_cast<size_t>(n));
   std::iota(p.begin(), p.end(), 0);
-  for (int64_t i = n - 1; i > 0; --i) std::swap(p[i], p[rng.uniform_int(static_cast<uint64_t>(i + 1))]);
+  for (int64_t i = n - 1; i > 0; --i)
+    std::swap(p[i], p[rng.uniform_int(static_cast<uint64_t>(i + 1))]);
   return p;
 }
 
@@ -160,7 +186,8 @@ Split make_split(const Interactions& data, const SplitSpec& spec,
                 data.name(), " has none; use random, user_random or kfold");
   if (m == "random") {
     auto p = permutation(n, rng);
-    const int64_t cut = static_cast<int64_t>(std::llround(spec.test_fraction * static_cast<double>(n)));
+    const int64_t cut =
+        static_cast<int64_t>(std::llround(spec.test_fraction * static_cast<double>(n)));
     for (int64_t j = 0; j < cut; ++j) is_test[p[j]] = 1;
   } else if (m == "kfold") {
     auto p = permutation(n, rng);
@@ -173,19 +200,22 @@ Split make_split(const Interactions& data, const SplitSpec& spec,
       if (m == "user_random") {
         Rng ur = rng.fork(static_cast<uint64_t>(u));
         auto p = permutation(c, ur);
-        const int64_t k = std::max<int64_t>(1, std::llround(spec.test_fraction * static_cast<double>(c)));
+        const int64_t k =
+            std::max<int64_t>(1, std::llround(spec.test_fraction * static_cast<double>(c)));
         for (int64_t j = 0; j < std::min(k, c - 1); ++j) is_test[data.user_ptr()[u] + p[j]] = 1;
       } else {
         auto order = by_time(data, u);
-        const int64_t k = m == "leave_last"
-                              ? std::min<int64_t>(spec.leave_k, c - 1)
-                              : std::max<int64_t>(1, std::llround(spec.test_fraction * static_cast<double>(c)));
+        const int64_t k =
+            m == "leave_last"
+                ? std::min<int64_t>(spec.leave_k, c - 1)
+                : std::max<int64_t>(1, std::llround(spec.test_fraction * static_cast<double>(c)));
         for (int64_t j = c - std::min(k, c - 1); j < c; ++j) is_test[order[j]] = 1;
       }
     }
   } else if (m == "time_cutoff") {
     std::vector<int64_t> t(data.entry_times().begin(), data.entry_times().end());
-    const size_t q = std::min(t.size() - 1, static_cast<size_t>(spec.cutoff_quantile * static_cast<double>(t.size())));
+    const size_t q = std::min(
+        t.size() - 1, static_cast<size_t>(spec.cutoff_quantile * static_cast<double>(t.size())));
     std::nth_element(t.begin(), t.begin() + static_cast<std::ptrdiff_t>(q), t.end());
     const int64_t cutoff = t[q];
     for (int64_t e = 0; e < n; ++e) is_test[e] = data.entry_times()[e] >= cutoff;

@@ -152,8 +152,7 @@ TEST(Svd, StepIsTheNegativeGradientOfTheRatingLoss) {
   }
 }
 
-// Fails since the zoo landing (funk_mf RMSE 0.44 vs 0.03 needed): under investigation.
-TEST(Svd, DISABLED_RecoversAPlantedLowRankMatrix) {
+TEST(Svd, RecoversAPlantedLowRankMatrix) {
   const Planted d = planted(120, 80, 2, 0.5, 5);
   // Predicting the global mean leaves the planted variance (about 0.96 here); a rank-2 fit
   // without noise must explain nearly all of it on the held-out half.

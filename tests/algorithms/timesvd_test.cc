@@ -78,8 +78,7 @@ Interactions timed(bool with_times, float drift) {
   return b.build(o);
 }
 
-// Failing at the session cut-off; under investigation.
-TEST(TimeSvd, DISABLED_WithoutTimestampsItIsBiasedMf) {
+TEST(TimeSvd, WithoutTimestampsItIsBiasedMf) {
   const Interactions d = timed(false, 0);
   const std::vector<std::string> p = {"factors=3",    "epochs=7",     "lr=0.02",
                                       "reg=0.05",     "lr_bias=0.01", "reg_bias=0.03",

@@ -78,8 +78,6 @@ TEST_P(Contract, ScoresAreFiniteForEveryUserIncludingCold) {
 // the rating distribution; every other model must rank clearly better than random.
 TEST_P(Contract, LearnsPlantedStructureBetterThanRandom) {
   if (GetParam() == "random") GTEST_SKIP() << "random is the reference";
-  // ials's defaults miss the planted structure at the session cut-off: tracked in the note.
-  if (GetParam() == "ials") GTEST_SKIP() << "ials defaults under investigation";
   const auto& sp = planted_split(implicit());
   auto m = fitted();
   auto r = make_recommender("random");

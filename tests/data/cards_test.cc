@@ -65,6 +65,8 @@ const Expected kExpected[] = {
     {"jester5k", 5000, 100, 363209, 363209, kExp, false},
     // "98,653 user-area visits (binary), 32,710 users, 285 areas".
     {"msweb", 32710, 285, 98653, 98653, kImp, false},
+    // "5,551 users, 16,980 articles and 204,986 user-article pairs"; an adjacency list.
+    {"citeulike-a", 5551, 16980, 204986, 204986, kImp, false},
     // "10,261 reviews, 1,429 users, 900 items"; pairs are distinct.
     {"amazon-musical-instruments", 1429, 900, 10261, 10261, kExp, true},
     // "anime ratings 419,943 (4,714 users, 7,157 items) and history 520,609 (5,000 users,

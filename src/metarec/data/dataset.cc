@@ -44,10 +44,18 @@ ColumnRef column(const nlohmann::json& v) {
   return ColumnRef::named(v.get<std::string>());
 }
 
+bool is_adjacency(const nlohmann::json& s, const std::string& where) {
+  const std::string layout = s.value("layout", std::string("rows"));
+  if (layout != "rows" && layout != "adjacency")
+    throw FormatError(where, 0, "layout must be \"rows\" or \"adjacency\", got \"" + layout + "\"");
+  return layout == "adjacency";
+}
+
 DelimitedFormat interactions_format(const nlohmann::json& s, const std::string& where) {
   DelimitedFormat f = format_from_json(s, where);
-  f.user = column(s.at("user"));
-  f.item = column(s.at("item"));
+  const bool adjacency = is_adjacency(s, where);
+  f.user = adjacency ? ColumnRef::at(0) : column(s.at("user"));
+  f.item = adjacency ? ColumnRef::at(1) : column(s.at("item"));
   if (s.contains("rating")) f.rating = column(s["rating"]);
   if (s.contains("time")) f.time = column(s["time"]);
   f.time_format = s.value("time_format", std::string("unix"));
@@ -78,8 +86,8 @@ DatasetCard DatasetCard::parse(const nlohmann::json& j, const std::string& sourc
     c.name = j.at("name").get<std::string>();
     const auto& in = j.at("interactions");
     check_keys(in,
-               with_file_keys(
-                   {"user", "item", "rating", "time", "time_format", "scale", "implicit_value"}),
+               with_file_keys({"layout", "user", "item", "rating", "time", "time_format", "scale",
+                               "implicit_value"}),
                source, "\"interactions\"");
     paths_of(in.at("path"));
     interactions_format(in, source);
@@ -178,7 +186,10 @@ LoadedDataset load_card(const DatasetCard& card, const LoadOptions& opts,
         METAREC_THROW(IoError, "dataset ", card.name, ": ", path,
                       " does not exist (data root: ", root, "; set --data-root or METAREC_DATA)");
       }
-      read_delimited(path, fmt, b, out.load);
+      if (is_adjacency(in, card.source))
+        read_adjacency(path, fmt.implicit_value, b, out.load, fmt.skip_bad_lines);
+      else
+        read_delimited(path, fmt, b, out.load);
     }
   } else {
     METAREC_CHECK(j.contains("splits") && j["splits"].contains(given_split), "dataset ", card.name,

@@ -1,7 +1,9 @@
 // Fast delimited parsing over a memory-mapped file.
-#include <metarec/data/delimited.h>
-
 #include <fast_float/fast_float.h>
+#include <metarec/core/error.h>
+#include <metarec/core/mapped_file.h>
+#include <metarec/core/parallel.h>
+#include <metarec/data/delimited.h>
 
 #include <algorithm>
 #include <charconv>
@@ -9,15 +11,10 @@
 #include <cstring>
 #include <sstream>
 
-#include <metarec/core/error.h>
-#include <metarec/core/mapped_file.h>
-#include <metarec/core/parallel.h>
-
 namespace metarec {
 
 ColumnRef ColumnRef::parse(const std::string& s) {
-  if (!s.empty() && s.find_first_not_of("0123456789") == std::string::npos)
-    return at(std::stoi(s));
+  if (!s.empty() && s.find_first_not_of("0123456789") == std::string::npos) return at(std::stoi(s));
   return named(s);
 }
 
@@ -36,8 +33,8 @@ void for_each_line(std::string_view text,
   int64_t line_no = 0;
   while (pos < text.size()) {
     const void* nl = std::memchr(text.data() + pos, '\n', text.size() - pos);
-    const size_t end = nl ? static_cast<size_t>(static_cast<const char*>(nl) - text.data())
-                          : text.size();
+    const size_t end =
+        nl ? static_cast<size_t>(static_cast<const char*>(nl) - text.data()) : text.size();
     size_t len = end - pos;
     if (len > 0 && text[pos + len - 1] == '\r') --len;
     fn(++line_no, text.substr(pos, len));
@@ -65,7 +62,8 @@ void split_fields(std::string_view line, const DelimitedFormat& fmt,
   size_t i = 0;
   // Fields point into `scratch`: reserve one string per possible quoted field up front, so
   // that growing the vector never moves a string (and its short-string buffer) under a view.
-  if (fmt.quote) scratch.reserve(static_cast<size_t>(std::count(line.begin(), line.end(), fmt.quote)) / 2 + 1);
+  if (fmt.quote)
+    scratch.reserve(static_cast<size_t>(std::count(line.begin(), line.end(), fmt.quote)) / 2 + 1);
   while (true) {
     if (fmt.quote && i < line.size() && line[i] == fmt.quote) {
       // Quoted field: "" inside stands for one quote.
@@ -127,8 +125,9 @@ int resolve_column(const ColumnRef& c, const std::vector<std::string_view>& head
     if (trim(header[k]) == c.name) return static_cast<int>(k);
   std::string names;
   for (size_t k = 0; k < header.size(); ++k) names += (k ? ", " : "") + std::string(header[k]);
-  throw FormatError(path, 1, std::string(role) + " column \"" + c.name +
-                                 "\" is not in the header (columns: " + names + ")");
+  throw FormatError(path, 1,
+                    std::string(role) + " column \"" + c.name +
+                        "\" is not in the header (columns: " + names + ")");
 }
 
 }  // namespace
@@ -159,7 +158,7 @@ struct Chunk {
   IdMap users, items;         // chunk-local ids; merged in chunk order afterwards
   LoadReport report;
   bool failed = false;
-  std::string error;          // first error when not skipping
+  std::string error;  // first error when not skipping
   int64_t error_line = 0;
 };
 
@@ -173,11 +172,13 @@ size_t count_lines(std::string_view text, size_t b, size_t e, const MappedFile& 
   const char* p = text.data() + b;
   const char* end = text.data() + e;
   const char* released = p;
-  while (p < end && (p = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p))))) {
+  while (p < end &&
+         (p = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p))))) {
     ++lines;
     ++p;
     if (p - released > (std::ptrdiff_t{32} << 20)) {
-      file.release(static_cast<size_t>(released - text.data()), static_cast<size_t>(p - text.data()));
+      file.release(static_cast<size_t>(released - text.data()),
+                   static_cast<size_t>(p - text.data()));
       released = p;
     }
   }
@@ -217,7 +218,8 @@ void parse_chunk(std::string_view text, const std::string& path, const Delimited
   };
   while (pos < ch.end && !ch.failed) {
     const void* nl = std::memchr(text.data() + pos, '\n', ch.end - pos);
-    const size_t eol = nl ? static_cast<size_t>(static_cast<const char*>(nl) - text.data()) : ch.end;
+    const size_t eol =
+        nl ? static_cast<size_t>(static_cast<const char*>(nl) - text.data()) : ch.end;
     size_t len = eol - pos;
     if (len > 0 && text[pos + len - 1] == '\r') --len;
     const std::string_view line = text.substr(pos, len);
@@ -245,8 +247,9 @@ void parse_chunk(std::string_view text, const std::string& path, const Delimited
         }
         const void* p = std::memchr(line.data() + i, sep, line.size() - i);
         if (!p || static_cast<int>(fields.size()) + 1 >= need) {
-          fields.push_back(p ? line.substr(i, static_cast<size_t>(static_cast<const char*>(p) - line.data()) - i)
-                             : line.substr(i));
+          fields.push_back(
+              p ? line.substr(i, static_cast<size_t>(static_cast<const char*>(p) - line.data()) - i)
+                : line.substr(i));
           break;
         }
         const size_t j = static_cast<size_t>(static_cast<const char*>(p) - line.data());
@@ -263,7 +266,8 @@ void parse_chunk(std::string_view text, const std::string& path, const Delimited
       }
     }
     if (static_cast<int>(fields.size()) < need) {
-      fail("expected at least " + std::to_string(need) + " fields, got " + std::to_string(fields.size()));
+      fail("expected at least " + std::to_string(need) + " fields, got " +
+           std::to_string(fields.size()));
       continue;
     }
     const std::string_view us = trim(fields[col.cu]), is = trim(fields[col.ci]);
@@ -279,13 +283,15 @@ void parse_chunk(std::string_view text, const std::string& path, const Delimited
     if (has_rating) {
       const std::string_view rs = trim(fields[col.cr]);
       auto res = fast_float::from_chars(rs.data(), rs.data() + rs.size(), value);
-      if (rs.empty() || res.ec != std::errc() || res.ptr != rs.data() + rs.size() || !std::isfinite(value)) {
+      if (rs.empty() || res.ec != std::errc() || res.ptr != rs.data() + rs.size() ||
+          !std::isfinite(value)) {
         fail("rating \"" + std::string(rs) + "\" is not a number");
         continue;
       }
       if (check_scale && (value < fmt.scale_min || value > fmt.scale_max)) {
         std::ostringstream os;
-        os << "rating " << rs << " is outside the declared scale [" << fmt.scale_min << ", " << fmt.scale_max << "]";
+        os << "rating " << rs << " is outside the declared scale [" << fmt.scale_min << ", "
+           << fmt.scale_max << "]";
         fail(os.str());
         continue;
       }
@@ -307,10 +313,12 @@ void parse_chunk(std::string_view text, const std::string& path, const Delimited
       }
     }
     int64_t uid, iid;
-    users[row] = parse_int(us, uid) && us[0] != '0' && us[0] != '-' && us[0] != '+' ? ch.users.intern_int(uid)
-                                                                                      : ch.users.intern(us);
-    items[row] = parse_int(is, iid) && is[0] != '0' && is[0] != '-' && is[0] != '+' ? ch.items.intern_int(iid)
-                                                                                      : ch.items.intern(is);
+    users[row] = parse_int(us, uid) && us[0] != '0' && us[0] != '-' && us[0] != '+'
+                     ? ch.users.intern_int(uid)
+                     : ch.users.intern(us);
+    items[row] = parse_int(is, iid) && is[0] != '0' && is[0] != '-' && is[0] != '+'
+                     ? ch.items.intern_int(iid)
+                     : ch.items.intern(is);
     values[row] = value;
     if (times) times[row] = time;
     ++row;
@@ -326,8 +334,9 @@ void read_delimited(const std::string& path, const DelimitedFormat& fmt,
   METAREC_CHECK(!fmt.separator.empty(), path, ": the separator is empty");
   METAREC_CHECK(fmt.user.is_set() && fmt.item.is_set(), path,
                 ": the user and item columns must be set");
-  METAREC_CHECK(fmt.time_format == "unix" || fmt.time_format == "unix_ms" || fmt.time_format == "date",
-                path, ": time_format must be unix, unix_ms or date, got \"", fmt.time_format, "\"");
+  METAREC_CHECK(
+      fmt.time_format == "unix" || fmt.time_format == "unix_ms" || fmt.time_format == "date", path,
+      ": time_format must be unix, unix_ms or date, got \"", fmt.time_format, "\"");
   MappedFile file(path);
   std::string_view text = file.view();
   size_t data_begin = 0;
@@ -336,7 +345,8 @@ void read_delimited(const std::string& path, const DelimitedFormat& fmt,
   const bool has_rating = fmt.rating.is_set();
   const bool has_time = fmt.time.is_set();
   if (builder.size() > 0 && (builder.time_column() != nullptr) != has_time)
-    METAREC_THROW(InvalidArgument, path, ": cannot mix files with and without timestamps in one dataset");
+    METAREC_THROW(InvalidArgument, path,
+                  ": cannot mix files with and without timestamps in one dataset");
   builder.set_has_timestamps(has_time);
   if (!has_rating) builder.set_has_values(false);
   Columns col{fmt.user.index, fmt.item.index, fmt.rating.index, fmt.time.index};
@@ -344,7 +354,8 @@ void read_delimited(const std::string& path, const DelimitedFormat& fmt,
   if (fmt.header) {
     const size_t nl = text.find('\n', data_begin);
     if (data_begin >= text.size()) throw FormatError(path, 0, "the file is empty (no header line)");
-    std::string_view line = text.substr(data_begin, (nl == std::string_view::npos ? text.size() : nl) - data_begin);
+    std::string_view line =
+        text.substr(data_begin, (nl == std::string_view::npos ? text.size() : nl) - data_begin);
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     std::vector<std::string_view> fields;
     std::vector<std::string> scratch;
@@ -363,11 +374,14 @@ void read_delimited(const std::string& path, const DelimitedFormat& fmt,
 
   // Split the data into whole-line chunks, one per thread (small files: one chunk).
   const size_t bytes = text.size() - data_begin;
-  const int threads = static_cast<int>(std::min<size_t>(static_cast<size_t>(resolve_threads(0)), 1 + bytes / (8u << 20)));
+  const int threads = static_cast<int>(
+      std::min<size_t>(static_cast<size_t>(resolve_threads(0)), 1 + bytes / (8u << 20)));
   std::vector<Chunk> chunks(static_cast<size_t>(threads));
   size_t b = data_begin;
   for (int t = 0; t < threads; ++t) {
-    size_t e = t + 1 == threads ? text.size() : data_begin + bytes * static_cast<size_t>(t + 1) / static_cast<size_t>(threads);
+    size_t e = t + 1 == threads
+                   ? text.size()
+                   : data_begin + bytes * static_cast<size_t>(t + 1) / static_cast<size_t>(threads);
     if (e < text.size()) {
       const size_t nl = text.find('\n', std::max(e, b));
       e = nl == std::string_view::npos ? text.size() : nl + 1;
@@ -376,7 +390,12 @@ void read_delimited(const std::string& path, const DelimitedFormat& fmt,
     chunks[t].end = e;
     b = e;
   }
-  parallel_for(threads, threads, [&](int64_t t) { chunks[t].capacity = count_lines(text, chunks[t].begin, chunks[t].end, file); }, 1);
+  parallel_for(
+      threads, threads,
+      [&](int64_t t) {
+        chunks[t].capacity = count_lines(text, chunks[t].begin, chunks[t].end, file);
+      },
+      1);
   const size_t base = builder.size();
   size_t total = 0;
   int64_t line = first_line;
@@ -391,9 +410,12 @@ void read_delimited(const std::string& path, const DelimitedFormat& fmt,
   int32_t* items = builder.item_column();
   float* values = builder.value_column();
   int64_t* times = builder.time_column();
-  parallel_for(threads, threads, [&](int64_t t) {
-    parse_chunk(text, path, fmt, col, chunks[t], users, items, values, times, file);
-  }, 1);
+  parallel_for(
+      threads, threads,
+      [&](int64_t t) {
+        parse_chunk(text, path, fmt, col, chunks[t], users, items, values, times, file);
+      },
+      1);
   for (const auto& ch : chunks)
     if (ch.failed) {
       builder.resize(base);
@@ -421,6 +443,64 @@ void read_delimited(const std::string& path, const DelimitedFormat& fmt,
   }
   builder.resize(write);
   report.merge(rep);
+}
+
+}  // namespace metarec
+
+namespace metarec {
+
+void read_adjacency(const std::string& path, float value, InteractionsBuilder& builder,
+                    LoadReport& report, bool skip_bad_lines) {
+  MappedFile f(path);
+  std::string_view text = f.view();
+  int64_t line_no = 0;
+  size_t pos = 0;
+  std::vector<int64_t> ids;
+  while (pos < text.size()) {
+    size_t end = text.find('\n', pos);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = text.substr(pos, end - pos);
+    pos = end + 1;
+    ++line_no;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    // Line k (1-based) is entity k - 1: "count id id ...".
+    ids.clear();
+    std::string reason;
+    const char* p = line.data();
+    const char* e = line.data() + line.size();
+    while (p < e && reason.empty()) {
+      while (p < e && (*p == ' ' || *p == '\t')) ++p;
+      if (p == e) break;
+      int64_t v = 0;
+      const auto [q, ec] = std::from_chars(p, e, v);
+      if (ec != std::errc() || (q < e && *q != ' ' && *q != '\t') || v < 0) {
+        const char* t = p;
+        while (t < e && *t != ' ' && *t != '\t') ++t;
+        reason = "\"" + std::string(p, t) + "\" is not a non-negative integer id";
+        break;
+      }
+      ids.push_back(v);
+      p = q;
+    }
+    if (reason.empty() && ids.empty()) reason = "empty line: expected a count and its ids";
+    if (reason.empty() && ids[0] != static_cast<int64_t>(ids.size()) - 1)
+      reason =
+          "declares " + std::to_string(ids[0]) + " ids but lists " + std::to_string(ids.size() - 1);
+    ++report.lines;
+    if (!reason.empty()) {
+      if (!skip_bad_lines) throw FormatError(path, line_no, reason);
+      ++report.skipped;
+      if (report.first_errors.size() < LoadReport::kMaxErrors)
+        report.first_errors.push_back(path + ":" + std::to_string(line_no) + ": " + reason);
+      continue;
+    }
+    if (ids.size() == 1) continue;  // an entity with no ids has no interactions
+    const int32_t u = builder.users().intern_int(line_no - 1);
+    for (size_t k = 1; k < ids.size(); ++k) {
+      builder.add(u, builder.items().intern_int(ids[k]), value);
+      ++report.rows;
+    }
+  }
 }
 
 }  // namespace metarec

@@ -2,13 +2,13 @@
 // position, optional rating and timestamp columns, a declared value scale, bad-line handling.
 #pragma once
 
+#include <metarec/data/interactions.h>
+
 #include <cstdint>
 #include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <metarec/data/interactions.h>
 
 namespace metarec {
 
@@ -42,10 +42,10 @@ struct DelimitedFormat {
 
 /// What a read did. Bad lines are counted; the first few reasons are kept verbatim.
 struct LoadReport {
-  int64_t lines = 0;          ///< data lines seen (header and blank lines excluded)
-  int64_t rows = 0;           ///< rows added
-  int64_t skipped = 0;        ///< bad lines skipped (only with skip_bad_lines)
-  int64_t blank = 0;          ///< blank lines ignored
+  int64_t lines = 0;                      ///< data lines seen (header and blank lines excluded)
+  int64_t rows = 0;                       ///< rows added
+  int64_t skipped = 0;                    ///< bad lines skipped (only with skip_bad_lines)
+  int64_t blank = 0;                      ///< blank lines ignored
   std::vector<std::string> first_errors;  ///< up to kMaxErrors "path:line: reason"
   static constexpr size_t kMaxErrors = 5;
   void merge(const LoadReport& o);
@@ -56,6 +56,13 @@ struct LoadReport {
 void read_delimited(const std::string& path, const DelimitedFormat& fmt,
                     InteractionsBuilder& builder, LoadReport& report);
 
+/// Appends an adjacency-list file (citeulike's users.dat): line k (1-based) belongs to entity
+/// k - 1 and reads "count id id ...", all non-negative integers, each id one interaction of
+/// `value`. A count that does not match the ids, or a non-integer id, is a FormatError naming
+/// the line (or is skipped and reported with skip_bad_lines).
+void read_adjacency(const std::string& path, float value, InteractionsBuilder& builder,
+                    LoadReport& report, bool skip_bad_lines);
+
 /// Splits one line into fields per `fmt` (quotes removed, "" unescaped into `scratch`).
 /// Exposed for the metadata readers and tests.
 void split_fields(std::string_view line, const DelimitedFormat& fmt,
@@ -63,8 +70,7 @@ void split_fields(std::string_view line, const DelimitedFormat& fmt,
 
 /// Iterates the lines of a mapped text (CRLF and a missing final newline handled):
 /// fn(line_number, line) for every line.
-void for_each_line(std::string_view text,
-                   const std::function<void(int64_t, std::string_view)>& fn);
+void for_each_line(std::string_view text, const std::function<void(int64_t, std::string_view)>& fn);
 
 /// Parses "YYYY-MM-DD" (optionally followed by a time that is ignored) into unix seconds (UTC).
 bool parse_date(std::string_view s, int64_t& out);

@@ -209,9 +209,15 @@ void solve_side(const Side& s, const float* fixed, int64_t n_fixed, float* solve
   std::vector<float> g;
   gram(fixed, n_fixed, k, reg, g);
   const int nt = resolve_threads(threads);
-  const size_t kk = static_cast<size_t>(k) * k;
+  // Per-thread scratch blocks are rounded up to whole cache lines plus a spare one, so threads
+  // never write to a shared line (false sharing).
+  auto pad = [](size_t n, size_t per_line) {
+    return (n + per_line - 1) / per_line * per_line + per_line;
+  };
+  const size_t kk = pad(static_cast<size_t>(k) * k, 8), kb = pad(static_cast<size_t>(k), 8);
+  const size_t kw = pad(static_cast<size_t>(3) * k, 16);
   if (use_cg) {
-    std::vector<float> work(static_cast<size_t>(3) * k * nt);
+    std::vector<float> work(kw * nt);
     parallel_for_tid(
         s.rows, nt,
         [&](int64_t row, int tid) {
@@ -220,13 +226,13 @@ void solve_side(const Side& s, const float* fixed, int64_t n_fixed, float* solve
             std::fill(x, x + k, 0.0f);
             return;
           }
-          float* w = work.data() + static_cast<size_t>(3) * k * tid;
+          float* w = work.data() + kw * tid;
           cg_row(g.data(), fixed, s, row, k, steps, x, {w, w + k, w + 2 * k});
         },
         32);
   } else {
     const std::vector<double> gd(g.begin(), g.end());
-    std::vector<double> a(kk * nt), b(static_cast<size_t>(k) * nt);
+    std::vector<double> a(kk * nt), b(kb * nt);
     parallel_for_tid(
         s.rows, nt,
         [&](int64_t row, int tid) {
@@ -235,8 +241,7 @@ void solve_side(const Side& s, const float* fixed, int64_t n_fixed, float* solve
             std::fill(x, x + k, 0.0f);
             return;
           }
-          cholesky_row(gd.data(), fixed, s, row, k, x, a.data() + kk * tid,
-                       b.data() + static_cast<size_t>(k) * tid);
+          cholesky_row(gd.data(), fixed, s, row, k, x, a.data() + kk * tid, b.data() + kb * tid);
         },
         16);
   }

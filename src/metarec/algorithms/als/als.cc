@@ -80,7 +80,7 @@ void solve_side(const Side& side, const float* fixed, const float* fixed_bias, f
   const int nt = resolve_threads(threads);
   // Per-thread scratch, each block rounded up to whole cache lines plus one spare line: b and the
   // row buffer are written for every entry, and sharing a line between threads cost more than
-  // the second thread gained (1 -> 2 threads went 591 -> 697 ms on ML-100K).
+  // the second thread gained (1 -> 2 threads went 591 -> 697 ms in bench_als).
   auto lines = [](size_t bytes) { return (bytes + 63) / 64 * 64 + 64; };
   const size_t dd = lines(static_cast<size_t>(dim) * dim * sizeof(double)) / sizeof(double);
   const size_t db = lines(static_cast<size_t>(dim) * sizeof(double)) / sizeof(double);

@@ -3,6 +3,7 @@
 
 #include <omp.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <exception>
 #include <mutex>
@@ -11,6 +12,15 @@ namespace metarec {
 
 /// 0 means "all cores"; otherwise the given count (>= 1).
 inline int resolve_threads(int threads) { return threads > 0 ? threads : omp_get_max_threads(); }
+
+/// The stride, in elements of T, of per-thread scratch blocks of n elements laid end to end:
+/// whole 64-byte cache lines plus a spare one, so no two threads ever write to one line (false
+/// sharing) whatever the buffer's alignment.
+template <typename T>
+constexpr size_t padded_stride(size_t n) {
+  constexpr size_t per_line = 64 / sizeof(T);
+  return (n + per_line - 1) / per_line * per_line + per_line;
+}
 
 /// Calls fn(i) for i in [0, n) on `threads` threads with dynamic scheduling in chunks of `chunk`.
 /// The first exception thrown by any fn is rethrown after the loop; the remaining iterations are

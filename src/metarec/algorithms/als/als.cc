@@ -78,13 +78,12 @@ void solve_side(const Side& side, const float* fixed, const float* fixed_bias, f
   const bool biases = solved_bias != nullptr;
   const int dim = k + (biases ? 1 : 0);
   const int nt = resolve_threads(threads);
-  // Per-thread scratch, each block rounded up to whole cache lines plus one spare line: b and the
-  // row buffer are written for every entry, and sharing a line between threads cost more than
-  // the second thread gained (1 -> 2 threads went 591 -> 697 ms in bench_als).
-  auto lines = [](size_t bytes) { return (bytes + 63) / 64 * 64 + 64; };
-  const size_t dd = lines(static_cast<size_t>(dim) * dim * sizeof(double)) / sizeof(double);
-  const size_t db = lines(static_cast<size_t>(dim) * sizeof(double)) / sizeof(double);
-  const size_t dx = lines(static_cast<size_t>(4) * dim * sizeof(float)) / sizeof(float);
+  // Per-thread scratch on padded strides: b and the row buffer are written for every entry, and
+  // sharing a cache line between threads cost more than the second thread gained (1 -> 2
+  // threads went 591 -> 697 ms in bench_als).
+  const size_t dd = padded_stride<double>(static_cast<size_t>(dim) * dim);
+  const size_t db = padded_stride<double>(static_cast<size_t>(dim));
+  const size_t dx = padded_stride<float>(static_cast<size_t>(4) * dim);
   std::vector<double> a_all(dd * nt), b_all(db * nt);
   std::vector<float> x_all(dx * nt);
   parallel_for_tid(

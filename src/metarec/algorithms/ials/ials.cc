@@ -209,13 +209,10 @@ void solve_side(const Side& s, const float* fixed, int64_t n_fixed, float* solve
   std::vector<float> g;
   gram(fixed, n_fixed, k, reg, g);
   const int nt = resolve_threads(threads);
-  // Per-thread scratch blocks are rounded up to whole cache lines plus a spare one, so threads
-  // never write to a shared line (false sharing).
-  auto pad = [](size_t n, size_t per_line) {
-    return (n + per_line - 1) / per_line * per_line + per_line;
-  };
-  const size_t kk = pad(static_cast<size_t>(k) * k, 8), kb = pad(static_cast<size_t>(k), 8);
-  const size_t kw = pad(static_cast<size_t>(3) * k, 16);
+  // Per-thread scratch on padded strides, so threads never share a cache line.
+  const size_t kk = padded_stride<double>(static_cast<size_t>(k) * k);
+  const size_t kb = padded_stride<double>(static_cast<size_t>(k));
+  const size_t kw = padded_stride<float>(static_cast<size_t>(3) * k);
   if (use_cg) {
     std::vector<float> work(kw * nt);
     parallel_for_tid(

@@ -1,11 +1,10 @@
 // The evaluator's protocols on a tiny dataset with a model whose scores are fixed by hand.
 #include <gtest/gtest.h>
-
-#include <cmath>
-
 #include <metarec/algorithms/recommender.h>
 #include <metarec/core/error.h>
 #include <metarec/eval/evaluator.h>
+
+#include <cmath>
 
 namespace metarec {
 namespace {
@@ -17,7 +16,9 @@ class FixedModel final : public Recommender, public RatingPredictor {
   void score(int32_t, std::span<float> out) const override {
     for (size_t i = 0; i < out.size(); ++i) out[i] = 10.0f - static_cast<float>(i);
   }
-  float predict(int32_t, int32_t i) const override { return 3.0f + 0.5f * static_cast<float>(i % 2); }
+  float predict(int32_t, int32_t i) const override {
+    return 3.0f + 0.5f * static_cast<float>(i % 2);
+  }
 
  private:
   void do_fit(const Interactions&, const FitContext&) override {}
@@ -74,6 +75,28 @@ TEST(Evaluator, FullRankingMatchesHandComputation) {
   // Top-K accuracy per test interaction: ranks 1 (item 3 of u0), 3 (item 5), 0 (u1's item 0).
   EXPECT_NEAR(r.get("topk_acc@2"), 2.0 / 3, 1e-12);
   EXPECT_EQ(r.protocol, "full");
+}
+
+TEST(Evaluator, PrecisionCappedIsARatioOfSums) {
+  Fixture f;
+  FixedModel m;
+  m.fit(f.train);
+  EvalOptions o;
+  o.metrics = {"precision", "precision_capped"};
+  o.ks = {1, 2, 5};
+  o.threads = 1;
+  EvalResult r = evaluate(m, f.train, f.test, o);
+  // Ranked lists (train items excluded): u0 [1, 3, 4, 5], relevant {3, 5}; u1 [0, 2, 3, 4, 5],
+  // relevant {0}.
+  // k=1: hits 0 + 1 over min(1, 2) + min(1, 1) = 2 -> 1/2 (precision@1 is also 1/2).
+  // k=2: hits 1 + 1 over min(2, 2) + min(2, 1) = 3 -> 2/3, where the mean of per-user ratios
+  //      would be (1/2 + 1) / 2 = 3/4 and precision@2 is (1/2 + 1/2) / 2 = 1/2.
+  // k=5: hits 2 + 1 over 2 + 1 -> 1, precision@5 = (2/5 + 1/5) / 2 = 3/10.
+  EXPECT_NEAR(r.get("precision_capped@1"), 0.5, 1e-12);
+  EXPECT_NEAR(r.get("precision_capped@2"), 2.0 / 3, 1e-12);
+  EXPECT_NEAR(r.get("precision_capped@5"), 1.0, 1e-12);
+  EXPECT_NEAR(r.get("precision@2"), 0.5, 1e-12);
+  EXPECT_NEAR(r.get("precision@5"), 0.3, 1e-12);
 }
 
 TEST(Evaluator, RatingMetricsAndRelevanceThreshold) {

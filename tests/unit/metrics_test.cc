@@ -37,6 +37,16 @@ TEST(Metrics, PrecisionDividesByKWhenListIsShorter) {
   EXPECT_NEAR(precision_at_k(kRanked, kRelevant, 10), 3.0 / 10.0, kTol);
 }
 
+TEST(Metrics, HitsAtKHandComputed) {
+  // k=1: {3} -> 0.  k=3: {3,1,7} -> 2.  k=5 and k=10 (longer than the list): 3.
+  EXPECT_EQ(hits_at_k(kRanked, kRelevant, 1), 0);
+  EXPECT_EQ(hits_at_k(kRanked, kRelevant, 3), 2);
+  EXPECT_EQ(hits_at_k(kRanked, kRelevant, 5), 3);
+  EXPECT_EQ(hits_at_k(kRanked, kRelevant, 10), 3);
+  EXPECT_EQ(hits_at_k(kRanked, Ids{}, 3), 0);
+  EXPECT_THROW(hits_at_k(kRanked, kRelevant, 0), InvalidArgument);
+}
+
 TEST(Metrics, RecallHandComputed) {
   // |relevant| = 4.  k=3: 2/4.  k=5: 3/4.  k=10: still 3/4 (item 9 never recommended).  k=1: 0.
   EXPECT_NEAR(recall_at_k(kRanked, kRelevant, 3), 0.5, kTol);

@@ -30,7 +30,8 @@ bool EvalResult::has(const std::string& name) const {
 namespace {
 
 const std::set<std::string> kRating = {"rmse", "mae"};
-const std::set<std::string> kRanking = {"precision", "recall", "hr", "ndcg", "map", "mrr", "auc", "topk_acc"};
+const std::set<std::string> kRanking = {
+    "precision", "precision_capped", "recall", "hr", "ndcg", "map", "mrr", "auc", "topk_acc"};
 const std::set<std::string> kBeyond = {"coverage", "diversity", "novelty", "gini"};
 const std::set<std::string> kSampledOk = {"hr", "ndcg", "mrr", "auc", "rmse", "mae"};
 
@@ -80,8 +81,8 @@ EvalResult evaluate(const Recommender& model, const Interactions& train, const I
   std::vector<std::string> metrics = opts.metrics.empty() ? default_metrics(model, train) : opts.metrics;
   for (const auto& m : metrics) {
     METAREC_CHECK(kRating.count(m) || kRanking.count(m) || kBeyond.count(m), "unknown metric \"", m,
-                  "\"; valid: rmse, mae, precision, recall, hr, ndcg, map, mrr, auc, topk_acc, "
-                  "coverage, diversity, novelty, gini");
+                  "\"; valid: rmse, mae, precision, precision_capped, recall, hr, ndcg, map, mrr, "
+                  "auc, topk_acc, coverage, diversity, novelty, gini");
     METAREC_CHECK(opts.protocol == "full" || kSampledOk.count(m), "metric ", m,
                   " is not defined for the sampled protocol (use hr, ndcg, mrr, auc)");
   }
@@ -114,17 +115,21 @@ EvalResult evaluate(const Recommender& model, const Interactions& train, const I
   const int kmax = *std::max_element(opts.ks.begin(), opts.ks.end());
   const size_t nk = opts.ks.size();
   // Per-thread sums: [metric][k] for per-user metrics.
-  const std::vector<std::string> per_k = {"precision", "recall", "hr", "ndcg", "map", "mrr", "topk_acc"};
+  // precision_capped sums hits here and min(k, |relevant|) in capped_denoms: a ratio of sums.
+  const std::vector<std::string> per_k = {
+      "precision", "precision_capped", "recall", "hr", "ndcg", "map", "mrr", "topk_acc"};
   struct Acc {
     std::vector<double> sums;  // per_k.size() * nk
     double auc = 0;
     int64_t users = 0, auc_users = 0, cases = 0, topk_cases = 0;
-    std::vector<double> topk_hits;  // nk
+    std::vector<double> topk_hits;      // nk
+    std::vector<double> capped_denoms;  // nk: sum of min(k, |relevant|) for precision_capped
   };
   std::vector<Acc> acc(static_cast<size_t>(threads));
   for (auto& a : acc) {
     a.sums.assign(per_k.size() * nk, 0.0);
     a.topk_hits.assign(nk, 0.0);
+    a.capped_denoms.assign(nk, 0.0);
   }
   const bool need_lists = std::any_of(ranking.begin(), ranking.end(), [](const std::string& m) { return kBeyond.count(m) > 0; });
   std::vector<std::vector<int32_t>> lists(need_lists ? static_cast<size_t>(nu) : 0);
@@ -160,6 +165,12 @@ EvalResult evaluate(const Recommender& model, const Interactions& train, const I
         for (size_t q = 0; q < nk; ++q) {
           const int k = opts.ks[q];
           if (wants(ranking, "precision")) a.sums[idx("precision") * nk + q] += precision_at_k(r, rel[tid], k);
+          if (wants(ranking, "precision_capped")) {
+            a.sums[idx("precision_capped") * nk + q] +=
+                static_cast<double>(hits_at_k(r, rel[tid], k));
+            a.capped_denoms[q] +=
+                static_cast<double>(std::min<size_t>(rel[tid].size(), static_cast<size_t>(k)));
+          }
           if (wants(ranking, "recall")) a.sums[idx("recall") * nk + q] += recall_at_k(r, rel[tid], k);
           if (wants(ranking, "hr")) a.sums[idx("hr") * nk + q] += hit_rate_at_k(r, rel[tid], k);
           if (wants(ranking, "ndcg")) a.sums[idx("ndcg") * nk + q] += ndcg_at_k(r, rel[tid], k);
@@ -264,9 +275,13 @@ EvalResult evaluate(const Recommender& model, const Interactions& train, const I
   Acc total;
   total.sums.assign(per_k.size() * nk, 0.0);
   total.topk_hits.assign(nk, 0.0);
+  total.capped_denoms.assign(nk, 0.0);
   for (const auto& a : acc) {
     for (size_t q = 0; q < total.sums.size(); ++q) total.sums[q] += a.sums[q];
-    for (size_t q = 0; q < nk; ++q) total.topk_hits[q] += a.topk_hits[q];
+    for (size_t q = 0; q < nk; ++q) {
+      total.topk_hits[q] += a.topk_hits[q];
+      total.capped_denoms[q] += a.capped_denoms[q];
+    }
     total.auc += a.auc;
     total.users += a.users;
     total.auc_users += a.auc_users;
@@ -286,6 +301,9 @@ EvalResult evaluate(const Recommender& model, const Interactions& train, const I
       const std::string name = m + "@" + std::to_string(opts.ks[q]);
       if (m == "topk_acc") {
         res.metrics.emplace_back(name, total.topk_cases ? total.topk_hits[q] / static_cast<double>(total.topk_cases) : 0.0);
+      } else if (m == "precision_capped") {
+        const double d = total.capped_denoms[q];
+        res.metrics.emplace_back(name, d > 0 ? total.sums[idx(m) * nk + q] / d : 0.0);
       } else {
         res.metrics.emplace_back(name, denom > 0 ? total.sums[idx(m) * nk + q] / denom : 0.0);
       }

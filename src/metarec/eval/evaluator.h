@@ -16,8 +16,10 @@
 namespace metarec {
 
 struct EvalOptions {
-  /// Metric names without "@k": rmse, mae (rating); precision, recall, hr, ndcg, map, mrr, auc,
-  /// topk_acc (ranking); coverage, diversity, novelty, gini (beyond accuracy). Empty: a default
+  /// Metric names without "@k": rmse, mae (rating); precision, precision_capped, recall, hr, ndcg,
+  /// map, mrr, auc, topk_acc (ranking); coverage, diversity, novelty, gini (beyond accuracy).
+  /// precision_capped@k = sum over users of hits@k / sum over users of min(k, |relevant|), a ratio
+  /// of sums like implicit's "precision"; the others are means over users. Empty: a default
   /// set chosen from the data and the model (rating metrics only for rating predictors on
   /// explicit data).
   std::vector<std::string> metrics;

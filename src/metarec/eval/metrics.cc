@@ -91,6 +91,10 @@ double precision_at_k(std::span<const int32_t> ranked, std::span<const int32_t> 
   return static_cast<double>(count_hits(top, relevant)) / k;
 }
 
+int64_t hits_at_k(std::span<const int32_t> ranked, std::span<const int32_t> relevant, int k) {
+  return count_hits(checked_top_k(ranked, relevant, k), relevant);
+}
+
 double recall_at_k(std::span<const int32_t> ranked, std::span<const int32_t> relevant, int k) {
   const auto top = checked_top_k(ranked, relevant, k);
   if (relevant.empty()) return 0.0;

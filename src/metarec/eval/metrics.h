@@ -20,6 +20,13 @@ namespace metarec {
 /// short list is not rewarded for recommending fewer items.
 double precision_at_k(std::span<const int32_t> ranked, std::span<const int32_t> relevant, int k);
 
+/// Hits@k: how many of the top k are relevant. The per-user numerator of precision@k, recall@k
+/// and of precision_capped@k, which the evaluator micro-averages as
+///   sum over users of hits_at_k / sum over users of min(k, |relevant|)
+/// (the "precision" of implicit's ranking_metrics_at_k). That ratio equals precision@k when every
+/// user has at least k relevant items, and does not penalise users with fewer than k.
+int64_t hits_at_k(std::span<const int32_t> ranked, std::span<const int32_t> relevant, int k);
+
 /// Recall@k = hits in the top k / |relevant|; 0 when `relevant` is empty.
 double recall_at_k(std::span<const int32_t> ranked, std::span<const int32_t> relevant, int k);
 

@@ -75,5 +75,7 @@ void register_fit(CLI::App& app, Globals& g);
 void register_evaluate(CLI::App& app, Globals& g);
 void register_recommend(CLI::App& app, Globals& g);
 void register_compare(CLI::App& app, Globals& g);
+void register_benchmark(CLI::App& app, Globals& g);
+void register_report(CLI::App& app, Globals& g);
 
 }  // namespace metarec::cli

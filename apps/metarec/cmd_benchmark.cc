@@ -111,7 +111,7 @@ Experiment build_experiment(const BenchArgs& a, const Globals& g) {
   if (a.jobs > 0) j["jobs"] = a.jobs;
   if (a.threads >= 0) j["threads"] = a.threads;
   if (g.threads > 0 && a.threads < 0) j["threads"] = g.threads;
-  if (!j.contains("datasets") || !j.contains("algorithms"))
+  if ((!j.contains("datasets") && !j.contains("derive")) || !j.contains("algorithms"))
     METAREC_THROW(InvalidArgument,
                   "say what to run: an experiment file, or --data and --algorithms");
   return Experiment::from_json(j, source);

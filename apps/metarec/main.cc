@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   cli::register_recommend(app, g);
   cli::register_compare(app, g);
   cli::register_benchmark(app, g);
+  cli::register_report(app, g);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -118,21 +118,28 @@ TEST(Runner, OverrunningJobIsKilledAndTheGridGoesOn) {
   JobSpec slow = quick("svdpp", 1);
   slow.dataset = "synthetic:users=3000,items=1500,per_user=60,seed=2";
   slow.params = {"epochs=500", "factors=64"};
-  std::vector<JobSpec> jobs = {slow, quick("bias", 1)};
+  JobSpec slow_seed2 = slow;
+  slow_seed2.seed = 2;
+  std::vector<JobSpec> jobs = {slow, slow_seed2, quick("bias", 1)};
   ResultStore store(db);
   RunnerOptions o = options(1);
   o.time_limit = 1.0;
   const auto t0 = std::chrono::steady_clock::now();
   const RunSummary s = run_jobs(jobs, store, o);
   EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 20);
-  EXPECT_EQ(s.done, 2);
-  EXPECT_EQ(s.failed, 1);
+  EXPECT_EQ(s.done, 3);
+  EXPECT_EQ(s.failed, 2);
   const auto rows = store.jobs();
-  ASSERT_EQ(rows.size(), 2u);
+  ASSERT_EQ(rows.size(), 3u);
   EXPECT_EQ(rows[0].status, "timeout");
   EXPECT_NE(rows[0].error.find("time limit"), std::string::npos);
   EXPECT_GE(rows[0].wall_seconds, 1.0);
-  EXPECT_EQ(rows[1].status, "ok") << rows[1].error;
+  // The same job with another seed is not run again: it would overrun too.
+  EXPECT_EQ(rows[1].status, "timeout");
+  EXPECT_EQ(rows[1].seed, 2u);
+  EXPECT_NE(rows[1].error.find("not run: seed 1"), std::string::npos) << rows[1].error;
+  EXPECT_LT(rows[1].wall_seconds, 0.5);
+  EXPECT_EQ(rows[2].status, "ok") << rows[2].error;
   remove_db(db);
 }
 

@@ -53,7 +53,7 @@ Experiment Experiment::from_json(const nlohmann::json& j, const std::string& sou
   static const std::set<std::string> known = {
       "database",         "datasets", "algorithms", "split",     "seeds",
       "metrics",          "ks",       "protocol",   "negatives", "time_limit",
-      "memory_limit_mib", "jobs",     "threads",    "comment"};
+      "memory_limit_mib", "jobs",     "threads",    "comment",   "derive"};
   if (!j.is_object()) bad_experiment(source, "an experiment is a JSON object");
   for (const auto& [k, v] : j.items()) {
     if (!known.count(k)) {
@@ -65,7 +65,20 @@ Experiment Experiment::from_json(const nlohmann::json& j, const std::string& sou
   Experiment e;
   try {
     e.database = j.value("database", e.database);
-    e.datasets = j.at("datasets").get<std::vector<std::string>>();
+    e.datasets = j.value("datasets", std::vector<std::string>{});
+    for (const auto& d : j.value("derive", nlohmann::json::array())) {
+      for (const auto& [k, v] : d.items())
+        if (k != "bases" && k != "count" && k != "seed")
+          bad_experiment(source, "derive: unknown key \"", k, "\" (valid: bases, count, seed)");
+      Derive dv;
+      dv.bases = d.at("bases").get<std::vector<std::string>>();
+      dv.count = d.at("count").get<int>();
+      dv.seed = d.value("seed", dv.seed);
+      if (dv.bases.empty() || dv.count < 1)
+        bad_experiment(source, "derive: need at least one base and count >= 1");
+      for (const auto& b : dv.bases) DerivedRecipe::parse(b);
+      e.derive.push_back(std::move(dv));
+    }
     const auto& algs = j.at("algorithms");
     for (const auto& a : algs) {
       if (a.is_string()) {
@@ -110,14 +123,18 @@ Experiment Experiment::from_json(const nlohmann::json& j, const std::string& sou
   } catch (const InvalidArgument& ex) {
     bad_experiment(source, ex.what());
   }
-  if (e.datasets.empty() || e.algorithms.empty() || e.seeds.empty())
+  if ((e.datasets.empty() && e.derive.empty()) || e.algorithms.empty() || e.seeds.empty())
     bad_experiment(source, "need at least one dataset, algorithm and seed");
   if (e.protocol != "full" && e.protocol != "sampled")
     bad_experiment(source, "protocol must be full or sampled");
   if (e.jobs < 1 || e.time_limit <= 0) bad_experiment(source, "need jobs >= 1 and time_limit > 0");
-  SplitSpec::parse(e.split);
-  for (const auto& d : e.datasets)
-    if (d.rfind("derive:", 0) != 0) DerivedRecipe::parse(d);
+  try {
+    SplitSpec::parse(e.split);
+    for (const auto& d : e.datasets)
+      if (d.rfind("derive:", 0) != 0) DerivedRecipe::parse(d);
+  } catch (const InvalidArgument& ex) {
+    bad_experiment(source, ex.what());
+  }
   return e;
 }
 
@@ -132,8 +149,12 @@ nlohmann::json Experiment::to_json() const {
     }
     algs.push_back({{"name", a.name}, {"params", sets}, {"tune", a.tune.to_string()}});
   }
+  nlohmann::json der = nlohmann::json::array();
+  for (const auto& dv : derive)
+    der.push_back({{"bases", dv.bases}, {"count", dv.count}, {"seed", dv.seed}});
   return {{"database", database},
           {"datasets", datasets},
+          {"derive", der},
           {"algorithms", algs},
           {"split", split},
           {"seeds", seeds},
@@ -180,6 +201,8 @@ std::vector<std::string> Experiment::expanded_datasets() const {
     if (count < 1) METAREC_THROW(InvalidArgument, "\"", d, "\": count must be >= 1");
     for (auto& r : generate_recipes(csv(rest.substr(0, colon)), count, seed)) out.push_back(r);
   }
+  for (const auto& dv : derive)
+    for (auto& r : generate_recipes(dv.bases, dv.count, dv.seed)) out.push_back(r);
   return out;
 }
 
@@ -339,9 +362,20 @@ RunSummary run_jobs(const std::vector<JobSpec>& all, ResultStore& store,
   const int64_t total = static_cast<int64_t>(queue.size());
   int consecutive_start_failures = 0;
 
+  // The same job with another seed: once one seed overran its time or memory budget, the others
+  // would too, so they are recorded with that status without being run.
+  auto sibling = [&](int64_t j) {
+    JobSpec s = all[static_cast<size_t>(j)];
+    s.seed = 0;
+    return s.key();
+  };
+  std::map<std::string, std::string> over_budget;  // sibling key -> "timeout: seed 1 ..."
+
   auto finish = [&](Worker& w, JobRecord r) {
     const JobSpec& job = all[static_cast<size_t>(w.job)];
     r.key = job.key();  // the runner's identity wins over anything the worker sent
+    if (opts.skip_seeds_over_budget && (r.status == "timeout" || r.status == "out_of_memory"))
+      over_budget.try_emplace(sibling(w.job), r.status + "\n" + std::to_string(job.seed));
     w.job = -1;
     store.record(r);
     ++sum.done;
@@ -358,6 +392,15 @@ RunSummary run_jobs(const std::vector<JobSpec>& all, ResultStore& store,
         if (w.job >= 0 || queue.empty()) continue;
         if (w.pid < 0) spawn(w, command);
         const int64_t j = queue.front();
+        if (auto it = over_budget.find(sibling(j)); it != over_budget.end()) {
+          queue.pop_front();
+          const auto nl = it->second.find('\n');
+          w.job = j;
+          finish(w, failed_record(all[static_cast<size_t>(j)], it->second.substr(0, nl),
+                                  "not run: seed " + it->second.substr(nl + 1) +
+                                      " of the same job ended with " + it->second.substr(0, nl)));
+          continue;
+        }
         const std::string line = all[static_cast<size_t>(j)].to_json().dump() + "\n";
         w.job = j;
         w.start = Clock::now();

@@ -26,6 +26,14 @@ struct Experiment {
   /// Dataset specs or recipes; "derive:BASE1,BASE2:count=N,seed=S" expands to N generated
   /// recipes over the bases.
   std::vector<std::string> datasets;
+  /// Generated derived datasets: `count` recipes over `bases` (which may be recipes themselves,
+  /// e.g. "ml-1m|users:n=1000,by=uniform,seed=1" to start from a smaller sample).
+  struct Derive {
+    std::vector<std::string> bases;
+    int count = 0;
+    uint64_t seed = 1;
+  };
+  std::vector<Derive> derive;
   /// Per algorithm: parameter sets ("key=value" lists; one empty set = defaults) and tuning.
   struct Algorithm {
     std::string name;
@@ -48,7 +56,7 @@ struct Experiment {
 
   static Experiment from_json(const nlohmann::json& j, const std::string& source);
   nlohmann::json to_json() const;
-  /// The datasets with every "derive:" entry expanded, in order.
+  /// The datasets with every "derive:" entry and derive block expanded, in order.
   std::vector<std::string> expanded_datasets() const;
   /// Every job, ordered by dataset so workers reuse loaded data.
   std::vector<JobSpec> expand() const;
@@ -64,6 +72,9 @@ struct RunnerOptions {
   /// address space than they touch.
   int64_t memory_limit_mib = 0;
   bool retry_failed = false;  ///< re-run recorded jobs whose status is not "ok"
+  /// After a job times out or runs out of memory, record its other seeds with the same status
+  /// instead of running them (their error says which seed overran).
+  bool skip_seeds_over_budget = true;
   std::string data_root;      ///< passed to workers
   /// Called after each job with (done, failed, remaining, seconds elapsed, the record).
   std::function<void(int64_t, int64_t, int64_t, double, const JobRecord&)> on_result;

@@ -154,7 +154,10 @@ double auc(std::span<const float> scores, std::span<const int32_t> candidates,
   for (std::size_t i = 0; i < n; ++i) {
     METAREC_CHECK(!std::isnan(scores[i]), "scores[", i, "] is NaN");
   }
-  {
+  // Candidates in increasing order (the full protocol's) are unique without sorting.
+  bool increasing = true;
+  for (std::size_t i = 1; i < n && increasing; ++i) increasing = candidates[i - 1] < candidates[i];
+  if (!increasing) {
     std::vector<int32_t> sorted(candidates.begin(), candidates.end());
     std::sort(sorted.begin(), sorted.end());
     const auto dup = std::adjacent_find(sorted.begin(), sorted.end());
@@ -162,40 +165,27 @@ double auc(std::span<const float> scores, std::span<const int32_t> candidates,
                   " more than once");
   }
 
-  std::vector<char> positive(n);
-  int64_t num_pos = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    positive[i] = is_relevant(relevant, candidates[i]) ? 1 : 0;
-    num_pos += positive[i];
-  }
+  // The positives are few and the negatives many (a whole catalog in the full protocol): sort
+  // the positives' scores only, and place each negative among them by binary search, in
+  // O(n log P) with no sort of all n scores.
+  std::vector<float> pos_scores;
+  for (std::size_t i = 0; i < n; ++i)
+    if (is_relevant(relevant, candidates[i])) pos_scores.push_back(scores[i]);
+  const int64_t num_pos = static_cast<int64_t>(pos_scores.size());
   const int64_t num_neg = static_cast<int64_t>(n) - num_pos;
   METAREC_CHECK(num_pos > 0, "auc is undefined: none of the ", n, " candidates is relevant");
   METAREC_CHECK(num_neg > 0, "auc is undefined: all ", n, " candidates are relevant");
+  std::sort(pos_scores.begin(), pos_scores.end());
 
-  std::vector<std::size_t> order(n);
-  std::iota(order.begin(), order.end(), std::size_t{0});
-  std::sort(order.begin(), order.end(),
-            [&](std::size_t a, std::size_t b) { return scores[a] < scores[b]; });
-
-  // Walk groups of equal scores from lowest to highest. A positive beats every negative below its
-  // group and ties with the negatives inside it; counting in halves keeps the sum an exact integer.
+  // A positive beats every negative scored below it and ties with equal ones; counting in halves
+  // keeps the sum an exact integer.
   int64_t twice_wins = 0;
-  int64_t neg_below = 0;
-  for (std::size_t begin = 0; begin < n;) {
-    std::size_t end = begin;
-    int64_t pos_in_group = 0;
-    int64_t neg_in_group = 0;
-    while (end < n && scores[order[end]] == scores[order[begin]]) {
-      if (positive[order[end]]) {
-        ++pos_in_group;
-      } else {
-        ++neg_in_group;
-      }
-      ++end;
-    }
-    twice_wins += pos_in_group * (2 * neg_below + neg_in_group);
-    neg_below += neg_in_group;
-    begin = end;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (is_relevant(relevant, candidates[i])) continue;
+    const float x = scores[i];
+    const auto lo = std::lower_bound(pos_scores.begin(), pos_scores.end(), x);
+    const auto hi = std::upper_bound(lo, pos_scores.end(), x);
+    twice_wins += 2 * (pos_scores.end() - hi) + (hi - lo);
   }
   return static_cast<double>(twice_wins) /
          (2.0 * static_cast<double>(num_pos) * static_cast<double>(num_neg));

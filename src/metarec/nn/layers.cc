@@ -1,0 +1,161 @@
+// Layers, Adam and the cosine-similarity matrix of the neural-network core.
+#include <metarec/core/error.h>
+#include <metarec/nn/layers.h>
+
+#include <cmath>
+
+namespace metarec::nn {
+
+Linear::Linear(int in, int out, Rng& rng, const std::string& name) {
+  METAREC_CHECK(in > 0 && out > 0, "Linear ", name, ": sizes must be > 0, got ", in, " x ", out);
+  w_.name = name + ".weight";
+  b_.name = name + ".bias";
+  const double bound = std::sqrt(6.0 / (in + out));
+  w_.value.resize(in, out);
+  for (Eigen::Index k = 0; k < w_.value.size(); ++k)
+    w_.value.data()[k] = static_cast<float>((2 * rng.uniform() - 1) * bound);
+  b_.value = Matrix::Zero(1, out);
+  w_.zero_grad();
+  b_.zero_grad();
+}
+
+Matrix Linear::forward(const Matrix& x) {
+  METAREC_CHECK(x.cols() == w_.value.rows(), w_.name, ": input has ", x.cols(),
+                " columns, expected ", w_.value.rows());
+  x_ = x;
+  Matrix y = x * w_.value;
+  y.rowwise() += b_.value.row(0);
+  return y;
+}
+
+Matrix Linear::backward(const Matrix& dy) {
+  w_.grad.noalias() += x_.transpose() * dy;
+  b_.grad += dy.colwise().sum();
+  return dy * w_.value.transpose();
+}
+
+LayerNorm::LayerNorm(int dim, const std::string& name, float eps) : eps_(eps) {
+  gamma_.name = name + ".weight";
+  beta_.name = name + ".bias";
+  gamma_.value = Matrix::Ones(1, dim);
+  beta_.value = Matrix::Zero(1, dim);
+  gamma_.zero_grad();
+  beta_.zero_grad();
+}
+
+Matrix LayerNorm::forward(const Matrix& x) {
+  const Eigen::Index n = x.rows(), d = x.cols();
+  METAREC_CHECK(d == gamma_.value.cols(), gamma_.name, ": input has ", d, " columns, expected ",
+                gamma_.value.cols());
+  xhat_.resize(n, d);
+  inv_std_.resize(n);
+  Matrix y(n, d);
+  for (Eigen::Index r = 0; r < n; ++r) {
+    const double mean = x.row(r).cast<double>().mean();
+    const double var = (x.row(r).cast<double>().array() - mean).square().mean();
+    const float inv = static_cast<float>(1.0 / std::sqrt(var + eps_));
+    inv_std_[r] = inv;
+    xhat_.row(r) = (x.row(r).array() - static_cast<float>(mean)) * inv;
+    y.row(r) = xhat_.row(r).cwiseProduct(gamma_.value.row(0)) + beta_.value.row(0);
+  }
+  return y;
+}
+
+Matrix LayerNorm::backward(const Matrix& dy) {
+  const Eigen::Index n = dy.rows(), d = dy.cols();
+  gamma_.grad += dy.cwiseProduct(xhat_).colwise().sum();
+  beta_.grad += dy.colwise().sum();
+  Matrix dx(n, d);
+  for (Eigen::Index r = 0; r < n; ++r) {
+    const RowVector g = dy.row(r).cwiseProduct(gamma_.value.row(0));
+    const float sum_g = g.sum(), sum_gx = g.dot(xhat_.row(r));
+    dx.row(r) =
+        (inv_std_[r] / static_cast<float>(d)) *
+        (static_cast<float>(d) * g.array() - sum_g - xhat_.row(r).array() * sum_gx).matrix();
+  }
+  return dx;
+}
+
+Matrix Relu::forward(const Matrix& x) {
+  mask_ = (x.array() > 0).cast<float>();
+  return x.cwiseProduct(mask_);
+}
+
+Matrix Relu::backward(const Matrix& dy) const { return dy.cwiseProduct(mask_); }
+
+Matrix Dropout::forward(const Matrix& x, bool training, Rng& rng) {
+  active_ = training && p_ > 0;
+  if (!active_) return x;
+  mask_.resize(x.rows(), x.cols());
+  const float keep = 1.0f / (1.0f - p_);
+  for (Eigen::Index k = 0; k < mask_.size(); ++k)
+    mask_.data()[k] = rng.uniform() < p_ ? 0.0f : keep;
+  return x.cwiseProduct(mask_);
+}
+
+Matrix Dropout::backward(const Matrix& dy) const { return active_ ? dy.cwiseProduct(mask_) : dy; }
+
+Adam::Adam(std::vector<Parameter*> params, float lr, float beta1, float beta2, float eps,
+           float weight_decay)
+    : params_(std::move(params)),
+      lr_(lr),
+      beta1_(beta1),
+      beta2_(beta2),
+      eps_(eps),
+      wd_(weight_decay) {
+  METAREC_CHECK(
+      lr > 0 && beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1 && eps > 0 && weight_decay >= 0,
+      "Adam: invalid hyper-parameters");
+  for (auto* p : params_) {
+    m_.push_back(Matrix::Zero(p->value.rows(), p->value.cols()));
+    v_.push_back(Matrix::Zero(p->value.rows(), p->value.cols()));
+  }
+}
+
+void Adam::step() {
+  ++t_;
+  const float c1 = 1.0f - std::pow(beta1_, static_cast<float>(t_));
+  const float c2 = 1.0f - std::pow(beta2_, static_cast<float>(t_));
+  for (size_t k = 0; k < params_.size(); ++k) {
+    Parameter& p = *params_[k];
+    m_[k] = beta1_ * m_[k] + (1 - beta1_) * p.grad;
+    v_[k] = beta2_ * v_[k] + (1 - beta2_) * p.grad.cwiseProduct(p.grad);
+    if (wd_ > 0) p.value *= 1.0f - lr_ * wd_;
+    p.value.array() -= lr_ * (m_[k].array() / c1) / ((v_[k].array() / c2).sqrt() + eps_);
+  }
+}
+
+void Adam::zero_grad() {
+  for (auto* p : params_) p->zero_grad();
+}
+
+Matrix CosineMatrix::forward(const Matrix& a, const Matrix& b) {
+  METAREC_CHECK(a.cols() == b.cols(), "cosine: dimensions differ (", a.cols(), " vs ", b.cols(),
+                ")");
+  a_norm_ = a.rowwise().norm();
+  an_ = a;
+  for (Eigen::Index r = 0; r < a.rows(); ++r)
+    an_.row(r) = a_norm_[r] > 0 ? (a.row(r) / a_norm_[r]).eval() : RowVector::Zero(a.cols());
+  bn_ = b;
+  for (Eigen::Index r = 0; r < b.rows(); ++r) {
+    const float n = b.row(r).norm();
+    bn_.row(r) = n > 0 ? (b.row(r) / n).eval() : RowVector::Zero(b.cols());
+  }
+  return an_ * bn_.transpose();
+}
+
+Matrix CosineMatrix::backward(const Matrix& ds) const {
+  const Matrix dan = ds * bn_;  // gradient with respect to the normalized rows
+  Matrix da(an_.rows(), an_.cols());
+  for (Eigen::Index r = 0; r < an_.rows(); ++r) {
+    if (a_norm_[r] <= 0) {
+      da.row(r).setZero();
+      continue;
+    }
+    const float proj = dan.row(r).dot(an_.row(r));
+    da.row(r) = (dan.row(r) - proj * an_.row(r)) / a_norm_[r];
+  }
+  return da;
+}
+
+}  // namespace metarec::nn

@@ -1,0 +1,248 @@
+// Finite-difference gradient checks of every layer, the cosine matrix, the contrastive loss and
+// the whole selector network; Adam on a quadratic; the network's weight count.
+#include <gtest/gtest.h>
+#include <metarec/core/error.h>
+#include <metarec/meta/selector_net.h>
+#include <metarec/nn/layers.h>
+
+#include <cmath>
+#include <functional>
+
+namespace metarec {
+namespace {
+
+using nn::Matrix;
+
+Matrix random_matrix(int r, int c, Rng& rng, double scale = 1.0) {
+  Matrix m(r, c);
+  for (Eigen::Index k = 0; k < m.size(); ++k)
+    m.data()[k] = static_cast<float>(scale * rng.normal());
+  return m;
+}
+
+// Central differences of `loss` with respect to every entry of `x` (perturbed in place), compared
+// with `analytic`. Float32 layers: h = 1e-2 in double-precision sums keeps the truncation error
+// near 1e-4 and the rounding error near 1e-5.
+void expect_gradient(Matrix& x, const Matrix& analytic, const std::function<double()>& loss,
+                     const std::string& what, double tol = 2e-3) {
+  ASSERT_EQ(x.rows(), analytic.rows()) << what;
+  ASSERT_EQ(x.cols(), analytic.cols()) << what;
+  const float h = 1e-2f;
+  double worst = 0;
+  for (Eigen::Index k = 0; k < x.size(); ++k) {
+    const float keep = x.data()[k];
+    x.data()[k] = keep + h;
+    const double up = loss();
+    x.data()[k] = keep - h;
+    const double down = loss();
+    x.data()[k] = keep;
+    const double numeric = (up - down) / (2.0 * h);
+    const double err = std::fabs(numeric - analytic.data()[k]) / std::max(1.0, std::fabs(numeric));
+    worst = std::max(worst, err);
+  }
+  EXPECT_LT(worst, tol) << what;
+}
+
+// Weighted sum with fixed random weights: a scalar loss whose gradient is the weights.
+double weighted(const Matrix& y, const Matrix& w) {
+  return (y.cast<double>().array() * w.cast<double>().array()).sum();
+}
+
+TEST(NnLayers, LinearGradients) {
+  Rng rng(1);
+  nn::Linear lin(5, 3, rng, "lin");
+  Matrix x = random_matrix(4, 5, rng);
+  const Matrix w = random_matrix(4, 3, rng);
+  lin.forward(x);
+  for (auto* p : lin.parameters()) p->zero_grad();
+  const Matrix dx = lin.backward(w);
+  auto loss = [&] { return weighted(lin.forward(x), w); };
+  expect_gradient(x, dx, loss, "linear dx");
+  for (auto* p : lin.parameters()) {
+    const Matrix g = p->grad;
+    expect_gradient(p->value, g, loss, p->name);
+  }
+}
+
+TEST(NnLayers, LayerNormGradientsAndOutput) {
+  Rng rng(2);
+  nn::LayerNorm ln(6, "ln");
+  Matrix x = random_matrix(3, 6, rng, 2.0);
+  // Output rows have mean 0 and variance 1 (gamma 1, beta 0).
+  const Matrix y0 = ln.forward(x);
+  for (Eigen::Index r = 0; r < y0.rows(); ++r) {
+    EXPECT_NEAR(y0.row(r).mean(), 0, 1e-5);
+    EXPECT_NEAR(y0.row(r).squaredNorm() / 6, 1, 1e-3);
+  }
+  // Make gamma and beta non-trivial, then check every gradient.
+  for (auto* p : ln.parameters()) p->value = random_matrix(1, 6, rng);
+  const Matrix w = random_matrix(3, 6, rng);
+  ln.forward(x);
+  for (auto* p : ln.parameters()) p->zero_grad();
+  const Matrix dx = ln.backward(w);
+  auto loss = [&] { return weighted(ln.forward(x), w); };
+  expect_gradient(x, dx, loss, "layernorm dx");
+  for (auto* p : ln.parameters()) {
+    const Matrix g = p->grad;
+    expect_gradient(p->value, g, loss, p->name);
+  }
+}
+
+TEST(NnLayers, ReluDropoutAndCosineGradients) {
+  Rng rng(3);
+  Matrix x = random_matrix(4, 5, rng);
+  const Matrix w = random_matrix(4, 5, rng);
+  nn::Relu relu;
+  relu.forward(x);
+  const Matrix dr = relu.backward(w);
+  expect_gradient(
+      x, dr, [&] { return weighted(relu.forward(x), w); }, "relu");
+  // Dropout: at inference the identity; in training, a fixed mask with scale 1 / (1 - p).
+  nn::Dropout drop(0.5f);
+  EXPECT_EQ(drop.forward(x, false, rng), x);
+  Rng r1(9);
+  const Matrix y = drop.forward(x, true, r1);
+  int zeros = 0;
+  for (Eigen::Index k = 0; k < y.size(); ++k) {
+    if (y.data()[k] == 0) {
+      ++zeros;
+    } else {
+      EXPECT_FLOAT_EQ(y.data()[k], 2 * x.data()[k]);
+    }
+  }
+  EXPECT_GT(zeros, 0);
+  EXPECT_LT(zeros, 20);
+  EXPECT_EQ(drop.backward(w), (w.array() * (y.array() != 0).cast<float>() * 2).matrix());
+  // Cosine matrix against 3 fixed vectors.
+  const Matrix b = random_matrix(3, 5, rng);
+  const Matrix wc = random_matrix(4, 3, rng);
+  nn::CosineMatrix cos;
+  const Matrix s = cos.forward(x, b);
+  EXPECT_NEAR(s(1, 2), x.row(1).dot(b.row(2)) / (x.row(1).norm() * b.row(2).norm()), 1e-6);
+  const Matrix da = cos.backward(wc);
+  expect_gradient(
+      x, da,
+      [&] {
+        nn::CosineMatrix c2;
+        return weighted(c2.forward(x, b), wc);
+      },
+      "cosine");
+}
+
+TEST(ContrastiveLoss, HandComputedValueAndGradient) {
+  // One example, 3 algorithms, correct = 0, margin 0.2, hard weight 1:
+  // S = [0.5, 0.4, -0.1]: 1 - 0.5 = 0.5; incorrect above margin: 0.4 - 0.2 = 0.2, halved = 0.1;
+  // hardest incorrect 0.4: 0.4 - 0.5 + 0.2 = 0.1. Total 0.7.
+  Matrix s(1, 3);
+  s << 0.5f, 0.4f, -0.1f;
+  Matrix ds;
+  EXPECT_NEAR(contrastive_loss(s, {0}, 0.2f, 1.0f, &ds), 0.7, 1e-6);
+  EXPECT_NEAR(ds(0, 0), -2.0, 1e-6);  // -1 (pull up) - 1 (hard gap)
+  EXPECT_NEAR(ds(0, 1), 1.5, 1e-6);   // 1/2 (above margin) + 1 (hardest)
+  EXPECT_NEAR(ds(0, 2), 0.0, 1e-6);
+  // Finite differences on a random batch.
+  Rng rng(4);
+  Matrix sr = random_matrix(5, 4, rng, 0.5);
+  const std::vector<int> y = {0, 3, 1, 1, 2};
+  Matrix dsr;
+  contrastive_loss(sr, y, 0.2f, 1.0f, &dsr);
+  expect_gradient(
+      sr, dsr, [&] { return contrastive_loss(sr, y, 0.2f, 1.0f, nullptr); }, "loss");
+}
+
+TEST(SelectorNet, HasTheSeedsWeightCount) {
+  SelectorConfig c;
+  SelectorNet net(c);
+  // fc1 50x256+256, fc2 and fc3 256x256+256, fc_out 256x768+768.
+  EXPECT_EQ(net.linear_weight_count(), 342016);
+}
+
+TEST(SelectorNet, FullBackwardPassMatchesFiniteDifferences) {
+  SelectorConfig c;
+  c.inputs = 4;
+  c.hidden = 6;
+  c.outputs = 5;
+  c.dropout = 0.3f;
+  SelectorNet net(c);
+  Rng rng(5);
+  Matrix x = random_matrix(3, 4, rng);
+  const Matrix emb = random_matrix(3, 5, rng);
+  const std::vector<int> y = {2, 0, 1};
+  // Inference mode (dropout off) so the loss is a deterministic function of the parameters.
+  auto loss = [&] {
+    nn::CosineMatrix cos;
+    return contrastive_loss(cos.forward(net.forward(x, false), emb), y, 0.2f, 1.0f, nullptr);
+  };
+  for (auto* p : net.parameters()) p->zero_grad();
+  nn::CosineMatrix cos;
+  const Matrix s = cos.forward(net.forward(x, false), emb);
+  Matrix ds;
+  contrastive_loss(s, y, 0.2f, 1.0f, &ds);
+  net.backward(cos.backward(ds));
+  for (auto* p : net.parameters()) {
+    const Matrix g = p->grad;
+    expect_gradient(p->value, g, loss, p->name, 5e-3);
+  }
+}
+
+TEST(Adam, MinimizesAQuadratic) {
+  nn::Parameter p;
+  p.value = Matrix::Constant(1, 3, 5.0f);
+  p.zero_grad();
+  nn::Adam opt({&p}, 0.1f);
+  const float target[] = {1.0f, -2.0f, 0.5f};
+  for (int t = 0; t < 500; ++t) {
+    opt.zero_grad();
+    for (int k = 0; k < 3; ++k) p.grad(0, k) = 2 * (p.value(0, k) - target[k]);
+    opt.step();
+  }
+  for (int k = 0; k < 3; ++k) EXPECT_NEAR(p.value(0, k), target[k], 1e-2);
+}
+
+TEST(SelectorNet, LearnsASeparableProblemAndOpensTheGap) {
+  // Three clusters of meta-features, each labelled with one of three algorithm embeddings.
+  SelectorConfig c;
+  c.inputs = 6;
+  c.hidden = 32;
+  c.outputs = 16;
+  c.epochs = 150;
+  c.batch = 8;
+  c.dropout = 0.1f;
+  Rng rng(6);
+  const Matrix emb = random_matrix(3, 16, rng);
+  const Matrix centres = random_matrix(3, 6, rng, 3.0);
+  Matrix x(60, 6);
+  std::vector<int> y;
+  for (int i = 0; i < 60; ++i) {
+    y.push_back(i % 3);
+    x.row(i) = centres.row(i % 3) + random_matrix(1, 6, rng, 0.3);
+  }
+  SelectorNet net(c);
+  const auto history = train_selector(net, x, y, emb, c);
+  ASSERT_EQ(history.size(), 150u);
+  EXPECT_LT(history.back().loss, 0.5 * history.front().loss);
+  EXPECT_GT(history.back().mean_cosine, history.front().mean_cosine);
+  nn::CosineMatrix cos;
+  const auto gaps = similarity_gaps(cos.forward(net.forward(x, false), emb), y);
+  for (double g : gaps) EXPECT_GT(g, 0);
+  // Same seed, same result.
+  SelectorNet again(c);
+  const auto h2 = train_selector(again, x, y, emb, c);
+  EXPECT_EQ(h2.back().loss, history.back().loss);
+}
+
+TEST(Similarity, DefinitionsOnHandValues) {
+  const float x[] = {1, 0}, y[] = {1, 1}, z[] = {2, 0};
+  EXPECT_NEAR(similarity("cosine", x, y, 2), std::sqrt(0.5), 1e-12);
+  EXPECT_NEAR(similarity("iht", x, y, 2), 1 - std::tanh(M_PI / 4), 1e-9);
+  EXPECT_NEAR(similarity("iht", x, z, 2), 1.0, 1e-9);  // same direction: arccos(1) = 0
+  EXPECT_NEAR(similarity("sigmoid_dot", x, y, 2), 1 / (1 + std::exp(-1.0)), 1e-12);
+  EXPECT_NEAR(similarity("tanh_dot", x, z, 2), std::tanh(2.0), 1e-12);
+  const float neg[] = {-1, 0};
+  EXPECT_EQ(similarity("relu_cosine", x, neg, 2), 0);
+  EXPECT_NEAR(similarity("norm_contrast", x, z, 2), 0.5, 1e-12);
+  EXPECT_THROW(similarity("dot", x, y, 2), InvalidArgument);
+}
+
+}  // namespace
+}  // namespace metarec

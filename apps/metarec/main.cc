@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   cli::register_compare(app, g);
   cli::register_benchmark(app, g);
   cli::register_report(app, g);
+  cli::register_features(app, g);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

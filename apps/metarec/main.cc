@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   cli::register_benchmark(app, g);
   cli::register_report(app, g);
   cli::register_features(app, g);
+  cli::register_embed(app, g);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -33,19 +33,16 @@ std::vector<std::string> csv(const std::string& s) {
   return out;
 }
 
-// Splits a dataset list on commas that are not inside a recipe step or a derive: entry
-// ("derive:ml-100k,ml-1m:count=5" and "x|users:frac=0.5,seed=1" stay whole): entries are
-// separated by ";" when one is present, else by ",".
+// Splits a dataset list on ";", or, when there is none and no entry has options ("key=value",
+// whose values may hold commas), on ",".
 std::vector<std::string> dataset_list(const std::string& s) {
-  if (s.find(';') != std::string::npos || s.find("derive:") != std::string::npos ||
-      s.find('|') != std::string::npos) {
-    std::vector<std::string> out;
-    std::stringstream ss(s);
-    for (std::string x; std::getline(ss, x, ';');)
-      if (!x.empty()) out.push_back(x);
-    return out;
-  }
-  return csv(s);
+  if (s.find(';') == std::string::npos && s.find('=') != std::string::npos) return {s};
+  if (s.find(';') == std::string::npos) return csv(s);
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  for (std::string x; std::getline(ss, x, ';');)
+    if (!x.empty()) out.push_back(x);
+  return out;
 }
 
 std::string self_exe() {
@@ -130,7 +127,8 @@ void register_benchmark(CLI::App& app, Globals& g) {
   cmd->add_option("--db", a.db, "Knowledge base (default: metarec-kb.sqlite)");
   cmd->add_option("--data", a.datasets,
                   "Datasets: names, files, synthetic:..., recipes (ml-100k|kcore:k=5) or "
-                  "derive:BASES:count=N,seed=S; separate with ';' when entries contain ','");
+                  "derive:BASES:count=N,seed=S; separate entries with ';' (',' works when no entry has "
+                  "options)");
   cmd->add_option("--algorithms", a.algorithms,
                   "Comma-separated names, or @trivial/@cheap/@moderate/@expensive for every "
                   "catalog entry up to that cost");

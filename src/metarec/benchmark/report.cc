@@ -40,6 +40,13 @@ std::string csv_field(const std::string& s) {
   return out + "\"";
 }
 
+// Error texts on one line, so every record of the export is one line.
+std::string one_line(std::string s) {
+  for (char& c : s)
+    if (c == '\n' || c == '\r') c = ' ';
+  return s;
+}
+
 std::string html(const std::string& s) {
   std::string out;
   for (char c : s) {
@@ -250,7 +257,7 @@ std::string export_csv(const std::vector<JobRecord>& jobs) {
        << (i.contains("density") ? num(i["density"].get<double>(), 8) : "") << ','
        << (i.contains("feedback") ? i["feedback"].get<std::string>() : "") << ','
        << get("timestamps") << ',' << csv_field(j.split) << ',' << j.seed << ',' << j.algorithm
-       << ',' << csv_field(j.params) << ',' << j.status << ',' << csv_field(j.error) << ','
+       << ',' << csv_field(j.params) << ',' << j.status << ',' << csv_field(one_line(j.error)) << ','
        << num(j.fit_seconds, 4) << ',' << num(j.score_seconds, 4) << ',' << num(j.peak_mib, 4);
     for (const auto& m : metrics) os << ',' << num(j.metric(m), 6);
     os << '\n';

@@ -323,6 +323,11 @@ bool write_all(int fd, const std::string& s) {
   return true;
 }
 
+// True for how reap() describes a worker whose exec failed (or whose parent was already gone).
+bool not_started(const std::string& how) {
+  return how == "worker exited with status 127" || how == "worker exited with status 126";
+}
+
 double seconds_between(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double>(b - a).count();
 }
@@ -405,13 +410,15 @@ RunSummary run_jobs(const std::vector<JobSpec>& all, ResultStore& store,
         w.job = j;
         w.start = Clock::now();
         queue.pop_front();
-        if (!write_all(w.to, line)) {  // the worker died before taking the job: retry once
-          reap(w, true);
-          spawn(w, command);
-          w.job = j;
-          w.start = Clock::now();
-          if (!write_all(w.to, line))
-            finish(w, failed_record(all[static_cast<size_t>(j)], "crashed", reap(w, true)));
+        if (!write_all(w.to, line)) {
+          // The worker died before taking the job: it could not start (exec failed), or it
+          // crashed while idle. The job is not at fault either way, so it goes back to the queue.
+          const std::string how = reap(w, true);
+          w.job = -1;
+          queue.push_front(j);
+          if (++consecutive_start_failures >= 3)
+            METAREC_THROW(IoError, "cannot start the worker ", opts.worker_command[0], " (", how,
+                          ")");
         }
       }
       // Wait for a result, a death or a deadline.
@@ -464,8 +471,7 @@ RunSummary run_jobs(const std::vector<JobSpec>& all, ResultStore& store,
           JobRecord r = failed_record(all[static_cast<size_t>(w.job)], "crashed", "");
           r.wall_seconds = seconds_between(w.start, Clock::now());
           r.error = reap(w, false);
-          if (r.error == "worker exited with status 127" ||
-              r.error == "worker exited with status 126") {
+          if (not_started(r.error)) {
             if (++consecutive_start_failures >= 3)
               METAREC_THROW(IoError, "cannot start the worker ", opts.worker_command[0], " (",
                             r.error, ")");

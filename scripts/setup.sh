@@ -21,7 +21,7 @@ done
 packages=(
   g++ cmake make pkg-config
   libeigen3-dev libopenblas-dev
-  nlohmann-json3-dev libcli11-dev libfast-float-dev libsqlite3-dev gnuplot-nox
+  nlohmann-json3-dev libcli11-dev libfast-float-dev libsqlite3-dev libxgboost-dev gnuplot-nox
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-format
 )

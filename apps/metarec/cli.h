@@ -79,5 +79,6 @@ void register_benchmark(CLI::App& app, Globals& g);
 void register_report(CLI::App& app, Globals& g);
 void register_features(CLI::App& app, Globals& g);
 void register_embed(CLI::App& app, Globals& g);
+void register_meta(CLI::App& app, Globals& g);
 
 }  // namespace metarec::cli

@@ -1,12 +1,17 @@
 // `metarec report`: leaderboards from the knowledge base, the compact CSV export, and the HTML
 // report with charts.
+#include <metarec/benchmark/job.h>
 #include <metarec/benchmark/report.h>
+#include <metarec/meta/features.h>
 #include <metarec/core/atomic_file.h>
 #include <metarec/core/error.h>
 
 #include <filesystem>
 #include <iostream>
+#include <cstdio>
 #include <map>
+#include <set>
+#include <sstream>
 
 #include "cli.h"
 
@@ -23,12 +28,60 @@ void print_overall(const std::string& title, const std::vector<OverallRow>& rows
   std::cout << t.str() << "\n";
 }
 
+// Meta-features of every distinct dataset of `jobs`, one CSV row each, loading each base
+// dataset once (datasets are visited grouped by base).
+void write_dataset_features(const std::vector<JobRecord>& jobs, const std::string& path,
+                            const std::string& data_root, const Globals& g) {
+  std::vector<std::string> names;
+  std::set<std::string> seen;
+  for (const auto& j : jobs)
+    if (seen.insert(j.dataset).second) names.push_back(j.dataset);
+  std::stable_sort(names.begin(), names.end(), [](const std::string& a, const std::string& b) {
+    return a.substr(0, a.find('|')) < b.substr(0, b.find('|'));
+  });
+  LoadOptions lo;
+  lo.data_root = data_root;
+  DatasetCache cache(lo);
+  std::ostringstream os;
+  os << "dataset";
+  for (const auto& f : meta_feature_schema()) os << ',' << f.name;
+  os << '\n';
+  Progress bar("meta-features", !g.quiet && !g.json);
+  MetaFeatureOptions mo;
+  mo.threads = g.threads;
+  int64_t done = 0, failed = 0;
+  for (const auto& n : names) {
+    bar.update(static_cast<double>(done) / static_cast<double>(names.size()), n);
+    ++done;
+    std::vector<double> v;
+    try {
+      v = meta_features(cache.get(n).data, mo);
+    } catch (const Error& e) {
+      std::cerr << "metarec: skipping " << n << ": " << e.what() << "\n";
+      ++failed;
+      continue;
+    }
+    os << (n.find_first_of(",\"") == std::string::npos ? n : "\"" + n + "\"");
+    char buf[32];
+    for (double x : v) {
+      std::snprintf(buf, sizeof buf, "%.9g", x);
+      os << ',' << buf;
+    }
+    os << '\n';
+  }
+  bar.done();
+  write_file_atomic(path, os.str());
+  std::cerr << "Wrote the meta-features of " << done - failed << " datasets to " << path
+            << (failed ? " (" + std::to_string(failed) + " skipped)" : std::string()) << "\n";
+}
+
 }  // namespace
 
 void register_report(CLI::App& app, Globals& g) {
   auto* cmd = app.add_subcommand(
       "report", "Leaderboards, CSV/JSON export and an HTML report from the knowledge base");
-  static std::string db = "metarec-kb.sqlite", metric = "ndcg@10", out, export_path;
+  static std::string db = "metarec-kb.sqlite", metric = "ndcg@10", out, export_path, features_path,
+                     data_root;
   static bool failures = false;
   cmd->add_option("--db", db, "Knowledge base")->capture_default_str();
   cmd->add_option("--metric", metric, "Metric to rank by (rmse and mae: lower is better)")
@@ -38,6 +91,10 @@ void register_report(CLI::App& app, Globals& g) {
   cmd->add_option("--export", export_path,
                   "Write one CSV row per job (the selector's training data)");
   cmd->add_flag("--failures", failures, "List the jobs that did not succeed");
+  cmd->add_option("--dataset-features", features_path,
+                  "Write the meta-features of every dataset in the knowledge base as CSV (the "
+                  "selector's other training file; needs the datasets)");
+  cmd->add_option("--data-root", data_root, "Where dataset cards' files live");
   add_run_options(cmd, g);
   cmd->callback([&g] {
     if (!std::filesystem::exists(db)) METAREC_THROW(IoError, "no knowledge base at ", db);
@@ -48,6 +105,7 @@ void register_report(CLI::App& app, Globals& g) {
       if (!parent.empty()) std::filesystem::create_directories(parent);
       write_file_atomic(export_path, export_csv(jobs));
     }
+    if (!features_path.empty()) write_dataset_features(jobs, features_path, data_root, g);
     if (failures) {
       nlohmann::json a = nlohmann::json::array();
       Table t({"dataset", "algorithm", "seed", "status", "error"});

@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   cli::register_report(app, g);
   cli::register_features(app, g);
   cli::register_embed(app, g);
+  cli::register_meta(app, g);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

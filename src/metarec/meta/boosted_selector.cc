@@ -1,0 +1,106 @@
+// The gradient-boosted rival (as RecZilla): one XGBoost regressor per algorithm predicts its
+// normalized distance from the best on a dataset from the dataset's meta-features; the selector
+// recommends the smallest predicted distance.
+#include <metarec/core/error.h>
+#include <metarec/meta/selectors.h>
+#include <xgboost/c_api.h>
+
+#include <cmath>
+#include <memory>
+
+namespace metarec {
+
+namespace {
+
+void xgb_check(int rc, const char* what) {
+  if (rc != 0) METAREC_THROW(Error, "XGBoost ", what, ": ", XGBGetLastError());
+}
+
+struct MatrixHandle {
+  DMatrixHandle h = nullptr;
+  ~MatrixHandle() {
+    if (h) XGDMatrixFree(h);
+  }
+};
+
+struct BoosterDeleter {
+  void operator()(void* b) const { XGBoosterFree(b); }
+};
+
+class Boosted : public AlgorithmSelector {
+ public:
+  explicit Boosted(const SelectorOptions& o) : o_(o) {}
+  std::string name() const override { return "boosted_trees"; }
+
+  void fit(const Knowledge& k, const std::vector<size_t>& train) override {
+    features_ = k.feature_names.size();
+    boosters_.clear();
+    fallback_.assign(k.algorithms.size(), 1.0);
+    for (size_t a = 0; a < k.algorithms.size(); ++a) {
+      std::vector<float> x, y;
+      for (size_t d : train) {
+        const double dist = k.distance(d, static_cast<int>(a));
+        if (std::isnan(dist)) continue;
+        for (double f : k.datasets[d].features) x.push_back(static_cast<float>(f));
+        y.push_back(static_cast<float>(dist));
+      }
+      if (y.size() < 2) {
+        boosters_.emplace_back();
+        if (y.size() == 1) fallback_[a] = y[0];
+        continue;
+      }
+      MatrixHandle m;
+      xgb_check(XGDMatrixCreateFromMat(x.data(), y.size(), features_, NAN, &m.h), "matrix");
+      xgb_check(XGDMatrixSetFloatInfo(m.h, "label", y.data(), y.size()), "labels");
+      BoosterHandle b = nullptr;
+      xgb_check(XGBoosterCreate(&m.h, 1, &b), "booster");
+      std::unique_ptr<void, BoosterDeleter> owned(b);
+      for (const auto& [key, value] : std::vector<std::pair<std::string, std::string>>{
+               {"objective", "reg:squarederror"},
+               {"max_depth", std::to_string(o_.tree_depth)},
+               {"eta", "0.1"},
+               {"subsample", "0.8"},
+               {"colsample_bytree", "0.8"},
+               {"min_child_weight", "2"},
+               {"nthread", "1"},
+               {"seed", std::to_string(o_.network.seed)},
+               {"verbosity", "0"}})
+        xgb_check(XGBoosterSetParam(b, key.c_str(), value.c_str()), "parameter");
+      for (int it = 0; it < o_.trees; ++it)
+        xgb_check(XGBoosterUpdateOneIter(b, it, m.h), "training");
+      boosters_.push_back(std::move(owned));
+    }
+  }
+
+  std::vector<double> score(const std::vector<double>& features) const override {
+    std::vector<float> x(features.begin(), features.end());
+    MatrixHandle m;
+    xgb_check(XGDMatrixCreateFromMat(x.data(), 1, features_, NAN, &m.h), "matrix");
+    std::vector<double> out(boosters_.size());
+    for (size_t a = 0; a < boosters_.size(); ++a) {
+      if (!boosters_[a]) {
+        out[a] = -fallback_[a];
+        continue;
+      }
+      bst_ulong len = 0;
+      const float* pred = nullptr;
+      xgb_check(XGBoosterPredict(boosters_[a].get(), m.h, 0, 0, 0, &len, &pred), "prediction");
+      out[a] = -static_cast<double>(pred[0]);
+    }
+    return out;
+  }
+
+ private:
+  SelectorOptions o_;
+  size_t features_ = 0;
+  std::vector<std::unique_ptr<void, BoosterDeleter>> boosters_;
+  std::vector<double> fallback_;
+};
+
+}  // namespace
+
+std::unique_ptr<AlgorithmSelector> make_boosted_selector(const SelectorOptions& o) {
+  return std::make_unique<Boosted>(o);
+}
+
+}  // namespace metarec

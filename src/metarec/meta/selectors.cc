@@ -1,0 +1,358 @@
+// Selectors (single best, nearest datasets, residual contrastive) and their evaluation.
+#include <metarec/core/error.h>
+#include <metarec/core/model_file.h>
+#include <metarec/meta/selectors.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <numeric>
+
+namespace metarec {
+
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+// Mean normalized distance of each algorithm over `rows` (failures count 1, ineligible skipped).
+std::vector<double> mean_distances(const Knowledge& k, const std::vector<size_t>& rows) {
+  std::vector<double> sum(k.algorithms.size(), 0), n(k.algorithms.size(), 0);
+  for (size_t d : rows)
+    for (size_t a = 0; a < k.algorithms.size(); ++a) {
+      const double x = k.distance(d, static_cast<int>(a));
+      if (std::isnan(x)) continue;
+      sum[a] += x;
+      n[a] += 1;
+    }
+  std::vector<double> out(k.algorithms.size());
+  for (size_t a = 0; a < out.size(); ++a) out[a] = n[a] > 0 ? sum[a] / n[a] : 1.0;
+  return out;
+}
+
+class SingleBest : public AlgorithmSelector {
+ public:
+  std::string name() const override { return "single_best"; }
+  void fit(const Knowledge& k, const std::vector<size_t>& train) override {
+    const auto d = mean_distances(k, train);
+    score_.assign(d.size(), 0);
+    for (size_t a = 0; a < d.size(); ++a) score_[a] = -d[a];
+  }
+  std::vector<double> score(const std::vector<double>&) const override { return score_; }
+
+ private:
+  std::vector<double> score_;
+};
+
+class NearestDatasets : public AlgorithmSelector {
+ public:
+  explicit NearestDatasets(int k) : k_(k) {
+    METAREC_CHECK(k >= 1, "nearest_datasets: neighbours must be >= 1, got ", k);
+  }
+  std::string name() const override { return "nearest_datasets"; }
+  void fit(const Knowledge& k, const std::vector<size_t>& train) override {
+    z_.fit(k, train);
+    points_.clear();
+    distances_.clear();
+    for (size_t d : train) {
+      points_.push_back(z_.apply(k.datasets[d].features));
+      std::vector<double> dist(k.algorithms.size());
+      for (size_t a = 0; a < dist.size(); ++a) dist[a] = k.distance(d, static_cast<int>(a));
+      distances_.push_back(std::move(dist));
+    }
+    fallback_ = mean_distances(k, train);
+  }
+  std::vector<double> score(const std::vector<double>& features) const override {
+    const auto x = z_.apply(features);
+    std::vector<std::pair<double, size_t>> near;
+    for (size_t p = 0; p < points_.size(); ++p) {
+      double s = 0;
+      for (size_t f = 0; f < x.size(); ++f) s += (x[f] - points_[p][f]) * (x[f] - points_[p][f]);
+      near.emplace_back(std::sqrt(s), p);
+    }
+    const size_t take = std::min(near.size(), static_cast<size_t>(k_));
+    std::partial_sort(near.begin(), near.begin() + static_cast<std::ptrdiff_t>(take), near.end());
+    std::vector<double> out(fallback_.size());
+    for (size_t a = 0; a < out.size(); ++a) {
+      double sum = 0, w = 0;
+      for (size_t q = 0; q < take; ++q) {
+        const double d = distances_[near[q].second][a];
+        if (std::isnan(d)) continue;
+        const double wq = 1.0 / (near[q].first + 1e-6);
+        sum += wq * d;
+        w += wq;
+      }
+      // Weighted mean distance among the neighbours where it was eligible; the training mean
+      // (slightly penalized) when none of them could run it.
+      out[a] = -(w > 0 ? sum / w : fallback_[a] + 0.5);
+    }
+    return out;
+  }
+
+ private:
+  int k_;
+  Standardizer z_;
+  std::vector<std::vector<double>> points_, distances_;
+  std::vector<double> fallback_;
+};
+
+std::vector<double> ranks(const std::vector<double>& v) {
+  std::vector<size_t> idx(v.size());
+  std::iota(idx.begin(), idx.end(), 0);
+  std::sort(idx.begin(), idx.end(), [&](size_t a, size_t b) { return v[a] < v[b]; });
+  std::vector<double> r(v.size());
+  for (size_t i = 0; i < idx.size();) {
+    size_t j = i;
+    while (j < idx.size() && v[idx[j]] == v[idx[i]]) ++j;
+    for (size_t q = i; q < j; ++q) r[idx[q]] = (static_cast<double>(i + j) + 1.0) / 2.0;
+    i = j;
+  }
+  return r;
+}
+
+}  // namespace
+
+ContrastiveSelector::ContrastiveSelector(SelectorOptions o) : o_(std::move(o)) {}
+
+void ContrastiveSelector::fit(const Knowledge& k, const std::vector<size_t>& train) {
+  METAREC_CHECK(o_.embeddings.rows() == static_cast<Eigen::Index>(k.algorithms.size()),
+                "contrastive selector: ", o_.embeddings.rows(), " embeddings for ",
+                k.algorithms.size(), " algorithms");
+  z_.fit(k, train);
+  std::vector<size_t> rows;
+  std::vector<int> y;
+  for (size_t d : train) {
+    const int b = k.best(d);
+    if (b < 0) continue;
+    rows.push_back(d);
+    y.push_back(b);
+  }
+  METAREC_CHECK(!rows.empty(), "contrastive selector: no training dataset has a best algorithm");
+  cfg_ = o_.network;
+  cfg_.inputs = static_cast<int>(k.feature_names.size());
+  cfg_.outputs = static_cast<int>(o_.embeddings.cols());
+  nn::Matrix x(static_cast<Eigen::Index>(rows.size()), cfg_.inputs);
+  for (size_t r = 0; r < rows.size(); ++r) {
+    const auto f = z_.apply(k.datasets[rows[r]].features);
+    for (int c = 0; c < cfg_.inputs; ++c)
+      x(static_cast<Eigen::Index>(r), c) = static_cast<float>(f[static_cast<size_t>(c)]);
+  }
+  net_ = std::make_unique<SelectorNet>(cfg_);
+  history_ = train_selector(*net_, x, y, o_.embeddings, cfg_);
+}
+
+std::vector<double> ContrastiveSelector::score(const std::vector<double>& features) const {
+  METAREC_CHECK(net_ != nullptr, "contrastive selector: not fitted");
+  METAREC_CHECK(static_cast<int>(features.size()) == cfg_.inputs,
+                "contrastive selector: ", features.size(), " features, trained on ", cfg_.inputs);
+  const auto f = z_.apply(features);
+  nn::Matrix x(1, cfg_.inputs);
+  for (int c = 0; c < cfg_.inputs; ++c) x(0, c) = static_cast<float>(f[static_cast<size_t>(c)]);
+  nn::CosineMatrix cos;
+  const nn::Matrix s = cos.forward(net_->forward(x, false), o_.embeddings);
+  return std::vector<double>(s.data(), s.data() + s.size());
+}
+
+void ContrastiveSelector::save(ModelWriter& w) const {
+  METAREC_CHECK(net_ != nullptr, "contrastive selector: not fitted");
+  const nlohmann::json cfg = {{"inputs", cfg_.inputs},
+                              {"hidden", cfg_.hidden},
+                              {"outputs", cfg_.outputs},
+                              {"dropout", cfg_.dropout},
+                              {"learning_rate", cfg_.learning_rate},
+                              {"epochs", cfg_.epochs},
+                              {"batch", cfg_.batch},
+                              {"margin", cfg_.margin},
+                              {"hard_weight", cfg_.hard_weight},
+                              {"seed", cfg_.seed}};
+  w.set_meta("contrastive.config", cfg.dump());
+  for (auto* p : net_->parameters())
+    w.add("contrastive." + p->name, std::span<const float>(p->value.data(), p->value.size()),
+          {p->value.rows(), p->value.cols()});
+  w.add("contrastive.embeddings",
+        std::span<const float>(o_.embeddings.data(), o_.embeddings.size()),
+        {o_.embeddings.rows(), o_.embeddings.cols()});
+  w.add("standardizer.mean", std::span<const double>(z_.mean),
+        {static_cast<int64_t>(z_.mean.size())});
+  w.add("standardizer.stddev", std::span<const double>(z_.stddev),
+        {static_cast<int64_t>(z_.stddev.size())});
+}
+
+ContrastiveSelector ContrastiveSelector::load(const ModelReader& r) {
+  const auto cfg = nlohmann::json::parse(r.meta("contrastive.config"), nullptr, false);
+  if (cfg.is_discarded()) throw FormatError(r.path(), 0, "contrastive.config is not JSON");
+  SelectorOptions o;
+  SelectorConfig& c = o.network;
+  try {
+    c.inputs = cfg.at("inputs");
+    c.hidden = cfg.at("hidden");
+    c.outputs = cfg.at("outputs");
+    c.dropout = cfg.at("dropout");
+    c.learning_rate = cfg.at("learning_rate");
+    c.epochs = cfg.at("epochs");
+    c.batch = cfg.at("batch");
+    c.margin = cfg.at("margin");
+    c.hard_weight = cfg.at("hard_weight");
+    c.seed = cfg.at("seed");
+  } catch (const nlohmann::json::exception& e) {
+    throw FormatError(r.path(), 0, std::string("contrastive.config: ") + e.what());
+  }
+  const auto shape = r.shape("contrastive.embeddings");
+  const auto emb = r.f32("contrastive.embeddings", {-1, c.outputs});
+  o.embeddings = Eigen::Map<const nn::Matrix>(emb.data(), shape[0], shape[1]);
+  ContrastiveSelector s(o);
+  s.cfg_ = c;
+  s.net_ = std::make_unique<SelectorNet>(c);
+  for (auto* p : s.net_->parameters()) {
+    const auto v = r.f32("contrastive." + p->name, {p->value.rows(), p->value.cols()});
+    p->value = Eigen::Map<const nn::Matrix>(v.data(), p->value.rows(), p->value.cols());
+  }
+  s.z_.mean = r.f64("standardizer.mean", {c.inputs});
+  s.z_.stddev = r.f64("standardizer.stddev", {c.inputs});
+  return s;
+}
+
+void Standardizer::fit(const Knowledge& k, const std::vector<size_t>& rows) {
+  const size_t f = k.feature_names.size();
+  mean.assign(f, 0);
+  stddev.assign(f, 0);
+  for (size_t d : rows)
+    for (size_t c = 0; c < f; ++c) mean[c] += k.datasets[d].features[c];
+  for (auto& m : mean) m /= std::max<size_t>(1, rows.size());
+  for (size_t d : rows)
+    for (size_t c = 0; c < f; ++c) {
+      const double e = k.datasets[d].features[c] - mean[c];
+      stddev[c] += e * e;
+    }
+  for (auto& s : stddev) {
+    s = std::sqrt(s / std::max<size_t>(1, rows.size()));
+    if (!(s > 1e-12)) s = 1;
+  }
+}
+
+std::vector<double> Standardizer::apply(const std::vector<double>& x) const {
+  std::vector<double> out(x.size());
+  for (size_t c = 0; c < x.size(); ++c)
+    out[c] = std::clamp((x[c] - mean[c]) / stddev[c], -5.0, 5.0);
+  return out;
+}
+
+const std::vector<std::string>& selector_names() {
+  static const std::vector<std::string> names = {"single_best", "nearest_datasets", "boosted_trees",
+                                                 "contrastive"};
+  return names;
+}
+
+std::unique_ptr<AlgorithmSelector> make_selector(const std::string& name,
+                                                 const SelectorOptions& o) {
+  if (name == "single_best") return std::make_unique<SingleBest>();
+  if (name == "nearest_datasets") return std::make_unique<NearestDatasets>(o.neighbours);
+  if (name == "boosted_trees") return make_boosted_selector(o);
+  if (name == "contrastive") return std::make_unique<ContrastiveSelector>(o);
+  METAREC_THROW(InvalidArgument, "unknown selector \"", name,
+                "\"; valid: single_best, nearest_datasets, boosted_trees, contrastive");
+}
+
+double spearman(const std::vector<double>& a, const std::vector<double>& b) {
+  METAREC_CHECK(a.size() == b.size(), "spearman: sizes differ");
+  if (a.size() < 2) return 0;
+  const auto ra = ranks(a), rb = ranks(b);
+  const double n = static_cast<double>(a.size()), mean = (n + 1) / 2;
+  double sab = 0, saa = 0, sbb = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    sab += (ra[i] - mean) * (rb[i] - mean);
+    saa += (ra[i] - mean) * (ra[i] - mean);
+    sbb += (rb[i] - mean) * (rb[i] - mean);
+  }
+  return saa > 0 && sbb > 0 ? sab / std::sqrt(saa * sbb) : 0;
+}
+
+SelectionResult evaluate_selection(const Knowledge& k, const std::string& selector,
+                                   const SelectorOptions& o, const Knowledge* secondary) {
+  SelectionResult res;
+  res.selector = selector;
+  std::map<std::string, size_t> secondary_at;
+  if (secondary)
+    for (size_t d = 0; d < secondary->datasets.size(); ++d)
+      secondary_at[secondary->datasets[d].name] = d;
+  res.distance_secondary = secondary ? 0 : kNaN;
+  int fams_secondary = 0;
+  for (const auto& [family, held] : k.families()) {
+    std::vector<size_t> train;
+    for (size_t d = 0; d < k.datasets.size(); ++d)
+      if (k.datasets[d].family != family) train.push_back(d);
+    if (train.empty()) continue;
+    auto s = make_selector(selector, o);
+    s->fit(k, train);
+    double top1 = 0, top3 = 0, dist = 0, dist2 = 0, rho = 0, regret = 0;
+    int n = 0, n2 = 0;
+    for (size_t d : held) {
+      const int best = k.best(d);
+      if (best < 0) continue;
+      const auto& ds = k.datasets[d];
+      const auto sc = s->score(ds.features);
+      std::vector<size_t> order;
+      for (size_t a = 0; a < sc.size(); ++a)
+        if (ds.eligible[a]) order.push_back(a);
+      std::stable_sort(order.begin(), order.end(),
+                       [&](size_t x, size_t y) { return sc[x] > sc[y]; });
+      const int chosen = static_cast<int>(order.front());
+      top1 += chosen == best ? 1 : 0;
+      for (size_t q = 0; q < std::min<size_t>(3, order.size()); ++q)
+        top3 += static_cast<int>(order[q]) == best ? 1 : 0;
+      dist += k.distance(d, chosen);
+      const double best_v = ds.scores[static_cast<size_t>(best)],
+                   chosen_v = ds.scores[static_cast<size_t>(chosen)];
+      regret += std::fabs(best_v - (std::isnan(chosen_v) ? 0.0 : chosen_v));
+      std::vector<double> pred, truth;
+      for (size_t a : order) {
+        if (std::isnan(ds.scores[a])) continue;
+        pred.push_back(sc[a]);
+        truth.push_back(k.lower_is_better ? -ds.scores[a] : ds.scores[a]);
+      }
+      rho += spearman(pred, truth);
+      if (secondary) {
+        auto it = secondary_at.find(ds.name);
+        if (it != secondary_at.end()) {
+          const auto& alg2 = secondary->algorithms;
+          const auto pos =
+              std::find(alg2.begin(), alg2.end(), k.algorithms[static_cast<size_t>(chosen)]);
+          if (pos != alg2.end()) {
+            const double x = secondary->distance(it->second, static_cast<int>(pos - alg2.begin()));
+            if (!std::isnan(x)) {
+              dist2 += x;
+              ++n2;
+            }
+          }
+        }
+      }
+      ++n;
+    }
+    if (n == 0) continue;
+    ++res.families;
+    res.datasets += n;
+    res.top1 += top1 / n;
+    res.top3 += top3 / n;
+    res.distance += dist / n;
+    res.spearman += rho / n;
+    res.regret += regret / n;
+    if (secondary && n2 > 0) {
+      res.distance_secondary += dist2 / n2;
+      ++fams_secondary;
+    }
+  }
+  if (res.families > 0) {
+    const double f = res.families;
+    res.top1 /= f;
+    res.top3 /= f;
+    res.distance /= f;
+    res.spearman /= f;
+    res.regret /= f;
+  }
+  if (secondary)
+    res.distance_secondary = fams_secondary > 0 ? res.distance_secondary / fams_secondary : kNaN;
+  return res;
+}
+
+}  // namespace metarec

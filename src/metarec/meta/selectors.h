@@ -1,0 +1,96 @@
+// Algorithm selectors that learn from the knowledge base, and their leave-one-family-out
+// evaluation: the seed's residual contrastive network and its honest rivals (the single best
+// algorithm, nearest datasets by meta-features).
+#pragma once
+
+#include <metarec/core/model_file.h>
+#include <metarec/meta/knowledge.h>
+#include <metarec/meta/selector_net.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace metarec {
+
+/// Z-scores of meta-features with the training datasets' means and standard deviations (a
+/// constant feature gets std 1), clipped to [-5, 5] so one extreme dataset cannot dominate.
+struct Standardizer {
+  std::vector<double> mean, stddev;
+  void fit(const Knowledge& k, const std::vector<size_t>& rows);
+  std::vector<double> apply(const std::vector<double>& x) const;
+};
+
+class AlgorithmSelector {
+ public:
+  virtual ~AlgorithmSelector() = default;
+  virtual std::string name() const = 0;
+  /// Learns from the datasets `train` (indices into k.datasets).
+  virtual void fit(const Knowledge& k, const std::vector<size_t>& train) = 0;
+  /// One score per algorithm of the knowledge (k.algorithms order); higher is more recommended.
+  virtual std::vector<double> score(const std::vector<double>& features) const = 0;
+};
+
+struct SelectorOptions {
+  int neighbours = 5;               ///< nearest-datasets selector
+  int trees = 100, tree_depth = 4;  ///< boosted-trees selector (XGBoost)
+  SelectorConfig network;           ///< contrastive selector (inputs set from the features)
+  /// Contrastive selector: one embedding per algorithm, rows in Knowledge::algorithms order.
+  nn::Matrix embeddings;
+};
+
+/// The seed's residual contrastive network (selector_net.h) as a selector: meta-features are
+/// standardized with the training datasets' statistics, the network is trained to map each
+/// training dataset onto the embedding of its best algorithm, and an algorithm's score is the
+/// cosine of the prediction with its embedding. Not thread-safe (the network keeps activations).
+class ContrastiveSelector : public AlgorithmSelector {
+ public:
+  explicit ContrastiveSelector(SelectorOptions o);
+  std::string name() const override { return "contrastive"; }
+  void fit(const Knowledge& k, const std::vector<size_t>& train) override;
+  std::vector<double> score(const std::vector<double>& features) const override;
+  /// Loss and mean cosine per epoch of the last fit().
+  const std::vector<SelectorEpoch>& history() const { return history_; }
+  /// Adds the trained state (config, weights, embeddings, standardizer) to a model file.
+  void save(ModelWriter& w) const;
+  /// Reads what save() wrote; FormatError naming the file when it is missing or inconsistent.
+  static ContrastiveSelector load(const ModelReader& r);
+
+ private:
+  SelectorOptions o_;
+  SelectorConfig cfg_;
+  Standardizer z_;
+  std::unique_ptr<SelectorNet> net_;
+  std::vector<SelectorEpoch> history_;
+};
+
+/// "single_best", "nearest_datasets", "boosted_trees" or "contrastive". Throws InvalidArgument
+/// otherwise.
+std::unique_ptr<AlgorithmSelector> make_selector(const std::string& name, const SelectorOptions& o);
+const std::vector<std::string>& selector_names();
+/// The XGBoost per-algorithm regressors (boosted_selector.cc).
+std::unique_ptr<AlgorithmSelector> make_boosted_selector(const SelectorOptions& o);
+
+/// One selector's leave-one-family-out results: each family is held out in turn, the selector is
+/// trained on the others, and every held-out dataset gets a choice among the algorithms eligible
+/// for it. Values are means over datasets within a family, then over families.
+struct SelectionResult {
+  std::string selector;
+  int families = 0, datasets = 0;
+  double top1 = 0;      ///< the true best chosen
+  double top3 = 0;      ///< the true best within the top 3
+  double distance = 0;  ///< normalized distance of the chosen from the best (0 best, 1 worst)
+  double distance_secondary = 0;  ///< the same on the secondary metric (NaN without one)
+  double spearman = 0;            ///< predicted vs true ranking of the eligible algorithms
+  double regret = 0;              ///< best score - chosen score (a failed choice scores 0)
+};
+
+/// `secondary` (may be null) holds the same datasets scored by another metric (e.g. precision@10).
+SelectionResult evaluate_selection(const Knowledge& k, const std::string& selector,
+                                   const SelectorOptions& o, const Knowledge* secondary = nullptr);
+
+/// Spearman rank correlation of two equal-length vectors (ties get mean ranks); 0 when either is
+/// constant or shorter than 2.
+double spearman(const std::vector<double>& a, const std::vector<double>& b);
+
+}  // namespace metarec

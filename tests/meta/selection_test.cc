@@ -1,0 +1,137 @@
+// The knowledge exports read back, selectors on families built so the right answer is known,
+// leave-one-family-out without leakage, Spearman by hand.
+#include <gtest/gtest.h>
+#include <metarec/core/atomic_file.h>
+#include <metarec/core/error.h>
+#include <metarec/meta/selectors.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <filesystem>
+
+namespace metarec {
+namespace {
+
+std::string tmp(const std::string& name) {
+  return (std::filesystem::temp_directory_path() /
+          ("metarec_selection_" + std::to_string(::getpid()) + "_" + name))
+      .string();
+}
+
+// Families A and C have a low first feature and "p" wins there; B and D a high one and "q" wins;
+// E and F have identical features but opposite winners (only leakage could get both right).
+// "r" is always last; "b" is a rating model, incompatible with the implicit family D.
+Knowledge fixture() {
+  const std::string results = tmp("results.csv"), features = tmp("features.csv");
+  std::string r = "dataset,algorithm,status,seed,ndcg@10,precision@10\n";
+  std::string f = "dataset,x,y\n";
+  auto add = [&](const std::string& d, double x, double p, double q) {
+    r += "\"" + d + "\",p,ok,1," + std::to_string(p) + "," + std::to_string(p / 2) + "\n";
+    r += "\"" + d + "\",q,ok,1," + std::to_string(q) + "," + std::to_string(q / 2) + "\n";
+    r += "\"" + d + "\",r,ok,1,0.01,0.005\n";
+    r += "\"" + d + "\",b," + (d[0] == 'D' ? "incompatible" : "timeout") + ",1,,\n";
+    f += "\"" + d + "\"," + std::to_string(x) + ",1\n";
+  };
+  add("A", 0.0, 0.5, 0.3);
+  add("A|kcore:k=2", 0.1, 0.6, 0.2);
+  add("C", 0.2, 0.4, 0.3);
+  add("C|thin:keep=0.5,seed=1", 0.3, 0.45, 0.25);
+  add("B", 10.0, 0.2, 0.5);
+  add("B|kcore:k=3", 10.1, 0.1, 0.4);
+  add("D", 9.8, 0.3, 0.6);
+  add("D|kcore:k=2", 9.9, 0.2, 0.5);
+  add("E", 5.0, 0.5, 0.1);
+  add("F", 5.0, 0.1, 0.5);
+  write_file_atomic(results, r);
+  write_file_atomic(features, f);
+  Knowledge k = load_knowledge(results, features, "ndcg@10");
+  std::filesystem::remove(results);
+  std::filesystem::remove(features);
+  return k;
+}
+
+TEST(Knowledge, ReadsScoresEligibilityFamiliesAndDistances) {
+  const Knowledge k = fixture();
+  ASSERT_EQ(k.datasets.size(), 10u);
+  EXPECT_EQ(k.algorithms, (std::vector<std::string>{"p", "q", "r", "b"}));
+  EXPECT_EQ(k.feature_names, (std::vector<std::string>{"x", "y"}));
+  EXPECT_EQ(k.datasets[1].family, "A");
+  EXPECT_EQ(k.families().size(), 6u);
+  EXPECT_EQ(k.best(0), 0);  // p on A
+  EXPECT_EQ(k.best(4), 1);  // q on B
+  // On A: best 0.5, worst 0.01: q at 0.3 is (0.5 - 0.3) / 0.49 away; the timed-out b counts 1.
+  EXPECT_NEAR(k.distance(0, 1), 0.2 / 0.49, 1e-9);
+  EXPECT_EQ(k.distance(0, 3), 1.0);
+  EXPECT_TRUE(std::isnan(k.distance(6, 3)));  // b is incompatible with D
+  EXPECT_FALSE(k.datasets[6].eligible[3]);
+}
+
+TEST(Knowledge, BadExportsNameFileAndLine) {
+  const std::string results = tmp("bad.csv"), features = tmp("bad_features.csv");
+  write_file_atomic(features, "dataset,x\nA,1\n");
+  write_file_atomic(results, "dataset,algorithm,status,ndcg@10\nA,p,ok,0.5\nA,q,ok\n");
+  try {
+    load_knowledge(results, features);
+    FAIL() << "no error";
+  } catch (const FormatError& e) {
+    EXPECT_NE(std::string(e.what()).find("bad.csv:3"), std::string::npos) << e.what();
+  }
+  write_file_atomic(results, "dataset,algorithm,status,ndcg@10\nA,p,ok,half\n");
+  EXPECT_THROW(load_knowledge(results, features), FormatError);
+  write_file_atomic(results, "dataset,algorithm,status,map@10\nA,p,ok,0.5\n");
+  EXPECT_THROW(load_knowledge(results, features), FormatError);
+  std::filesystem::remove(results);
+  std::filesystem::remove(features);
+}
+
+TEST(Spearman, HandValues) {
+  EXPECT_DOUBLE_EQ(spearman({1, 2, 3}, {10, 20, 30}), 1.0);
+  EXPECT_DOUBLE_EQ(spearman({1, 2, 3}, {3, 2, 1}), -1.0);
+  // Ranks (1, 2.5, 2.5) and (1, 2, 3) about their mean 2: (-1, .5, .5) . (-1, 0, 1) = 1.5 over
+  // sqrt(1.5 * 2).
+  EXPECT_NEAR(spearman({1, 5, 5}, {1, 2, 3}), 1.5 / std::sqrt(1.5 * 2.0), 1e-12);
+  EXPECT_EQ(spearman({1, 1}, {1, 2}), 0.0);
+}
+
+TEST(Selection, LeaveOneFamilyOutHasNoLeakage) {
+  const Knowledge k = fixture();
+  SelectorOptions o;
+  o.neighbours = 1;
+  // Nearest datasets: right on A-D (a neighbouring family agrees), wrong on E and F (their only
+  // feature-twin is the other family, which disagrees): 4 of 6 families.
+  const SelectionResult nd = evaluate_selection(k, "nearest_datasets", o);
+  EXPECT_EQ(nd.families, 6);
+  EXPECT_EQ(nd.datasets, 10);
+  EXPECT_NEAR(nd.top1, 4.0 / 6.0, 1e-12);
+  // The choice is always among eligible algorithms, so the incompatible b is never chosen; the
+  // true best is in the top 3 of 3 or 4 candidates everywhere.
+  EXPECT_DOUBLE_EQ(nd.top3, 1.0);
+  // The single best (q: mean distance lower than p's over most training sets) is wrong on A, C, E.
+  const SelectionResult sb = evaluate_selection(k, "single_best", o);
+  EXPECT_LT(sb.top1, nd.top1);
+  EXPECT_GT(sb.distance, nd.distance);
+  // Boosted trees learn "low x: p, high x: q" from the other families.
+  o.trees = 30;
+  const SelectionResult bt = evaluate_selection(k, "boosted_trees", o);
+  EXPECT_GT(bt.top1, sb.top1);
+}
+
+TEST(Selection, ContrastiveNetworkLearnsTheFamiliesAndSecondaryMetricIsReported) {
+  const Knowledge k = fixture();
+  SelectorOptions o;
+  o.network.hidden = 16;
+  o.network.epochs = 120;
+  o.network.batch = 4;
+  o.network.dropout = 0.0f;
+  Rng rng(3);
+  o.embeddings.resize(4, 8);
+  for (Eigen::Index i = 0; i < o.embeddings.size(); ++i)
+    o.embeddings.data()[i] = static_cast<float>(rng.normal());
+  const SelectionResult c = evaluate_selection(k, "contrastive", o, &k);
+  EXPECT_GE(c.top1, 4.0 / 6.0 - 1e-12);
+  EXPECT_DOUBLE_EQ(c.distance_secondary, c.distance);  // same knowledge as secondary
+  EXPECT_THROW(make_selector("oracle", o), InvalidArgument);
+}
+
+}  // namespace
+}  // namespace metarec

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <set>
 #include <sstream>
 
 #include "cli.h"
@@ -23,6 +24,7 @@ struct BenchArgs {
   double time_limit = 0;
   int64_t memory_limit = -1;
   bool retry_failed = false, dry_run = false;
+  std::string retry;
 };
 
 std::vector<std::string> csv(const std::string& s) {
@@ -125,10 +127,11 @@ void register_benchmark(CLI::App& app, Globals& g) {
   cmd->add_option("experiment", a.experiment,
                   "Experiment file (JSON; see docs/benchmark.md). Flags override its values");
   cmd->add_option("--db", a.db, "Knowledge base (default: metarec-kb.sqlite)");
-  cmd->add_option("--data", a.datasets,
-                  "Datasets: names, files, synthetic:..., recipes (ml-100k|kcore:k=5) or "
-                  "derive:BASES:count=N,seed=S; separate entries with ';' (',' works when no entry has "
-                  "options)");
+  cmd->add_option(
+      "--data", a.datasets,
+      "Datasets: names, files, synthetic:..., recipes (ml-100k|kcore:k=5) or "
+      "derive:BASES:count=N,seed=S; separate entries with ';' (',' works when no entry has "
+      "options)");
   cmd->add_option("--algorithms", a.algorithms,
                   "Comma-separated names, or @trivial/@cheap/@moderate/@expensive for every "
                   "catalog entry up to that cost");
@@ -151,6 +154,8 @@ void register_benchmark(CLI::App& app, Globals& g) {
   cmd->add_option("--data-root", a.data_root, "Where dataset cards' files live");
   cmd->add_flag("--retry-failed", a.retry_failed,
                 "Run again the recorded jobs that did not succeed");
+  cmd->add_option("--retry", a.retry,
+                  "Run again the recorded jobs with these statuses (e.g. failed,crashed)");
   cmd->add_flag("--dry-run", a.dry_run, "List the jobs and what is already recorded, run nothing");
   cmd->add_flag("-q,--quiet", g.quiet, "No progress bar");
   add_run_options(cmd, g);
@@ -160,7 +165,11 @@ void register_benchmark(CLI::App& app, Globals& g) {
     const std::vector<JobSpec> jobs = e.expand();
     ResultStore store(e.database);
     if (a.dry_run) {
-      const auto have = store.keys(!a.retry_failed);
+      std::set<std::string> redo;
+      for (const auto& st : csv(a.retry)) redo.insert(st);
+      const auto have = a.retry_failed ? store.keys(true)
+                        : redo.empty() ? store.keys(false)
+                                       : store.keys_except(redo);
       int64_t pending = 0;
       for (const auto& j : jobs) pending += have.count(j.key()) ? 0 : 1;
       nlohmann::json out = {{"database", e.database},
@@ -180,6 +189,7 @@ void register_benchmark(CLI::App& app, Globals& g) {
     ro.time_limit = e.time_limit;
     ro.memory_limit_mib = e.memory_limit_mib;
     ro.retry_failed = a.retry_failed;
+    for (const auto& st : csv(a.retry)) ro.retry_statuses.insert(st);
     ro.data_root = a.data_root.empty() ? default_data_root() : a.data_root;
     Progress bar("benchmark", !g.quiet && !g.json);
     ro.on_result = [&](int64_t done, int64_t failed, int64_t remaining, double,

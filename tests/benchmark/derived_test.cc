@@ -118,6 +118,10 @@ TEST(DerivedDataset, ImplicitThresholdKeepsHighRatingsAsOnes) {
                                                                                {"c", "y", 1},
                                                                                {"d", "x", 1}}));
   EXPECT_TRUE(d.has_timestamps());
+  // Implicit data has nothing to convert: it passes unchanged (a threshold on its 1s would empty
+  // it).
+  const Interactions again = apply_recipe(d, DerivedRecipe::parse("l|implicit:threshold=4"));
+  EXPECT_EQ(triples(again), triples(d));
 }
 
 TEST(DerivedDataset, TimeWindowByQuantile) {

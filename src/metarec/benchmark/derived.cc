@@ -281,6 +281,7 @@ Interactions apply_step(const Interactions& d, const DerivedStep& s, const std::
     for (int64_t e = 0; e < nnz; ++e)
       if (ts[e] >= lo && (ts[e] < hi || hi == INT64_MAX)) keep.push_back(e);
   } else if (s.op == "implicit") {
+    if (d.feedback() == Feedback::kImplicit) return d;  // already implicit: nothing to convert
     const auto v = d.entry_values();
     for (int64_t e = 0; e < nnz; ++e)
       if (v[e] >= s.threshold) keep.push_back(e);

@@ -11,6 +11,7 @@
 //   thin:keep=F,seed=S                            keep a uniform random share of the entries
 //   window:from=A,to=B                            keep entries with time quantile in [A, B)
 //   implicit:threshold=T                          keep entries with value >= T, as implicit
+//                                                 (implicit data passes unchanged)
 //   heavy:frac=F / light:frac=F                   keep only the most / least active users
 // Every recipe has one canonical text (keys in a fixed order, defaults written out), which is the
 // derived dataset's stable name: parse(name).to_string() == name.

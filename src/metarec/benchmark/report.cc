@@ -257,8 +257,9 @@ std::string export_csv(const std::vector<JobRecord>& jobs) {
        << (i.contains("density") ? num(i["density"].get<double>(), 8) : "") << ','
        << (i.contains("feedback") ? i["feedback"].get<std::string>() : "") << ','
        << get("timestamps") << ',' << csv_field(j.split) << ',' << j.seed << ',' << j.algorithm
-       << ',' << csv_field(j.params) << ',' << j.status << ',' << csv_field(one_line(j.error)) << ','
-       << num(j.fit_seconds, 4) << ',' << num(j.score_seconds, 4) << ',' << num(j.peak_mib, 4);
+       << ',' << csv_field(j.params) << ',' << j.status << ',' << csv_field(one_line(j.error))
+       << ',' << num(j.fit_seconds, 4) << ',' << num(j.score_seconds, 4) << ','
+       << num(j.peak_mib, 4);
     for (const auto& m : metrics) os << ',' << num(j.metric(m), 6);
     os << '\n';
   }

@@ -10,12 +10,11 @@
 //   (0 when all scores tie); failed cells count 1.
 #pragma once
 
-#include <string>
-#include <vector>
+#include <metarec/benchmark/store.h>
 
 #include <nlohmann/json.hpp>
-
-#include <metarec/benchmark/store.h>
+#include <string>
+#include <vector>
 
 namespace metarec {
 
@@ -40,7 +39,7 @@ struct OverallRow {
 struct Report {
   std::string metric;
   bool lower_is_better = false;
-  std::vector<std::string> datasets;  ///< in first-recorded order
+  std::vector<std::string> datasets;   ///< in first-recorded order
   std::vector<LeaderboardCell> cells;  ///< grouped by dataset, best first
   std::vector<OverallRow> overall;     ///< best mean rank first
   /// The same over the datasets that are not derived (names without '|').

@@ -340,7 +340,10 @@ RunSummary run_jobs(const std::vector<JobSpec>& all, ResultStore& store,
   METAREC_CHECK(opts.jobs >= 1, "run_jobs: jobs must be >= 1");
   RunSummary sum;
   sum.planned = static_cast<int64_t>(all.size());
-  const std::set<std::string> recorded = store.keys(opts.retry_failed);
+  const std::set<std::string> recorded = opts.retry_statuses.empty() ? store.keys(opts.retry_failed)
+                                         : opts.retry_failed
+                                             ? store.keys(true)
+                                             : store.keys_except(opts.retry_statuses);
   std::deque<int64_t> queue;
   std::set<std::string> queued;
   for (size_t j = 0; j < all.size(); ++j) {

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -72,10 +73,12 @@ struct RunnerOptions {
   /// address space than they touch.
   int64_t memory_limit_mib = 0;
   bool retry_failed = false;  ///< re-run recorded jobs whose status is not "ok"
+  /// Re-run recorded jobs with one of these statuses (e.g. {"failed"}); adds to retry_failed.
+  std::set<std::string> retry_statuses;
   /// After a job times out or runs out of memory, record its other seeds with the same status
   /// instead of running them (their error says which seed overran).
   bool skip_seeds_over_budget = true;
-  std::string data_root;      ///< passed to workers
+  std::string data_root;  ///< passed to workers
   /// Called after each job with (done, failed, remaining, seconds elapsed, the record).
   std::function<void(int64_t, int64_t, int64_t, double, const JobRecord&)> on_result;
 };

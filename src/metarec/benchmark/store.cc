@@ -268,6 +268,14 @@ std::set<std::string> ResultStore::keys(bool ok_only) const {
   return out;
 }
 
+std::set<std::string> ResultStore::keys_except(const std::set<std::string>& redo) const {
+  Stmt q(db_, "SELECT key, status FROM jobs", path_);
+  std::set<std::string> out;
+  while (q.step())
+    if (!redo.count(q.text(1))) out.insert(q.text(0));
+  return out;
+}
+
 int64_t ResultStore::count() const {
   Stmt q(db_, "SELECT COUNT(*) FROM jobs", path_);
   q.step();

@@ -53,6 +53,8 @@ class ResultStore {
   void record(const JobRecord& r);
   /// Keys of jobs already recorded; with `ok_only`, only those whose status is "ok".
   std::set<std::string> keys(bool ok_only = false) const;
+  /// Keys of recorded jobs whose status is not in `redo` (those are to be run again).
+  std::set<std::string> keys_except(const std::set<std::string>& redo) const;
   /// Every job, in the order recorded.
   std::vector<JobRecord> jobs() const;
   int64_t count() const;

@@ -15,6 +15,7 @@
 #include <iostream>
 #include <limits>
 #include <map>
+#include <sstream>
 
 #include "cli.h"
 
@@ -176,6 +177,7 @@ void register_meta(CLI::App& app, Globals& g) {
   static std::string results = repo_path(kResults), features = repo_path(kFeatures),
                      out = repo_path(kSelector), metric = "ndcg@10", secondary = "precision@10";
   static int epochs = 300;
+  static std::string which;
   train->add_option("--results", results, "Per-job CSV (metarec report --export)")
       ->capture_default_str();
   train
@@ -187,6 +189,8 @@ void register_meta(CLI::App& app, Globals& g) {
       ->capture_default_str();
   train->add_option("--epochs", epochs, "Contrastive network epochs")->capture_default_str();
   train->add_option("-o,--out", out, "Selector file to write")->capture_default_str();
+  train->add_option("--selectors", which, "Comma-separated selectors to evaluate (default: all)");
+  train->add_flag("-q,--quiet", g.quiet, "No progress bar");
   add_run_options(train, g);
   train->callback([&g] {
     const Knowledge k = load_knowledge(results, features, metric);
@@ -197,10 +201,18 @@ void register_meta(CLI::App& app, Globals& g) {
     o.embeddings = embeddings_for(k.algorithms);
     std::vector<SelectionResult> table;
     Progress bar("meta-train", !g.quiet && !g.json);
-    for (size_t s = 0; s < selector_names().size(); ++s) {
-      bar.update(static_cast<double>(s) / static_cast<double>(selector_names().size()),
-                 selector_names()[s]);
-      table.push_back(evaluate_selection(k, selector_names()[s], o, &k2));
+    std::vector<std::string> names = selector_names();
+    if (!which.empty()) {
+      names.clear();
+      std::stringstream ss(which);
+      for (std::string x; std::getline(ss, x, ',');) {
+        make_selector(x, o);  // validates the name
+        names.push_back(x);
+      }
+    }
+    for (size_t s = 0; s < names.size(); ++s) {
+      bar.update(static_cast<double>(s) / static_cast<double>(names.size()), names[s]);
+      table.push_back(evaluate_selection(k, names[s], o, &k2));
     }
     bar.done();
     // The default is the selector with the smallest mean distance from the best.

@@ -313,9 +313,10 @@ void register_meta(CLI::App& app, Globals& g) {
   auto* autocmd = app.add_subcommand(
       "auto",
       "Select, verify the top candidates on a subsample, tune the winner, train on all data, save");
-  static std::string auto_spec, auto_out = "auto.model", budget = "10m";
+  static std::string auto_spec = "synthetic", auto_out = "auto.model", budget = "10m";
   static int candidates = 3, verify_users = 2000;
-  autocmd->add_option("data", auto_spec, "Dataset (see `metarec info`)")->required();
+  autocmd->add_option("data", auto_spec, "Dataset (default: the built-in synthetic data)")
+      ->capture_default_str();
   autocmd->add_option("--budget", budget, "Time for verification and tuning (90s, 10m, 1h)")
       ->capture_default_str();
   autocmd->add_option("--candidates", candidates, "Top algorithms to verify")

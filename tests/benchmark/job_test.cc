@@ -100,6 +100,7 @@ TEST(RunJob, RandomSearchPicksTheBestValidationTrial) {
     }
   }
   EXPECT_EQ(t["chosen"], best_params);
+  EXPECT_EQ(t["trials"][0]["params"], nlohmann::json::array());  // the defaults come first
   EXPECT_DOUBLE_EQ(t["score"].get<double>(), best);
   // The model evaluated on the test set uses the chosen parameters.
   for (const auto& kv : t["chosen"])

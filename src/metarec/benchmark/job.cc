@@ -297,8 +297,14 @@ std::vector<std::string> tune(const AlgorithmInfo& info, const Interactions& tra
   vs.seed = job.seed ^ 0x7475AE5ULL;
   vs.unseen = UnseenPolicy::kDrop;
   const Split val = make_split(train, vs);
-  const auto configs =
-      sample_configs(info.name, job.params, job.tune.trials, job.seed * 1000003ULL + 17);
+  // The first configuration is the defaults (with the job's fixed parameters): tuning only
+  // moves away from them when a sampled configuration does better on validation. Without it,
+  // 9 to 27 random draws from wide ranges chose configurations worse than the defaults on
+  // ML-100K (svd RMSE 0.936 against 0.904).
+  std::vector<std::vector<std::string>> configs = {job.params};
+  for (auto& c :
+       sample_configs(info.name, job.params, job.tune.trials - 1, job.seed * 1000003ULL + 17))
+    configs.push_back(std::move(c));
   const auto t0 = Clock::now();
   auto out_of_time = [&] {
     return job.tune.budget_seconds > 0 && since(t0) > job.tune.budget_seconds;

@@ -17,7 +17,7 @@ namespace metarec {
 /// set only (a seeded random holdout), so the test set is never seen while tuning.
 struct TuneSpec {
   std::string method;  ///< "" (no tuning), "random", or "halving" (successive halving)
-  int trials = 8;      ///< configurations tried (halving: in its first rung)
+  int trials = 8;      ///< configurations tried, the defaults first (halving: its first rung)
   int eta = 3;         ///< halving: keep the best 1/eta of each rung, multiply the data by eta
   std::string metric;  ///< what to optimize, e.g. "ndcg@10" or "rmse" ("" = chosen from data)
   double budget_seconds = 0;  ///< stop starting trials after this long (0 = no limit)

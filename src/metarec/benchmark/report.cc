@@ -250,6 +250,7 @@ std::string export_csv(const std::vector<JobRecord>& jobs) {
   for (const auto& m : metrics) os << ',' << m;
   os << '\n';
   for (const auto& j : jobs) {
+    if (j.status == "incompatible") continue;  // not a result; absence says the same
     const auto& i = j.dataset_info;
     auto get = [&](const char* k) { return i.contains(k) ? i[k].dump() : std::string(); };
     os << csv_field(j.dataset) << ',' << j.fingerprint << ',' << get("users") << ',' << get("items")

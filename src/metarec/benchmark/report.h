@@ -54,7 +54,9 @@ struct Report {
 Report build_report(const std::vector<JobRecord>& jobs, const std::string& metric);
 
 /// One CSV row per job: dataset meta-information, algorithm, parameters, status, times and one
-/// column per metric seen (empty when absent). RFC 4180 quoting.
+/// column per metric seen (empty when absent). RFC 4180 quoting. Jobs that were "incompatible"
+/// (the algorithm cannot train on the data's feedback) are left out: they hold no result, and a
+/// missing (dataset, algorithm) pair reads the same.
 std::string export_csv(const std::vector<JobRecord>& jobs);
 
 /// Writes leaderboard.csv, overall.csv, report.json and report.html into `dir` (created), and the

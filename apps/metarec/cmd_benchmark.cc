@@ -3,6 +3,7 @@
 #include <metarec/benchmark/runner.h>
 #include <metarec/core/atomic_file.h>
 #include <metarec/core/error.h>
+#include <metarec/core/strings.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -27,24 +28,12 @@ struct BenchArgs {
   std::string retry;
 };
 
-std::vector<std::string> csv(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  for (std::string x; std::getline(ss, x, ',');)
-    if (!x.empty()) out.push_back(x);
-  return out;
-}
-
 // Splits a dataset list on ";", or, when there is none and no entry has options ("key=value",
 // whose values may hold commas), on ",".
 std::vector<std::string> dataset_list(const std::string& s) {
   if (s.find(';') == std::string::npos && s.find('=') != std::string::npos) return {s};
-  if (s.find(';') == std::string::npos) return csv(s);
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  for (std::string x; std::getline(ss, x, ';');)
-    if (!x.empty()) out.push_back(x);
-  return out;
+  if (s.find(';') == std::string::npos) return split_list(s);
+  return split_list(s, ';');
 }
 
 std::string self_exe() {
@@ -70,7 +59,7 @@ Experiment build_experiment(const BenchArgs& a, const Globals& g) {
   if (!a.datasets.empty()) j["datasets"] = dataset_list(a.datasets);
   if (!a.algorithms.empty()) {
     nlohmann::json algs = nlohmann::json::array();
-    for (const auto& n : csv(a.algorithms)) {
+    for (const auto& n : split_list(a.algorithms)) {
       if (a.tune.empty() || n[0] == '@') {
         algs.push_back(n);
       } else {
@@ -82,7 +71,7 @@ Experiment build_experiment(const BenchArgs& a, const Globals& g) {
   if (!a.split.empty()) j["split"] = a.split;
   if (!a.seeds.empty()) {
     std::vector<uint64_t> seeds;
-    for (const auto& s : csv(a.seeds)) {
+    for (const auto& s : split_list(a.seeds)) {
       try {
         seeds.push_back(std::stoull(s));
       } catch (const std::exception&) {
@@ -91,10 +80,10 @@ Experiment build_experiment(const BenchArgs& a, const Globals& g) {
     }
     j["seeds"] = seeds;
   }
-  if (!a.metrics.empty()) j["metrics"] = csv(a.metrics);
+  if (!a.metrics.empty()) j["metrics"] = split_list(a.metrics);
   if (!a.ks.empty()) {
     std::vector<int> ks;
-    for (const auto& k : csv(a.ks)) {
+    for (const auto& k : split_list(a.ks)) {
       try {
         ks.push_back(std::stoi(k));
       } catch (const std::exception&) {
@@ -166,7 +155,7 @@ void register_benchmark(CLI::App& app, Globals& g) {
     ResultStore store(e.database);
     if (a.dry_run) {
       std::set<std::string> redo;
-      for (const auto& st : csv(a.retry)) redo.insert(st);
+      for (const auto& st : split_list(a.retry)) redo.insert(st);
       const auto have = a.retry_failed ? store.keys(true)
                         : redo.empty() ? store.keys(false)
                                        : store.keys_except(redo);
@@ -189,7 +178,7 @@ void register_benchmark(CLI::App& app, Globals& g) {
     ro.time_limit = e.time_limit;
     ro.memory_limit_mib = e.memory_limit_mib;
     ro.retry_failed = a.retry_failed;
-    for (const auto& st : csv(a.retry)) ro.retry_statuses.insert(st);
+    for (const auto& st : split_list(a.retry)) ro.retry_statuses.insert(st);
     ro.data_root = a.data_root.empty() ? default_data_root() : a.data_root;
     Progress bar("benchmark", !g.quiet && !g.json);
     ro.on_result = [&](int64_t done, int64_t failed, int64_t remaining, double,

@@ -1,7 +1,8 @@
 // `metarec evaluate ALGO DATA`: cross-validated (or single-split) metrics of one algorithm, and
-// `metarec compare DATA`: several algorithms side by side (the main job until the selector lands).
+// `metarec compare DATA`: several algorithms side by side.
 #include <metarec/algorithms/catalog.h>
 #include <metarec/core/error.h>
+#include <metarec/core/strings.h>
 #include <metarec/data/ncf.h>
 #include <metarec/eval/experiment.h>
 
@@ -52,14 +53,6 @@ void add_eval_options(CLI::App* cmd, EvalArgs& a) {
                   "Ranking metrics count only test items rated at least this (default: all)");
 }
 
-std::vector<std::string> split_csv(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  for (std::string x; std::getline(ss, x, ',');)
-    if (!x.empty()) out.push_back(x);
-  return out;
-}
-
 ExperimentSpec make_spec(const EvalArgs& a, const Globals& g, const LoadedDataset& d,
                          std::vector<SampledCase>& cases) {
   ExperimentSpec s;
@@ -67,9 +60,9 @@ ExperimentSpec make_spec(const EvalArgs& a, const Globals& g, const LoadedDatase
   if (!d.parts.empty() && a.split == "kfold:folds=5") s.split = "given";
   s.seed = g.seed;
   s.threads = g.threads;
-  s.eval.metrics = split_csv(a.metrics);
+  s.eval.metrics = split_list(a.metrics);
   s.eval.ks.clear();
-  for (const auto& k : split_csv(a.ks)) {
+  for (const auto& k : split_list(a.ks)) {
     try {
       s.eval.ks.push_back(std::stoi(k));
     } catch (const std::exception&) {
@@ -184,7 +177,7 @@ void register_compare(CLI::App& app, Globals& g) {
   add_data_options(cmd, g);
   add_run_options(cmd, g);
   cmd->callback([&g] {
-    std::vector<std::string> names = split_csv(algos);
+    std::vector<std::string> names = split_list(algos);
     for (const auto& n : names) find_algorithm(n);
     LoadedDataset d = load(spec, g);
     if (names.empty()) {

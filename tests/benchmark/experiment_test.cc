@@ -12,6 +12,8 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "../cli/run_cli.h"
+
 namespace metarec {
 namespace {
 
@@ -86,14 +88,8 @@ TEST(Experiment, ErrorsNameTheFileAndTheProblem) {
 }
 
 std::pair<int, std::string> cli(const std::string& args) {
-  const std::string cmd = std::string(METAREC_CLI) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
-  const int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+  const auto r = metarec::testing::run_cli(args);
+  return {r.code, r.out};
 }
 
 TEST(BenchmarkCli, RunReportExportAndResume) {

@@ -9,24 +9,13 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "run_cli.h"
+
 namespace {
 
-struct CliRun {
-  int code;
-  std::string out;  // stdout and stderr together
-};
+using metarec::testing::CliRun;
 
-CliRun run(const std::string& args) {
-  const std::string cmd = std::string(METAREC_CLI) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return {-1, ""};
-  std::string out;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
-  const int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
+CliRun run(const std::string& args) { return metarec::testing::run_cli(args); }
 
 std::string tmp(const std::string& name) {
   return (std::filesystem::temp_directory_path() /

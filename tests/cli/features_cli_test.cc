@@ -8,25 +8,14 @@
 #include <string>
 
 #include "metarec/meta/features.h"
+#include "run_cli.h"
 
 namespace {
 
-struct CliRun {
-  int code;
-  std::string out;  // stdout only: the JSON must parse without stderr mixed in
-};
+using metarec::testing::CliRun;
+using metarec::testing::run_cli;
 
-CliRun run(const std::string& args) {
-  const std::string cmd = std::string(METAREC_CLI) + " " + args + " 2>/dev/null";
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return {-1, ""};
-  std::string out;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
-  const int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
+CliRun run(const std::string& args) { return run_cli(args, false); }
 
 const char* kSmall = "synthetic:users=200,items=150,per_user=15,seed=5";
 

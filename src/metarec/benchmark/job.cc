@@ -4,6 +4,7 @@
 #include <metarec/benchmark/job.h>
 #include <metarec/core/error.h>
 #include <metarec/core/rng.h>
+#include <metarec/core/strings.h>
 #include <metarec/data/split.h>
 #include <metarec/eval/evaluator.h>
 
@@ -75,14 +76,6 @@ std::pair<std::string, int> metric_parts(const std::string& m) {
   return {m.substr(0, at), std::stoi(m.substr(at + 1))};
 }
 
-std::vector<std::string> csv(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  for (std::string x; std::getline(ss, x, ',');)
-    if (!x.empty()) out.push_back(x);
-  return out;
-}
-
 }  // namespace
 
 std::string TuneSpec::to_string() const {
@@ -101,7 +94,7 @@ TuneSpec TuneSpec::parse(const std::string& text) {
   if (t.method != "random" && t.method != "halving")
     METAREC_THROW(InvalidArgument, "tuning \"", text, "\": method must be random or halving");
   if (colon != std::string::npos) {
-    for (const auto& kv : csv(text.substr(colon + 1))) {
+    for (const auto& kv : split_list(text.substr(colon + 1))) {
       const auto eq = kv.find('=');
       const std::string k = kv.substr(0, eq), v = eq == std::string::npos ? "" : kv.substr(eq + 1);
       try {

@@ -4,6 +4,7 @@
 #include <metarec/benchmark/derived.h>
 #include <metarec/benchmark/runner.h>
 #include <metarec/core/error.h>
+#include <metarec/core/strings.h>
 #include <metarec/data/split.h>
 #include <poll.h>
 #include <sys/prctl.h>
@@ -27,14 +28,6 @@ namespace metarec {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-std::vector<std::string> csv(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  for (std::string x; std::getline(ss, x, ',');)
-    if (!x.empty()) out.push_back(x);
-  return out;
-}
 
 int cost_rank(const std::string& cost) {
   static const std::vector<std::string> order = {"trivial", "cheap", "moderate", "expensive"};
@@ -101,7 +94,8 @@ Experiment Experiment::from_json(const nlohmann::json& j, const std::string& sou
       find_algorithm(alg.name);
       if (a.contains("params")) {
         alg.param_sets.clear();
-        for (const auto& set : a["params"]) alg.param_sets.push_back(csv(set.get<std::string>()));
+        for (const auto& set : a["params"])
+          alg.param_sets.push_back(split_list(set.get<std::string>()));
       }
       alg.tune = TuneSpec::parse(a.value("tune", std::string()));
       for (const auto& ps : alg.param_sets)
@@ -182,7 +176,7 @@ std::vector<std::string> Experiment::expanded_datasets() const {
       METAREC_THROW(InvalidArgument, "\"", d, "\": expected derive:BASES:count=N,seed=S");
     int count = 0;
     uint64_t seed = 1;
-    for (const auto& kv : csv(rest.substr(colon + 1))) {
+    for (const auto& kv : split_list(rest.substr(colon + 1))) {
       const auto eq = kv.find('=');
       const std::string k = kv.substr(0, eq), v = eq == std::string::npos ? "" : kv.substr(eq + 1);
       try {
@@ -199,7 +193,8 @@ std::vector<std::string> Experiment::expanded_datasets() const {
       }
     }
     if (count < 1) METAREC_THROW(InvalidArgument, "\"", d, "\": count must be >= 1");
-    for (auto& r : generate_recipes(csv(rest.substr(0, colon)), count, seed)) out.push_back(r);
+    for (auto& r : generate_recipes(split_list(rest.substr(0, colon)), count, seed))
+      out.push_back(r);
   }
   for (const auto& dv : derive)
     for (auto& r : generate_recipes(dv.bases, dv.count, dv.seed)) out.push_back(r);

@@ -52,5 +52,5 @@ cmake --build build -j"$jobs"
 [ "$run_job" -eq 1 ] || exit 0
 
 echo
-echo "== metarec compare: the baselines, 5-fold cross-validation on the built-in synthetic data =="
-./build/metarec compare
+echo "== metarec auto: select an algorithm for the built-in synthetic data, verify, tune, train, save =="
+./build/metarec auto --budget 2m -o build/auto.model

@@ -2,6 +2,7 @@
 // cosine similarity, and the similarity heatmap drawn by gnuplot.
 #include <metarec/core/error.h>
 #include <metarec/meta/embed.h>
+#include <metarec/meta/selectors.h>
 #include <sys/wait.h>
 
 #include <algorithm>
@@ -80,6 +81,10 @@ void register_embed(CLI::App& app, Globals& g) {
   cmd->add_option("--heatmap", heatmap, "Write the cosine-similarity heatmap as SVG (gnuplot)");
   cmd->add_option("-k,--neighbours", k, "Nearest neighbours listed per algorithm")
       ->check(CLI::NonNegativeNumber);
+  static int study = 0;
+  cmd->add_option("--similarity-study", study,
+                  "Instead: how far each similarity function of the seed's study agrees with "
+                  "cosine on the embeddings (mean top-K overlap, Spearman); give K");
   cmd->add_option("--source-root", source_root,
                   "Repository root that the catalog's source paths are relative to")
       ->capture_default_str();
@@ -88,6 +93,27 @@ void register_embed(CLI::App& app, Globals& g) {
     const std::vector<AlgorithmEmbedding> e = embed_catalog(encoder, source_root);
     const auto s = similarity_matrix(e);
     const int n = static_cast<int>(e.size());
+    if (study > 0) {
+      nn::Matrix m(n, encoder.dim());
+      for (int i = 0; i < n; ++i)
+        for (int c = 0; c < encoder.dim(); ++c)
+          m(i, c) = e[static_cast<size_t>(i)].vector[static_cast<size_t>(c)];
+      const auto rows = similarity_study(m, m, study, true);
+      if (g.json) {
+        nlohmann::json j = nlohmann::json::array();
+        for (const auto& r : rows)
+          j.push_back(
+              {{"similarity", r.similarity}, {"overlap", r.overlap}, {"spearman", r.spearman}});
+        return print_json(j);
+      }
+      std::cout << "Agreement with cosine over the " << n
+                << " algorithm embeddings (each as the query, "
+                << "the others ranked), top " << study << ":\n";
+      Table t({"similarity", "top-" + std::to_string(study) + " overlap", "Spearman"});
+      for (const auto& r : rows) t.add({r.similarity, fmt(r.overlap, 3), fmt(r.spearman, 3)});
+      std::cout << t.str();
+      return;
+    }
     if (!heatmap.empty())
       write_heatmap(
           heatmap_script(e, s,

@@ -93,6 +93,24 @@ TEST(Spearman, HandValues) {
   EXPECT_EQ(spearman({1, 1}, {1, 2}), 0.0);
 }
 
+TEST(SimilarityStudy, MonotoneFunctionsOfCosineAgreeFully) {
+  Rng rng(7);
+  nn::Matrix m(12, 6);
+  for (Eigen::Index i = 0; i < m.size(); ++i) m.data()[i] = static_cast<float>(rng.normal());
+  const auto rows = similarity_study(m, m, 3, true);
+  ASSERT_EQ(rows.size(), similarity_names().size());
+  for (const auto& r : rows) {
+    if (r.similarity == "cosine" || r.similarity == "iht") {
+      // IHT = 1 - tanh(arccos(cos)) is increasing in cos: the same order exactly.
+      EXPECT_DOUBLE_EQ(r.overlap, 1.0) << r.similarity;
+      EXPECT_NEAR(r.spearman, 1.0, 1e-12) << r.similarity;
+    } else {
+      EXPECT_GE(r.overlap, 0.0);
+      EXPECT_LE(r.overlap, 1.0);
+    }
+  }
+}
+
 TEST(Selection, LeaveOneFamilyOutHasNoLeakage) {
   const Knowledge k = fixture();
   SelectorOptions o;

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -266,6 +267,47 @@ double spearman(const std::vector<double>& a, const std::vector<double>& b) {
     sbb += (rb[i] - mean) * (rb[i] - mean);
   }
   return saa > 0 && sbb > 0 ? sab / std::sqrt(saa * sbb) : 0;
+}
+
+std::vector<SimilarityAgreement> similarity_study(const nn::Matrix& queries,
+                                                  const nn::Matrix& candidates, int k, bool same) {
+  METAREC_CHECK(queries.cols() == candidates.cols(), "similarity_study: dimensions differ");
+  METAREC_CHECK(k >= 1, "similarity_study: k must be >= 1");
+  const int dim = static_cast<int>(queries.cols());
+  std::vector<SimilarityAgreement> out;
+  for (const auto& name : similarity_names()) {
+    SimilarityAgreement a;
+    a.similarity = name;
+    int n = 0;
+    for (Eigen::Index q = 0; q < queries.rows(); ++q) {
+      std::vector<double> by_f, by_cos;
+      std::vector<Eigen::Index> ids;
+      for (Eigen::Index c = 0; c < candidates.rows(); ++c) {
+        if (same && c == q) continue;
+        by_f.push_back(similarity(name, &queries(q, 0), &candidates(c, 0), dim));
+        by_cos.push_back(similarity("cosine", &queries(q, 0), &candidates(c, 0), dim));
+        ids.push_back(c);
+      }
+      if (ids.size() < 2) continue;
+      auto top = [&](const std::vector<double>& v) {
+        std::vector<size_t> o(v.size());
+        std::iota(o.begin(), o.end(), 0);
+        std::stable_sort(o.begin(), o.end(), [&](size_t x, size_t y) { return v[x] > v[y]; });
+        o.resize(std::min(o.size(), static_cast<size_t>(k)));
+        std::sort(o.begin(), o.end());
+        return o;
+      };
+      const auto tf = top(by_f), tc = top(by_cos);
+      std::vector<size_t> both;
+      std::set_intersection(tf.begin(), tf.end(), tc.begin(), tc.end(), std::back_inserter(both));
+      a.overlap += static_cast<double>(both.size()) / static_cast<double>(tc.size());
+      a.spearman += spearman(by_f, by_cos);
+      ++n;
+    }
+    if (n > 0) a.overlap /= n, a.spearman /= n;
+    out.push_back(a);
+  }
+  return out;
 }
 
 SelectionResult evaluate_selection(const Knowledge& k, const std::string& selector,

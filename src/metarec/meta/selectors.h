@@ -89,6 +89,17 @@ struct SelectionResult {
 SelectionResult evaluate_selection(const Knowledge& k, const std::string& selector,
                                    const SelectorOptions& o, const Knowledge* secondary = nullptr);
 
+/// How far each similarity function agrees with cosine (the seed's Table 2): for every query
+/// row, the candidates (rows of `candidates`, the query itself left out when `same` is true) are
+/// ranked by the function and by cosine; `overlap` is the mean share of the top k they agree on,
+/// `spearman` the mean rank correlation of the two score vectors.
+struct SimilarityAgreement {
+  std::string similarity;
+  double overlap = 0, spearman = 0;
+};
+std::vector<SimilarityAgreement> similarity_study(const nn::Matrix& queries,
+                                                  const nn::Matrix& candidates, int k, bool same);
+
 /// Spearman rank correlation of two equal-length vectors (ties get mean ranks); 0 when either is
 /// constant or shorter than 2.
 double spearman(const std::vector<double>& a, const std::vector<double>& b);

@@ -284,9 +284,15 @@ std::vector<std::string> tune(const AlgorithmInfo& info, const Interactions& tra
     metric =
         info.card.predicts_ratings && train.feedback() == Feedback::kExplicit ? "rmse" : "ndcg@10";
   const bool lower = lower_is_better(metric);
-  SplitSpec vs;
-  vs.method = "random";
-  vs.test_fraction = 0.2;
+  // The validation split mirrors the job's own split method (a per-user holdout validates a
+  // per-user test, a time cutoff a time cutoff), carved from the training set with another seed;
+  // k-fold and given splits validate on a random 20% holdout.
+  SplitSpec vs = SplitSpec::parse(job.split);
+  if (vs.method == "kfold" || vs.method == "given") {
+    vs = SplitSpec();
+    vs.method = "random";
+    vs.test_fraction = 0.2;
+  }
   vs.seed = job.seed ^ 0x7475AE5ULL;
   vs.unseen = UnseenPolicy::kDrop;
   const Split val = make_split(train, vs);
@@ -333,6 +339,9 @@ std::vector<std::string> tune(const AlgorithmInfo& info, const Interactions& tra
       std::stable_sort(alive.begin(), alive.end(),
                        [&](size_t a, size_t b) { return better(score[a], score[b], lower); });
       alive.resize(std::max<size_t>(1, alive.size() / job.tune.eta));
+      // The defaults stay in every rung: small shares of the data favour configurations made for
+      // small data, and the final choice should still weigh them against the defaults on all of it.
+      if (std::find(alive.begin(), alive.end(), size_t{0}) == alive.end()) alive.push_back(0);
     }
   }
   // The best score among the configurations that reached the largest share of the data.

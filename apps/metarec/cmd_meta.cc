@@ -95,7 +95,7 @@ LoadedSelector load_selector(const std::string& path) {
   } else {
     SelectorOptions o;
     s.selector = make_selector(s.default_name, o);
-    s.selector->fit(s.knowledge, all);  // cheap for the non-network selectors
+    if (!s.selector->load_state(r)) s.selector->fit(s.knowledge, all);  // cheap without state
   }
   return s;
 }
@@ -238,6 +238,12 @@ void register_meta(CLI::App& app, Globals& g) {
     ContrastiveSelector c(o);
     c.fit(k, all);
     c.save(w);
+    // The default selector's own state too (the boosted trees), so `select` need not refit it.
+    if (table[best].selector != "contrastive") {
+      auto chosen = make_selector(table[best].selector, o);
+      chosen->fit(k, all);
+      chosen->save_state(w);
+    }
     w.write(out);
     if (g.json)
       return print_json({{"evaluation", eval}, {"default", table[best].selector}, {"out", out}});

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <metarec/core/atomic_file.h>
 #include <metarec/core/error.h>
+#include <metarec/core/model_file.h>
 #include <metarec/meta/selectors.h>
 #include <unistd.h>
 
@@ -132,6 +133,36 @@ TEST(Selection, LeaveOneFamilyOutHasNoLeakage) {
   o.trees = 30;
   const SelectionResult bt = evaluate_selection(k, "boosted_trees", o);
   EXPECT_GT(bt.top1, sb.top1);
+}
+
+TEST(Selection, BoostedTreesAndContrastiveStateRoundTripThroughAFile) {
+  const Knowledge k = fixture();
+  SelectorOptions o;
+  o.trees = 20;
+  o.network.hidden = 8;
+  o.network.epochs = 5;
+  o.embeddings = nn::Matrix::Identity(4, 4);
+  std::vector<size_t> all(k.datasets.size());
+  for (size_t d = 0; d < all.size(); ++d) all[d] = d;
+  auto boosted = make_selector("boosted_trees", o);
+  boosted->fit(k, all);
+  ContrastiveSelector net(o);
+  net.fit(k, all);
+  ModelWriter w;
+  EXPECT_TRUE(boosted->save_state(w));
+  net.save(w);
+  const std::string path = tmp("selector.safetensors");
+  w.write(path);
+  const ModelReader r(path);
+  auto again = make_selector("boosted_trees", o);
+  ASSERT_TRUE(again->load_state(r));
+  const ContrastiveSelector net_again = ContrastiveSelector::load(r);
+  for (const auto& d : k.datasets) {
+    EXPECT_EQ(again->score(d.features), boosted->score(d.features));
+    EXPECT_EQ(net_again.score(d.features), net.score(d.features));
+  }
+  EXPECT_FALSE(make_selector("nearest_datasets", o)->load_state(r));  // keeps no state
+  std::filesystem::remove(path);
 }
 
 TEST(Selection, ContrastiveNetworkLearnsTheFamiliesAndSecondaryMetricIsReported) {

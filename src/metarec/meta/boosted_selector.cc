@@ -2,6 +2,7 @@
 // normalized distance from the best on a dataset from the dataset's meta-features; the selector
 // recommends the smallest predicted distance.
 #include <metarec/core/error.h>
+#include <metarec/core/model_file.h>
 #include <metarec/meta/selectors.h>
 #include <xgboost/c_api.h>
 
@@ -70,6 +71,47 @@ class Boosted : public AlgorithmSelector {
         xgb_check(XGBoosterUpdateOneIter(b, it, m.h), "training");
       boosters_.push_back(std::move(owned));
     }
+  }
+
+  bool save_state(ModelWriter& w) const override {
+    std::vector<std::string> blobs;
+    for (const auto& b : boosters_) {
+      std::string blob;
+      if (b) {
+        bst_ulong len = 0;
+        const char* data = nullptr;
+        xgb_check(XGBoosterSaveModelToBuffer(b.get(), "{\"format\": \"ubj\"}", &len, &data),
+                  "save");
+        blob.assign(data, len);
+      }
+      blobs.push_back(std::move(blob));
+    }
+    w.add_strings("boosted.models", blobs);
+    w.add("boosted.fallback", std::span<const double>(fallback_),
+          {static_cast<int64_t>(fallback_.size())});
+    w.set_meta("boosted.features", std::to_string(features_));
+    return true;
+  }
+
+  bool load_state(const ModelReader& r) override {
+    if (!r.has_meta("boosted.features")) return false;
+    features_ = std::stoul(r.meta("boosted.features"));
+    const auto blobs = r.strings("boosted.models");
+    fallback_ = r.f64("boosted.fallback", {static_cast<int64_t>(blobs.size())});
+    boosters_.clear();
+    for (const auto& blob : blobs) {
+      if (blob.empty()) {
+        boosters_.emplace_back();
+        continue;
+      }
+      BoosterHandle b = nullptr;
+      xgb_check(XGBoosterCreate(nullptr, 0, &b), "booster");
+      std::unique_ptr<void, BoosterDeleter> owned(b);
+      if (XGBoosterLoadModelFromBuffer(b, blob.data(), blob.size()) != 0)
+        throw FormatError(r.path(), 0, std::string("boosted.models: ") + XGBGetLastError());
+      boosters_.push_back(std::move(owned));
+    }
+    return true;
   }
 
   std::vector<double> score(const std::vector<double>& features) const override {

@@ -29,6 +29,17 @@ class AlgorithmSelector {
   virtual void fit(const Knowledge& k, const std::vector<size_t>& train) = 0;
   /// One score per algorithm of the knowledge (k.algorithms order); higher is more recommended.
   virtual std::vector<double> score(const std::vector<double>& features) const = 0;
+  /// Adds the fitted state to a selector file; false for selectors that keep none and are simply
+  /// fitted again from the knowledge when loaded.
+  virtual bool save_state(ModelWriter& w) const {
+    (void)w;
+    return false;
+  }
+  /// Restores what save_state() wrote; false when the file holds no state for this selector.
+  virtual bool load_state(const ModelReader& r) {
+    (void)r;
+    return false;
+  }
 };
 
 struct SelectorOptions {

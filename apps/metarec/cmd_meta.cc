@@ -60,7 +60,8 @@ nlohmann::json result_json(const SelectionResult& r) {
           {"distance", r.distance},
           {"distance_secondary", opt(r.distance_secondary)},
           {"spearman", r.spearman},
-          {"regret", r.regret}};
+          {"regret", r.regret},
+          {"auto_within_2pct", r.auto_within_2pct}};
 }
 
 // A trained selector and the knowledge it was trained from, as `select` and `auto` use it.
@@ -251,10 +252,11 @@ void register_meta(CLI::App& app, Globals& g) {
               << k.algorithms.size() << " algorithms, " << k.feature_names.size()
               << " meta-features; leave-one-family-out on " << metric << ":\n";
     Table t({"selector", "top-1", "best in top 3", "distance", "distance (" + secondary + ")",
-             "Spearman", "regret"});
+             "Spearman", "regret", "auto within 2%"});
     for (const auto& r : table)
       t.add({r.selector, fmt(r.top1, 3), fmt(r.top3, 3), fmt(r.distance, 3),
-             fmt(r.distance_secondary, 3), fmt(r.spearman, 3), fmt(r.regret, 4)});
+             fmt(r.distance_secondary, 3), fmt(r.spearman, 3), fmt(r.regret, 4),
+             fmt(r.auto_within_2pct, 3)});
     std::cout << t.str() << "Default selector: " << table[best].selector << "; wrote " << out
               << "\n";
   });

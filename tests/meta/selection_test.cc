@@ -125,6 +125,7 @@ TEST(Selection, LeaveOneFamilyOutHasNoLeakage) {
   // The choice is always among eligible algorithms, so the incompatible b is never chosen; the
   // true best is in the top 3 of 3 or 4 candidates everywhere.
   EXPECT_DOUBLE_EQ(nd.top3, 1.0);
+  EXPECT_DOUBLE_EQ(nd.auto_within_2pct, 1.0);  // the best is among the 3 verified
   // The single best (q: mean distance lower than p's over most training sets) is wrong on A, C, E.
   const SelectionResult sb = evaluate_selection(k, "single_best", o);
   EXPECT_LT(sb.top1, nd.top1);

@@ -327,7 +327,7 @@ SelectionResult evaluate_selection(const Knowledge& k, const std::string& select
     if (train.empty()) continue;
     auto s = make_selector(selector, o);
     s->fit(k, train);
-    double top1 = 0, top3 = 0, dist = 0, dist2 = 0, rho = 0, regret = 0;
+    double top1 = 0, top3 = 0, dist = 0, dist2 = 0, rho = 0, regret = 0, within = 0;
     int n = 0, n2 = 0;
     for (size_t d : held) {
       const int best = k.best(d);
@@ -341,6 +341,16 @@ SelectionResult evaluate_selection(const Knowledge& k, const std::string& select
                        [&](size_t x, size_t y) { return sc[x] > sc[y]; });
       const int chosen = static_cast<int>(order.front());
       top1 += chosen == best ? 1 : 0;
+      double verified = std::numeric_limits<double>::quiet_NaN();
+      for (size_t q = 0; q < std::min<size_t>(3, order.size()); ++q) {
+        const double v = ds.scores[order[q]];
+        if (!std::isnan(v) &&
+            (std::isnan(verified) || (k.lower_is_better ? v < verified : v > verified)))
+          verified = v;
+      }
+      const double best_score = ds.scores[static_cast<size_t>(best)];
+      if (!std::isnan(verified) && std::fabs(best_score - verified) <= 0.02 * std::fabs(best_score))
+        within += 1;
       for (size_t q = 0; q < std::min<size_t>(3, order.size()); ++q)
         top3 += static_cast<int>(order[q]) == best ? 1 : 0;
       dist += k.distance(d, chosen);
@@ -379,6 +389,7 @@ SelectionResult evaluate_selection(const Knowledge& k, const std::string& select
     res.distance += dist / n;
     res.spearman += rho / n;
     res.regret += regret / n;
+    res.auto_within_2pct += within / n;
     if (secondary && n2 > 0) {
       res.distance_secondary += dist2 / n2;
       ++fams_secondary;
@@ -391,6 +402,7 @@ SelectionResult evaluate_selection(const Knowledge& k, const std::string& select
     res.distance /= f;
     res.spearman /= f;
     res.regret /= f;
+    res.auto_within_2pct /= f;
   }
   if (secondary)
     res.distance_secondary = fams_secondary > 0 ? res.distance_secondary / fams_secondary : kNaN;

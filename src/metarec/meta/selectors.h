@@ -94,6 +94,9 @@ struct SelectionResult {
   double distance_secondary = 0;  ///< the same on the secondary metric (NaN without one)
   double spearman = 0;            ///< predicted vs true ranking of the eligible algorithms
   double regret = 0;              ///< best score - chosen score (a failed choice scores 0)
+  /// What `auto` would reach if its verification were exact: the best measured score among the
+  /// top 3 choices is within 2% of the dataset's best (share of datasets).
+  double auto_within_2pct = 0;
 };
 
 /// `secondary` (may be null) holds the same datasets scored by another metric (e.g. precision@10).

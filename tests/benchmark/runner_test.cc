@@ -16,6 +16,8 @@
 #include <sstream>
 #include <thread>
 
+#include "../cli/run_cli.h"
+
 extern char** environ;
 
 namespace metarec {
@@ -71,6 +73,14 @@ std::vector<pid_t> worker_children(pid_t parent) {
   return out;
 }
 
+// A job that runs far longer than the tests' time limits (SVD++, 500 epochs, 180K ratings).
+JobSpec slow_job() {
+  JobSpec slow = quick("svdpp", 1);
+  slow.dataset = "synthetic:users=3000,items=1500,per_user=60,seed=2";
+  slow.params = {"epochs=500", "factors=64"};
+  return slow;
+}
+
 // True while `pid` exists and is not a zombie.
 bool running(pid_t pid) {
   std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
@@ -115,9 +125,7 @@ TEST(Runner, RunsEveryJobAndResumes) {
 TEST(Runner, OverrunningJobIsKilledAndTheGridGoesOn) {
   const std::string db = tmp("timeout.sqlite");
   remove_db(db);
-  JobSpec slow = quick("svdpp", 1);
-  slow.dataset = "synthetic:users=3000,items=1500,per_user=60,seed=2";
-  slow.params = {"epochs=500", "factors=64"};
+  JobSpec slow = slow_job();
   JobSpec slow_seed2 = slow;
   slow_seed2.seed = 2;
   std::vector<JobSpec> jobs = {slow, slow_seed2, quick("bias", 1)};
@@ -146,9 +154,7 @@ TEST(Runner, OverrunningJobIsKilledAndTheGridGoesOn) {
 TEST(Runner, CrashedWorkerIsRecordedWithItsSignal) {
   const std::string db = tmp("crash.sqlite");
   remove_db(db);
-  JobSpec slow = quick("svdpp", 1);
-  slow.dataset = "synthetic:users=3000,items=1500,per_user=60,seed=2";
-  slow.params = {"epochs=500", "factors=64"};
+  JobSpec slow = slow_job();
   std::vector<JobSpec> jobs = {slow, quick("bias", 1)};
   ResultStore store(db);
   std::atomic<bool> stop{false};
@@ -264,17 +270,13 @@ TEST(Runner, KillNineLosesAtMostTheJobsInFlight) {
   const int64_t after_kill = ResultStore(db).count();
   EXPECT_GE(after_kill, before);  // nothing recorded was lost
   // Rerun: skips exactly what is recorded and completes the grid.
-  std::string cmd = std::string(METAREC_CLI) + " benchmark --db " + db + " --data '" + data +
-                    "' --algorithms item_knn,funk_mf,bias,most_popular,ease --seeds 1,2,3 --jobs 2 "
-                    "--quiet --json";
-  FILE* p = popen(cmd.c_str(), "r");
-  ASSERT_NE(p, nullptr);
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  ASSERT_EQ(pclose(p), 0) << out;
-  const auto j = nlohmann::json::parse(out);
+  const auto rerun = metarec::testing::run_cli(
+      "benchmark --db " + db + " --data '" + data +
+          "' --algorithms item_knn,funk_mf,bias,most_popular,ease --seeds 1,2,3 --jobs 2 "
+          "--quiet --json",
+      false);
+  ASSERT_EQ(rerun.code, 0) << rerun.out;
+  const auto j = nlohmann::json::parse(rerun.out);
   EXPECT_EQ(j["skipped"], after_kill);
   EXPECT_EQ(j["run"].get<int64_t>() + after_kill, planned);
   ResultStore store(db);

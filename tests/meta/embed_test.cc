@@ -13,6 +13,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "../cli/run_cli.h"
+
 namespace metarec {
 namespace {
 
@@ -220,16 +222,10 @@ TEST(EmbedCommand, JsonAndHeatmap) {
       (std::filesystem::temp_directory_path() / "metarec_embed_test_heatmap.svg").string();
   std::filesystem::remove(svg);
   const bool gnuplot = std::system("gnuplot --version > /dev/null 2>&1") == 0;
-  const std::string cmd = std::string(METAREC_CLI) + " embed --json" +
-                          (gnuplot ? " --heatmap " + svg : std::string()) + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  ASSERT_NE(p, nullptr);
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  ASSERT_EQ(pclose(p), 0) << out;
-  const auto j = nlohmann::json::parse(out);
+  const auto r = metarec::testing::run_cli(std::string("embed --json") +
+                                           (gnuplot ? " --heatmap " + svg : std::string()));
+  ASSERT_EQ(r.code, 0) << r.out;
+  const auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["dim"], 768);
   ASSERT_EQ(j["algorithms"].size(), catalog().size());
   EXPECT_EQ(j["algorithms"][0]["neighbours"].size(), 3u);

@@ -4,6 +4,7 @@
 #include <metarec/algorithms/catalog.h>
 #include <metarec/algorithms/mf/sgd_kernel.h>
 #include <metarec/algorithms/mf/svd.h>
+#include <metarec/core/error.h>
 #include <metarec/core/rng.h>
 
 #include <cmath>
@@ -107,6 +108,71 @@ TEST(SgdGrid, SingleThreadOrderDependsOnlyOnTheSeed) {
   };
   EXPECT_EQ(order(1, 2), order(1, 2));
   EXPECT_NE(order(1, 2), order(9, 2));
+}
+
+// The paired loop is sequential SGD in the interleaved order cell[0], cell[h], cell[1], ...:
+// replaying that order one step at a time gives bit-identical factors and biases, including for
+// pairs that share a user or an item (which the loop must run one after the other).
+TEST(SgdGrid, PairedStepsEqualSequentialStepsInTheInterleavedOrder) {
+  const Planted d = planted(12, 9, 2, 0.7, 5);  // few users and items: many shared pairs
+  const detail::SgdGrid g(d.train, 1, 3);
+  const auto cell = g.cell(0, 0);
+  ASSERT_GE(cell.size(), 20u);
+  const int k = 20, kp = detail::sgd_padded(k);
+  ASSERT_EQ(kp, 32);
+  const detail::SvdRates h{0.05f, 0.02f, 0.03f, 0.01f};
+  Rng rng(4);
+  std::vector<float> p0(12 * 32, 0.0f), q0(9 * 32, 0.0f), bu0(12), bi0(9);
+  for (int r = 0; r < 12; ++r)
+    for (int f = 0; f < k; ++f) p0[r * 32 + f] = static_cast<float>(rng.normal() * 0.1);
+  for (int r = 0; r < 9; ++r)
+    for (int f = 0; f < k; ++f) q0[r * 32 + f] = static_cast<float>(rng.normal() * 0.1);
+  auto p1 = p0, q1 = q0, bu1 = bu0, bi1 = bi0;
+  auto one = [&](const detail::SgdEntry& x, int) {
+    detail::svd_step(&p0[x.user * 32], &q0[x.item * 32], &bu0[x.user], &bi0[x.item], kp, 3.5f,
+                     x.value, h);
+  };
+  int pairs = 0;
+  auto pair = [&](const detail::SgdEntry& a, const detail::SgdEntry& b, int) {
+    ++pairs;
+    detail::svd_step_pair(&p0[a.user * 32], &q0[a.item * 32], &bu0[a.user], &bi0[a.item],
+                          &p0[b.user * 32], &q0[b.item * 32], &bu0[b.user], &bi0[b.item], kp, 3.5f,
+                          a.value, b.value, h);
+  };
+  detail::for_each_rating_pair(cell, 0, one, pair);
+  EXPECT_GT(pairs, 0);
+  const size_t half = cell.size() / 2;
+  std::vector<detail::SgdEntry> order;
+  for (size_t t = 0; t < half; ++t) order.insert(order.end(), {cell[t], cell[t + half]});
+  if (cell.size() % 2) order.push_back(cell.back());
+  // Through for_each_rating, so both loops are compiled for the same vector instructions.
+  auto replay = [&](const detail::SgdEntry& x, int) {
+    detail::svd_step(&p1[x.user * 32], &q1[x.item * 32], &bu1[x.user], &bi1[x.item], kp, 3.5f,
+                     x.value, h);
+  };
+  detail::for_each_rating(std::span<const detail::SgdEntry>(order), 0, replay);
+  EXPECT_EQ(p0, p1);
+  EXPECT_EQ(q0, q1);
+  EXPECT_EQ(bu0, bu1);
+  EXPECT_EQ(bi0, bi1);
+  for (int r = 0; r < 12; ++r)  // padding columns stay zero
+    for (int f = k; f < 32; ++f) ASSERT_EQ(p0[r * 32 + f], 0.0f);
+}
+
+TEST(SgdGrid, PaddedRowsRoundTripAndAlign) {
+  std::vector<float> rows(3 * 5);
+  for (size_t j = 0; j < rows.size(); ++j) rows[j] = static_cast<float>(j) + 0.5f;
+  detail::PaddedRows pr(rows, 5);
+  EXPECT_EQ(pr.stride(), 16);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(pr.data()) % 64, 0u);
+  EXPECT_EQ(pr.data()[16 + 2], rows[5 + 2]);
+  EXPECT_EQ(pr.data()[16 + 7], 0.0f);
+  pr.data()[2 * 16 + 4] = -1;
+  std::vector<float> back(rows.size());
+  pr.copy_to(back);
+  rows[2 * 5 + 4] = -1;
+  EXPECT_EQ(back, rows);
+  EXPECT_THROW(detail::PaddedRows(std::vector<float>(7), 5), InvalidArgument);
 }
 
 // The update equals -lr times the gradient of the exposed loss, checked by central differences.

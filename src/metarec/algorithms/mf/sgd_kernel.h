@@ -71,6 +71,16 @@ void sgd_epoch(const SgdGrid& grid, int threads, uint64_t order_seed, Fn&& fn);
 template <typename Step>
 void for_each_rating(std::span<const SgdEntry> cell, int thread, Step& step);
 
+/// As for_each_rating, in the order cell[0], cell[h], cell[1], cell[h+1], ... (h = half the
+/// cell), calling pair(a, b, thread) for two consecutive ratings that share neither user nor item
+/// and one(x, thread) otherwise. pair(a, b) must equal one(a) then one(b) (true when they share no
+/// parameter), so this is sequential SGD in the interleaved order; it only lets the CPU overlap
+/// two independent dependency chains (a step is latency-bound: dot, reduce, update, and the next
+/// step reads the row just written). Two runs of the same user's block interleave, so both rows
+/// stay in cache. 1.4-1.7x faster per epoch on ML-100K at 64-112 factors.
+template <typename One, typename Pair>
+void for_each_rating_pair(std::span<const SgdEntry> cell, int thread, One& one, Pair& pair);
+
 /// The per-fit part of every SGD model's training loop: the thread count, the grid, and each
 /// epoch's seed and cancellation check. Seeds derive from ctx.seed only.
 class SgdLoop {
@@ -86,6 +96,15 @@ class SgdLoop {
     sgd_epoch(grid_, threads_, seeds_.fork(static_cast<uint64_t>(e) + 1).next(),
               [&](std::span<const SgdEntry> cell, int tid) { for_each_rating(cell, tid, fn); });
   }
+  /// As run, through for_each_rating_pair: one(x, thread) and pair(a, b, thread).
+  template <typename One, typename Pair>
+  void run_pair(int e, One&& one, Pair&& pair) {
+    ctx_.check_cancel();
+    sgd_epoch(grid_, threads_, seeds_.fork(static_cast<uint64_t>(e) + 1).next(),
+              [&](std::span<const SgdEntry> cell, int tid) {
+                for_each_rating_pair(cell, tid, one, pair);
+              });
+  }
 
  private:
   const FitContext& ctx_;
@@ -95,9 +114,27 @@ class SgdLoop {
 };
 
 /// Fills `v` with N(0, stddev^2) draws: chunks of 16384 floats, each from its own stream of
-/// `seed`, two values per Box-Muller pair, in parallel; the values do not depend on `threads`.
+/// `seed`, two values per polar-method pair, in parallel; the values do not depend on `threads`.
 /// (FactorModel::randomize draws one pair per value on one thread; see BM_InitNormal.)
 void fill_normal(std::span<float> v, float stddev, uint64_t seed, int threads);
+
+/// A copy of n row-major rows of k floats with each row widened to sgd_padded(k) floats, zero
+/// beyond k, 64-byte aligned: the SGD kernels then run on whole lane blocks with no tail, and no
+/// row straddles a cache line it shares with another (k = 100 ran 1.3x slower unpadded).
+class PaddedRows {
+ public:
+  PaddedRows(std::span<const float> rows, int k);
+  int stride() const { return stride_; }
+  float* data() { return base_; }
+  /// Writes the first k columns of every row back to `rows` (n * k floats).
+  void copy_to(std::span<float> rows) const;
+
+ private:
+  int k_, stride_;
+  size_t n_;
+  std::vector<float> buf_;
+  float* base_;
+};
 
 /// Zeroes the rows of users and items without training ratings in row-major `users` and `items`
 /// (k columns): such rows get no gradient, so random initial values would only add noise to
@@ -112,11 +149,29 @@ inline size_t per_thread_stride(size_t n) { return (n + 15) / 16 * 16 + 16; }
 
 // ------------------------------------------------------------------ vector kernels
 
-/// <a, b> over k floats, vectorized (the reduction order is fixed per build, so deterministic).
+/// Floats per SGD vector lane block: 16 (one AVX-512 register, two AVX2 registers).
+constexpr int kSgdBlock = 16;
+
+/// k rounded up to a whole number of lane blocks: the row stride of padded training arrays, whose
+/// extra columns stay zero (a zero column gets a zero gradient), so the kernels need no tail.
+inline int sgd_padded(int k) { return (k + kSgdBlock - 1) / kSgdBlock * kSgdBlock; }
+
+/// <a, b> over k floats: 16 partial sums over whole blocks, summed as a tree, then the tail (none
+/// when k is padded). The order is fixed, so results are deterministic. (A plain `omp simd`
+/// reduction compiled to 16 dependent scalar adds of a spilled register: 1.3x slower per step.)
 inline float sgd_dot(const float* __restrict a, const float* __restrict b, int k) {
-  float s = 0;
-#pragma omp simd reduction(+ : s)
-  for (int f = 0; f < k; ++f) s += a[f] * b[f];
+  float acc[kSgdBlock] = {};
+  int f = 0;
+  for (; f + kSgdBlock <= k; f += kSgdBlock) {
+#pragma omp simd
+    for (int j = 0; j < kSgdBlock; ++j) acc[j] += a[f + j] * b[f + j];
+  }
+#pragma omp simd
+  for (int j = 0; j < 8; ++j) acc[j] += acc[j + 8];
+#pragma omp simd
+  for (int j = 0; j < 4; ++j) acc[j] += acc[j + 4];
+  float s = (acc[0] + acc[2]) + (acc[1] + acc[3]);
+  for (; f < k; ++f) s += a[f] * b[f];
   return s;
 }
 
@@ -215,6 +270,46 @@ void for_each_rating(std::span<const SgdEntry> cell, int thread, Step& step) {
   if (isa == 1) return for_each_rating_avx2(cell, thread, step);
 #endif
   for (const SgdEntry& x : cell) step(x, thread);
+}
+
+template <typename One, typename Pair>
+inline void for_each_rating_pair_body(std::span<const SgdEntry> cell, int thread, One& one,
+                                      Pair& pair) {
+  const size_t h = cell.size() / 2;
+  for (size_t t = 0; t < h; ++t) {
+    const SgdEntry& a = cell[t];
+    const SgdEntry& b = cell[t + h];
+    if (a.user != b.user && a.item != b.item) {
+      pair(a, b, thread);
+    } else {
+      one(a, thread);
+      one(b, thread);
+    }
+  }
+  if (cell.size() % 2) one(cell.back(), thread);
+}
+
+#ifdef METAREC_SGD_MULTIVERSION
+template <typename One, typename Pair>
+__attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma"), flatten)) void
+for_each_rating_pair_avx512(std::span<const SgdEntry> cell, int thread, One& one, Pair& pair) {
+  for_each_rating_pair_body(cell, thread, one, pair);
+}
+template <typename One, typename Pair>
+__attribute__((target("avx2,fma"), flatten)) void for_each_rating_pair_avx2(
+    std::span<const SgdEntry> cell, int thread, One& one, Pair& pair) {
+  for_each_rating_pair_body(cell, thread, one, pair);
+}
+#endif
+
+template <typename One, typename Pair>
+void for_each_rating_pair(std::span<const SgdEntry> cell, int thread, One& one, Pair& pair) {
+#ifdef METAREC_SGD_MULTIVERSION
+  static const int isa = sgd_isa_level();
+  if (isa == 2) return for_each_rating_pair_avx512(cell, thread, one, pair);
+  if (isa == 1) return for_each_rating_pair_avx2(cell, thread, one, pair);
+#endif
+  for_each_rating_pair_body(cell, thread, one, pair);
 }
 
 }  // namespace metarec::detail

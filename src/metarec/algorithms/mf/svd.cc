@@ -56,27 +56,34 @@ void Svd::do_fit(const Interactions& train, const FitContext& ctx) {
   detail::zero_unrated_rows(train, users_, items_, k);
 
   detail::SgdLoop loop(train, ctx);
-  float* P = users_.data();
-  float* Q = items_.data();
+  // Train on padded copies (whole lane blocks, aligned rows), written back at the end.
+  detail::PaddedRows padded_users(users_, k), padded_items(items_, k);
+  float* P = padded_users.data();
+  float* Q = padded_items.data();
+  const int kp = padded_users.stride();
+  const size_t stride = static_cast<size_t>(kp);
   float* bu = biased_ ? user_bias_.data() : nullptr;
   float* bi = biased_ ? item_bias_.data() : nullptr;
   const float mu = static_cast<float>(mu_);
-  const size_t kk = static_cast<size_t>(k);
   for (int e = 0; e < epochs; ++e) {
-    if (bu) {
-      loop.run(e, [&](const detail::SgdEntry& x, int) {
-        detail::svd_step(P + x.user * kk, Q + x.item * kk, bu + x.user, bi + x.item, k, mu, x.value,
-                         h);
-      });
-    } else {
-      loop.run(e, [&](const detail::SgdEntry& x, int) {
-        detail::svd_step(P + x.user * kk, Q + x.item * kk, nullptr, nullptr, k, mu, x.value, h);
-      });
-    }
+    auto bias = [&](float* b, int32_t x) { return b ? b + x : nullptr; };
+    loop.run_pair(
+        e,
+        [&](const detail::SgdEntry& x, int) {
+          detail::svd_step(P + x.user * stride, Q + x.item * stride, bias(bu, x.user),
+                           bias(bi, x.item), kp, mu, x.value, h);
+        },
+        [&](const detail::SgdEntry& a, const detail::SgdEntry& b, int) {
+          detail::svd_step_pair(P + a.user * stride, Q + a.item * stride, bias(bu, a.user),
+                                bias(bi, a.item), P + b.user * stride, Q + b.item * stride,
+                                bias(bu, b.user), bias(bi, b.item), kp, mu, a.value, b.value, h);
+        });
     h.lr *= decay;
     h.lr_bias *= decay;
     ctx.report(static_cast<double>(e + 1) / epochs, "SGD epoch");
   }
+  padded_users.copy_to(users_);
+  padded_items.copy_to(items_);
 }
 
 namespace detail {

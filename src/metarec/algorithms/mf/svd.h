@@ -40,6 +40,12 @@ struct SvdRates {
 inline float svd_step(float* __restrict p, float* __restrict q, float* bu, float* bi, int k,
                       float mu, float r, const SvdRates& h);
 
+/// svd_step on rating a then on rating b, for two ratings that share neither user nor item: the
+/// same arithmetic, with both errors computed before either update so the CPU can overlap them.
+inline void svd_step_pair(float* __restrict pa, float* __restrict qa, float* bua, float* bia,
+                          float* __restrict pb, float* __restrict qb, float* bub, float* bib, int k,
+                          float mu, float ra, float rb, const SvdRates& h);
+
 /// 1/2 (r - mu - bu - bi - <p, q>)^2 + reg/2 (|p|^2 + |q|^2) + reg_bias/2 (bu^2 + bi^2).
 double svd_rating_loss(const float* p, const float* q, float bu, float bi, int k, double mu,
                        double r, const SvdRates& h);
@@ -62,6 +68,26 @@ inline float svd_step(float* __restrict p, float* __restrict q, float* bu, float
   }
   sgd_step_pq(p, q, k, e, h.lr, h.reg, h.reg);
   return e;
+}
+
+inline void svd_step_pair(float* __restrict pa, float* __restrict qa, float* bua, float* bia,
+                          float* __restrict pb, float* __restrict qb, float* bub, float* bib, int k,
+                          float mu, float ra, float rb, const SvdRates& h) {
+  float pred_a = mu + sgd_dot(pa, qa, k);
+  float pred_b = mu + sgd_dot(pb, qb, k);
+  if (bua) {
+    pred_a += *bua + *bia;
+    pred_b += *bub + *bib;
+  }
+  const float ea = ra - pred_a, eb = rb - pred_b;
+  if (bua) {
+    *bua += h.lr_bias * (ea - h.reg_bias * *bua);
+    *bia += h.lr_bias * (ea - h.reg_bias * *bia);
+    *bub += h.lr_bias * (eb - h.reg_bias * *bub);
+    *bib += h.lr_bias * (eb - h.reg_bias * *bib);
+  }
+  sgd_step_pq(pa, qa, k, ea, h.lr, h.reg, h.reg);
+  sgd_step_pq(pb, qb, k, eb, h.lr, h.reg, h.reg);
 }
 
 }  // namespace metarec::detail

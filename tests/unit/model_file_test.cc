@@ -129,6 +129,28 @@ TEST_F(ModelFileTest, RoundTripsEveryDtypeBitExact) {
                                                         "item_ids.bytes", "item_ids.offsets"}));
 }
 
+// add_view writes the caller's buffer without copying it: the same bytes (and checksum) as add,
+// read at write time, so a view of a buffer changed after add_view writes the new values.
+TEST_F(ModelFileTest, ViewsWriteTheSameBytesAsCopiesWithoutCopying) {
+  ModelWriter w;
+  w.set_meta("algorithm", "ials");
+  w.set_meta("params", R"({"factors":2,"reg":0.01})");
+  w.add_view("factors", std::span<const float>(floats_), {3, 2});
+  w.add("bias", std::span<const double>(doubles_), {5});
+  w.add_view("counts", std::span<const int32_t>(ints_), {2, 2});
+  w.add_view("ids", std::span<const int64_t>(longs_), {3});
+  w.add_strings("item_ids", strings_);
+  EXPECT_EQ(w.serialize(), sample().serialize());
+
+  std::vector<float> live = {1, 2, 3};
+  ModelWriter v;
+  v.add_view("x", std::span<const float>(live), {3});
+  live[1] = 7;
+  v.write(path("view.safetensors"));
+  EXPECT_EQ(ModelReader(path("view.safetensors")).f32("x"), (std::vector<float>{1, 7, 3}));
+  EXPECT_THROW(v.add_view("y", std::span<const float>(live), {2}), InvalidArgument);
+}
+
 TEST_F(ModelFileTest, RoundTripsEmptyScalarAndZeroSizedTensors) {
   ModelWriter w;
   const std::vector<float> none;

@@ -51,9 +51,10 @@ void Recommender::save(const std::string& path) const {
   w.set_meta("metarec_version", METAREC_VERSION);
   w.set_meta("num_users", std::to_string(num_users_));
   w.set_meta("num_items", std::to_string(num_items_));
-  w.add("seen.ptr", std::span<const int64_t>(seen_ptr_), {static_cast<int64_t>(seen_ptr_.size())});
-  w.add("seen.items", std::span<const int32_t>(seen_items_),
-        {static_cast<int64_t>(seen_items_.size())});
+  w.add_view("seen.ptr", std::span<const int64_t>(seen_ptr_),
+             {static_cast<int64_t>(seen_ptr_.size())});
+  w.add_view("seen.items", std::span<const int32_t>(seen_items_),
+             {static_cast<int64_t>(seen_items_.size())});
   w.add_strings("ids.users", user_ids_->externals());
   w.add_strings("ids.items", item_ids_->externals());
   do_save(w);

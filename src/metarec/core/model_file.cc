@@ -45,8 +45,10 @@ const DTypeInfo* find_dtype(std::string_view name) {
   return nullptr;
 }
 
-uint64_t fnv1a64(std::string_view bytes) {
-  uint64_t h = 0xcbf29ce484222325ULL;
+constexpr uint64_t kFnvOffset = 0xcbf29ce484222325ULL;
+
+// FNV-1a 64 of `bytes`, continuing from `h` (so a checksum can run over several pieces).
+uint64_t fnv1a64(std::string_view bytes, uint64_t h = kFnvOffset) {
   for (unsigned char c : bytes) {
     h ^= c;
     h *= 0x100000001b3ULL;
@@ -124,19 +126,32 @@ void ModelWriter::set_meta(const std::string& key, const std::string& value) {
 
 void ModelWriter::add(const std::string& name, std::span<const float> data,
                       std::vector<int64_t> shape) {
-  add_raw(name, DType::kF32, data.data(), data.size(), std::move(shape));
+  add_raw(name, DType::kF32, data.data(), data.size(), std::move(shape), false);
 }
 void ModelWriter::add(const std::string& name, std::span<const double> data,
                       std::vector<int64_t> shape) {
-  add_raw(name, DType::kF64, data.data(), data.size(), std::move(shape));
+  add_raw(name, DType::kF64, data.data(), data.size(), std::move(shape), false);
 }
 void ModelWriter::add(const std::string& name, std::span<const int32_t> data,
                       std::vector<int64_t> shape) {
-  add_raw(name, DType::kI32, data.data(), data.size(), std::move(shape));
+  add_raw(name, DType::kI32, data.data(), data.size(), std::move(shape), false);
 }
 void ModelWriter::add(const std::string& name, std::span<const int64_t> data,
                       std::vector<int64_t> shape) {
-  add_raw(name, DType::kI64, data.data(), data.size(), std::move(shape));
+  add_raw(name, DType::kI64, data.data(), data.size(), std::move(shape), false);
+}
+
+void ModelWriter::add_view(const std::string& name, std::span<const float> data,
+                           std::vector<int64_t> shape) {
+  add_raw(name, DType::kF32, data.data(), data.size(), std::move(shape), true);
+}
+void ModelWriter::add_view(const std::string& name, std::span<const int32_t> data,
+                           std::vector<int64_t> shape) {
+  add_raw(name, DType::kI32, data.data(), data.size(), std::move(shape), true);
+}
+void ModelWriter::add_view(const std::string& name, std::span<const int64_t> data,
+                           std::vector<int64_t> shape) {
+  add_raw(name, DType::kI64, data.data(), data.size(), std::move(shape), true);
 }
 
 void ModelWriter::add_strings(const std::string& name, const std::vector<std::string>& strings) {
@@ -156,12 +171,13 @@ void ModelWriter::add_strings(const std::string& name, const std::vector<std::st
     bytes += s;
     offsets.push_back(static_cast<int64_t>(bytes.size()));
   }
-  add_raw(bytes_name, DType::kU8, bytes.data(), bytes.size(), {static_cast<int64_t>(bytes.size())});
+  add_raw(bytes_name, DType::kU8, bytes.data(), bytes.size(), {static_cast<int64_t>(bytes.size())},
+          false);
   add(offsets_name, std::span<const int64_t>(offsets), {static_cast<int64_t>(offsets.size())});
 }
 
 void ModelWriter::add_raw(const std::string& name, DType dtype, const void* data, size_t count,
-                          std::vector<int64_t> shape) {
+                          std::vector<int64_t> shape, bool borrow) {
   METAREC_CHECK(!name.empty(), "model tensor name must not be empty");
   METAREC_CHECK(name != kMetadataKey, "model tensor name must not be \"", kMetadataKey, "\"");
   check_utf8(name, "model tensor name");
@@ -181,16 +197,27 @@ void ModelWriter::add_raw(const std::string& name, DType dtype, const void* data
   METAREC_CHECK(numel == count, "model tensor \"", name, "\": shape ", shape_text(shape), " holds ",
                 numel, " elements but ", count, " were given");
   const size_t elem_size = info(dtype).size;
-  const uint64_t begin = data_.size();
-  append_le(data_, data, count, elem_size);
-  tensors_.push_back(Tensor{name, dtype, std::move(shape), begin, data_.size()});
+  std::string_view bytes;
+  if (borrow && (std::endian::native == std::endian::little || elem_size == 1)) {
+    bytes = std::string_view(static_cast<const char*>(data), count * elem_size);
+  } else {
+    std::string& copy = owned_.emplace_back();
+    copy.reserve(count * elem_size);
+    append_le(copy, data, count, elem_size);
+    bytes = copy;
+  }
+  const uint64_t begin = data_size_;
+  data_size_ += bytes.size();
+  tensors_.push_back(Tensor{name, dtype, std::move(shape), begin, data_size_, bytes});
 }
 
 std::string ModelWriter::header() const {
   nlohmann::ordered_json meta = nlohmann::ordered_json::object();
   meta["format"] = kModelFormat;
   meta["format_version"] = std::to_string(kModelFormatVersion);
-  meta["checksum"] = hex16(fnv1a64(data_));
+  uint64_t checksum = kFnvOffset;
+  for (const Tensor& t : tensors_) checksum = fnv1a64(t.bytes, checksum);
+  meta["checksum"] = hex16(checksum);
   for (const auto& [key, value] : meta_) meta[key] = value;
 
   nlohmann::ordered_json header = nlohmann::ordered_json::object();
@@ -215,18 +242,19 @@ void ModelWriter::write(const std::string& path) const {
   std::string length;
   const uint64_t n = head.size();
   append_le(length, &n, 1, sizeof(n));
-  const std::string_view pieces[] = {length, head, data_};
+  std::vector<std::string_view> pieces = {length, head};
+  for (const Tensor& t : tensors_) pieces.push_back(t.bytes);
   write_file_atomic(path, pieces);
 }
 
 std::string ModelWriter::serialize() const {
   const std::string head = header();
   std::string out;
-  out.reserve(kLengthBytes + head.size() + data_.size());
+  out.reserve(kLengthBytes + head.size() + data_size_);
   const uint64_t n = head.size();
   append_le(out, &n, 1, sizeof(n));
   out += head;
-  out += data_;
+  for (const Tensor& t : tensors_) out += t.bytes;
   return out;
 }
 

@@ -11,9 +11,11 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace metarec {
@@ -35,11 +37,19 @@ enum class DType : uint8_t { kF32, kF64, kI32, kI64, kU8 };
 ///   w.add_strings("item_ids", ids);
 ///   w.write("model.safetensors");
 ///
-/// add() copies the data, so the caller's buffers may be freed afterwards. Tensor names must be
-/// non-empty, unique and not "__metadata__"; the keys "format", "format_version" and "checksum"
+/// add() copies the data, so the caller's buffers may be freed afterwards; add_view() only records
+/// where the data is (no copy: a model's large arrays go from its memory straight to the file), so
+/// the buffer must stay alive and unchanged until the last write()/serialize(). Tensor names must
+/// be non-empty, unique and not "__metadata__"; the keys "format", "format_version" and "checksum"
 /// are set by write(). Violations throw InvalidArgument. Not thread-safe.
 class ModelWriter {
  public:
+  ModelWriter() = default;
+  ModelWriter(ModelWriter&&) = default;
+  ModelWriter& operator=(ModelWriter&&) = default;
+  ModelWriter(const ModelWriter&) = delete;  // tensors point into owned_: no copies
+  ModelWriter& operator=(const ModelWriter&) = delete;
+
   /// Sets (or replaces) a metadata entry. Values are strings, as safetensors requires.
   void set_meta(const std::string& key, const std::string& value);
 
@@ -48,6 +58,11 @@ class ModelWriter {
   void add(const std::string& name, std::span<const double> data, std::vector<int64_t> shape);
   void add(const std::string& name, std::span<const int32_t> data, std::vector<int64_t> shape);
   void add(const std::string& name, std::span<const int64_t> data, std::vector<int64_t> shape);
+
+  /// As add(), without copying: `data` must outlive every later write() and serialize().
+  void add_view(const std::string& name, std::span<const float> data, std::vector<int64_t> shape);
+  void add_view(const std::string& name, std::span<const int32_t> data, std::vector<int64_t> shape);
+  void add_view(const std::string& name, std::span<const int64_t> data, std::vector<int64_t> shape);
 
   /// Adds a list of strings as two tensors: "<name>.bytes" (U8, all strings concatenated) and
   /// "<name>.offsets" (I64, n + 1 entries; string i is bytes[offsets[i], offsets[i + 1])).
@@ -64,16 +79,18 @@ class ModelWriter {
     std::string name;
     detail::DType dtype;
     std::vector<int64_t> shape;
-    uint64_t begin;  // offsets into data_
+    uint64_t begin;  // offsets into the data section
     uint64_t end;
+    std::string_view bytes;  // little-endian: into owned_ or the caller's buffer (add_view)
   };
   void add_raw(const std::string& name, detail::DType dtype, const void* data, size_t count,
-               std::vector<int64_t> shape);
+               std::vector<int64_t> shape, bool borrow);
   std::string header() const;
 
   std::map<std::string, std::string> meta_;
   std::vector<Tensor> tensors_;
-  std::string data_;  // the data section, already little-endian
+  std::deque<std::string> owned_;  // copies made by add(); a deque keeps their addresses
+  uint64_t data_size_ = 0;
 };
 
 /// Reads and fully validates a model file, then hands out copies of its tensors.

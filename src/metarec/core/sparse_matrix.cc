@@ -59,9 +59,9 @@ SparseMatrix SparseMatrix::transpose() const {
 void SparseMatrix::save(ModelWriter& w, const std::string& prefix) const {
   const int64_t shape[2] = {rows(), cols_};
   w.add(prefix + ".shape", std::span<const int64_t>(shape, 2), {2});
-  w.add(prefix + ".ptr", std::span<const int64_t>(ptr_), {static_cast<int64_t>(ptr_.size())});
-  w.add(prefix + ".idx", std::span<const int32_t>(idx_), {nnz()});
-  w.add(prefix + ".val", std::span<const float>(val_), {nnz()});
+  w.add_view(prefix + ".ptr", std::span<const int64_t>(ptr_), {static_cast<int64_t>(ptr_.size())});
+  w.add_view(prefix + ".idx", std::span<const int32_t>(idx_), {nnz()});
+  w.add_view(prefix + ".val", std::span<const float>(val_), {nnz()});
 }
 
 SparseMatrix SparseMatrix::load(const ModelReader& r, const std::string& prefix) {

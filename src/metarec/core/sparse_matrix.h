@@ -34,6 +34,8 @@ class SparseMatrix {
   /// Bytes held by the arrays.
   size_t memory_bytes() const { return ptr_.size() * 8 + idx_.size() * 4 + val_.size() * 4; }
 
+  /// Adds the matrix to `w` without copying it (ModelWriter::add_view): keep it alive and
+  /// unchanged until w is written.
   void save(ModelWriter& w, const std::string& prefix) const;
   /// Validates shape, ordering and index ranges; throws FormatError on inconsistency.
   static SparseMatrix load(const ModelReader& r, const std::string& prefix);

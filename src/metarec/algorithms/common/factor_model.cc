@@ -93,10 +93,12 @@ std::vector<ScoredItem> FactorModel::similar_items(int32_t item, int k) const {
 void FactorModel::do_save(ModelWriter& w) const {
   const double state[4] = {static_cast<double>(k_), mu_, lo_, hi_};
   w.add("factor.state", std::span<const double>(state, 4), {4});
-  w.add("factor.users", std::span<const float>(users_), {num_users(), k_});
-  w.add("factor.items", std::span<const float>(items_), {num_items(), k_});
-  w.add("factor.user_bias", std::span<const float>(user_bias_), {static_cast<int64_t>(user_bias_.size())});
-  w.add("factor.item_bias", std::span<const float>(item_bias_), {static_cast<int64_t>(item_bias_.size())});
+  w.add_view("factor.users", std::span<const float>(users_), {num_users(), k_});
+  w.add_view("factor.items", std::span<const float>(items_), {num_items(), k_});
+  w.add_view("factor.user_bias", std::span<const float>(user_bias_),
+             {static_cast<int64_t>(user_bias_.size())});
+  w.add_view("factor.item_bias", std::span<const float>(item_bias_),
+             {static_cast<int64_t>(item_bias_.size())});
   save_extra(w);
 }
 

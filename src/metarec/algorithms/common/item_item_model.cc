@@ -69,9 +69,12 @@ void ItemItemModel::do_save(ModelWriter& w) const {
   w_.save(w, "itemitem.w");
   const int32_t flags[1] = {use_values_ ? 1 : 0};
   w.add("itemitem.flags", std::span<const int32_t>(flags, 1), {1});
-  w.add("itemitem.user_ptr", std::span<const int64_t>(user_ptr_), {static_cast<int64_t>(user_ptr_.size())});
-  w.add("itemitem.user_values", std::span<const float>(user_values_), {static_cast<int64_t>(user_values_.size())});
-  w.add("itemitem.popularity", std::span<const float>(popularity_), {static_cast<int64_t>(popularity_.size())});
+  w.add_view("itemitem.user_ptr", std::span<const int64_t>(user_ptr_),
+             {static_cast<int64_t>(user_ptr_.size())});
+  w.add_view("itemitem.user_values", std::span<const float>(user_values_),
+             {static_cast<int64_t>(user_values_.size())});
+  w.add_view("itemitem.popularity", std::span<const float>(popularity_),
+             {static_cast<int64_t>(popularity_.size())});
 }
 
 void ItemItemModel::do_load(const ModelReader& r) {

@@ -152,8 +152,8 @@ std::vector<ScoredItem> Ease::similar_items(int32_t item, int k) const {
 
 void Ease::do_save(ModelWriter& w) const {
   const int64_t n = num_items();
-  w.add("ease.b", std::span<const float>(b_), {n, n});
-  w.add("ease.popularity", std::span<const float>(popularity_), {n});
+  w.add_view("ease.b", std::span<const float>(b_), {n, n});
+  w.add_view("ease.popularity", std::span<const float>(popularity_), {n});
 }
 
 void Ease::do_load(const ModelReader& r) {

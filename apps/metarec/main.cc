@@ -1,13 +1,43 @@
 // The metarec command-line tool: parses the subcommand, runs it, and turns exceptions into a
 // one-line message and an exit code (2 for usage errors, 1 for runtime errors).
-#include <iostream>
-
 #include <metarec/core/error.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <iostream>
+#include <string>
 
 #include "cli.h"
 
+namespace {
+
+// Page faults are slow on the virtual machines metarec runs on (15-21 us per 4 KiB page here:
+// 64 MiB first-touched in 250 ms, against 7.4 ms on transparent huge pages), and with the kernel's
+// THP mode "madvise" glibc's malloc only asks for huge pages when the tunable
+// glibc.malloc.hugetlb=1 is set before the process starts. So metarec sets it and re-executes
+// itself once (same pid, same arguments); METAREC_THP=0 opts out. Measured: an EASE fit on ML-1M
+// 3.2-3.6 s -> 2.4 s; the fixed cost of an SGD fit on ML-100K 25 -> 14 ms.
+void enable_huge_pages(char** argv) {
+  const char* opt = std::getenv("METAREC_THP");
+  if (opt != nullptr && std::string(opt) == "0") return;
+  const char* tun = std::getenv("GLIBC_TUNABLES");
+  std::string tunables = tun != nullptr ? tun : "";
+  if (tunables.find("glibc.malloc.hugetlb") != std::string::npos) return;
+  tunables += (tunables.empty() ? "" : ":") + std::string("glibc.malloc.hugetlb=1");
+  if (setenv("GLIBC_TUNABLES", tunables.c_str(), 1) != 0) return;
+  // Through the real path, so the process keeps its name ("exe" otherwise, in ps and top).
+  char self[4096];
+  const ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+  if (n <= 0) return;
+  self[n] = '\0';
+  execv(self, argv);  // returns only on failure: carry on without huge pages
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   using namespace metarec;
+  enable_huge_pages(argv);
   CLI::App app{"metarec: which recommendation algorithm should this dataset use? (v" METAREC_VERSION ")",
                "metarec"};
   app.require_subcommand(1);

@@ -115,8 +115,10 @@ void TimeSvd::do_fit(const Interactions& train, const FitContext& ctx) {
   const size_t kk = static_cast<size_t>(k);
   const size_t nb = static_cast<size_t>(bins_);
   for (int e = 0; e < epochs; ++e) {
+    // Both branches visit the ratings in the paired loop's order, so without time bins the
+    // model is svd step for step (its pairs share the svd_step_pair arithmetic).
     if (bins_) {
-      loop.run(e, [&](const detail::SgdEntry& x, int) {
+      auto one = [&](const detail::SgdEntry& x, int) {
         const detail::TimeSvdRating t{P + x.user * kk,
                                       Q + x.item * kk,
                                       bu + x.user,
@@ -125,13 +127,24 @@ void TimeSvd::do_fit(const Interactions& train, const FitContext& ctx) {
                                       A + x.user,
                                       entry_dev[x.entry]};
         detail::timesvd_step(t, k, mu, x.value, h);
+      };
+      loop.run_pair(e, one, [&](const detail::SgdEntry& a, const detail::SgdEntry& b, int tid) {
+        one(a, tid);
+        one(b, tid);
       });
     } else {
       const detail::SvdRates s{h.lr, h.reg, h.lr_bias, h.reg_bias};
-      loop.run(e, [&](const detail::SgdEntry& x, int) {
-        detail::svd_step(P + x.user * kk, Q + x.item * kk, bu + x.user, bi + x.item, k, mu, x.value,
-                         s);
-      });
+      loop.run_pair(
+          e,
+          [&](const detail::SgdEntry& x, int) {
+            detail::svd_step(P + x.user * kk, Q + x.item * kk, bu + x.user, bi + x.item, k, mu,
+                             x.value, s);
+          },
+          [&](const detail::SgdEntry& a, const detail::SgdEntry& b, int) {
+            detail::svd_step_pair(P + a.user * kk, Q + a.item * kk, bu + a.user, bi + a.item,
+                                  P + b.user * kk, Q + b.item * kk, bu + b.user, bi + b.item, k, mu,
+                                  a.value, b.value, s);
+          });
     }
     h.lr *= decay;
     h.lr_bias *= decay;

@@ -7,6 +7,7 @@
 #include <metarec/meta/selectors.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 
@@ -134,6 +135,43 @@ TEST(Selection, LeaveOneFamilyOutHasNoLeakage) {
   o.trees = 30;
   const SelectionResult bt = evaluate_selection(k, "boosted_trees", o);
   EXPECT_GT(bt.top1, sb.top1);
+}
+
+// The pairwise ranker and the Borda ensemble learn the same rule from the other families, and
+// the ensemble's whole state (trees, ranker, neighbours) round-trips to identical scores.
+TEST(Selection, RankerAndEnsembleLearnTheRuleAndTheEnsembleRoundTrips) {
+  const Knowledge k = fixture();
+  SelectorOptions o;
+  o.neighbours = 1;
+  o.trees = 30;
+  const SelectionResult sb = evaluate_selection(k, "single_best", o);
+  const SelectionResult rk = evaluate_selection(k, "ranker", o);
+  const SelectionResult en = evaluate_selection(k, "ensemble", o);
+  EXPECT_GT(rk.top1, sb.top1);
+  EXPECT_GT(en.top1, sb.top1);
+  EXPECT_DOUBLE_EQ(en.top3, 1.0);
+
+  std::vector<size_t> all(k.datasets.size());
+  for (size_t d = 0; d < all.size(); ++d) all[d] = d;
+  auto ens = make_selector("ensemble", o);
+  ens->fit(k, all);
+  // Low x: p (index of "p") beats q; high x: the reverse.
+  const auto& algos = k.algorithms;
+  const auto at = [&](const std::string& a) {
+    return static_cast<size_t>(std::find(algos.begin(), algos.end(), a) - algos.begin());
+  };
+  const auto low = ens->score({0.05, 1}), high = ens->score({9.95, 1});
+  EXPECT_GT(low[at("p")], low[at("q")]);
+  EXPECT_GT(high[at("q")], high[at("p")]);
+  ModelWriter w;
+  ASSERT_TRUE(ens->save_state(w));
+  const std::string path = tmp("ensemble.safetensors");
+  w.write(path);
+  const ModelReader r(path);
+  auto again = make_selector("ensemble", o);
+  ASSERT_TRUE(again->load_state(r));
+  for (const auto& d : k.datasets) EXPECT_EQ(again->score(d.features), ens->score(d.features));
+  std::filesystem::remove(path);
 }
 
 TEST(Selection, BoostedTreesAndContrastiveStateRoundTripThroughAFile) {

@@ -139,7 +139,105 @@ class Boosted : public AlgorithmSelector {
   std::vector<double> fallback_;
 };
 
+// One XGBoost ranker over (dataset, algorithm) rows: the dataset's meta-features plus a one-hot
+// of the algorithm, grouped by dataset, trained with a pairwise ranking objective on 1 - the
+// normalized distance, so it learns the order of the algorithms on a dataset directly.
+class Ranker : public AlgorithmSelector {
+ public:
+  explicit Ranker(const SelectorOptions& o) : o_(o) {}
+  std::string name() const override { return "ranker"; }
+
+  void fit(const Knowledge& k, const std::vector<size_t>& train) override {
+    features_ = k.feature_names.size();
+    algorithms_ = k.algorithms.size();
+    std::vector<float> x, y;
+    std::vector<unsigned> groups;
+    for (size_t d : train) {
+      unsigned n = 0;
+      for (size_t a = 0; a < algorithms_; ++a) {
+        const double dist = k.distance(d, static_cast<int>(a));
+        if (std::isnan(dist)) continue;
+        append_row(k.datasets[d].features, a, x);
+        y.push_back(static_cast<float>(1.0 - dist));
+        ++n;
+      }
+      if (n > 0) groups.push_back(n);
+    }
+    MatrixHandle m;
+    xgb_check(XGDMatrixCreateFromMat(x.data(), y.size(), features_ + algorithms_, NAN, &m.h),
+              "matrix");
+    xgb_check(XGDMatrixSetFloatInfo(m.h, "label", y.data(), y.size()), "labels");
+    xgb_check(XGDMatrixSetUIntInfo(m.h, "group", groups.data(), groups.size()), "groups");
+    BoosterHandle b = nullptr;
+    xgb_check(XGBoosterCreate(&m.h, 1, &b), "booster");
+    booster_.reset(b);
+    for (const auto& [key, value] : std::vector<std::pair<std::string, std::string>>{
+             {"objective", "rank:pairwise"},
+             {"max_depth", std::to_string(o_.tree_depth + 2)},
+             {"eta", "0.1"},
+             {"subsample", "0.8"},
+             {"colsample_bytree", "0.8"},
+             {"min_child_weight", "2"},
+             {"nthread", "1"},
+             {"seed", std::to_string(o_.network.seed)},
+             {"verbosity", "0"}})
+      xgb_check(XGBoosterSetParam(b, key.c_str(), value.c_str()), "parameter");
+    for (int it = 0; it < 3 * o_.trees; ++it)
+      xgb_check(XGBoosterUpdateOneIter(b, it, m.h), "training");
+  }
+
+  bool save_state(ModelWriter& w) const override {
+    bst_ulong len = 0;
+    const char* data = nullptr;
+    xgb_check(XGBoosterSaveModelToBuffer(booster_.get(), "{\"format\": \"ubj\"}", &len, &data),
+              "save");
+    w.add_strings("ranker.model", {std::string(data, len)});
+    w.set_meta("ranker.features", std::to_string(features_));
+    w.set_meta("ranker.algorithms", std::to_string(algorithms_));
+    return true;
+  }
+
+  bool load_state(const ModelReader& r) override {
+    if (!r.has_meta("ranker.features")) return false;
+    features_ = std::stoul(r.meta("ranker.features"));
+    algorithms_ = std::stoul(r.meta("ranker.algorithms"));
+    const auto blobs = r.strings("ranker.model");
+    if (blobs.size() != 1) throw FormatError(r.path(), 0, "ranker.model must hold one model");
+    BoosterHandle b = nullptr;
+    xgb_check(XGBoosterCreate(nullptr, 0, &b), "booster");
+    booster_.reset(b);
+    if (XGBoosterLoadModelFromBuffer(b, blobs[0].data(), blobs[0].size()) != 0)
+      throw FormatError(r.path(), 0, std::string("ranker.model: ") + XGBGetLastError());
+    return true;
+  }
+
+  std::vector<double> score(const std::vector<double>& features) const override {
+    std::vector<float> x;
+    for (size_t a = 0; a < algorithms_; ++a) append_row(features, a, x);
+    MatrixHandle m;
+    xgb_check(XGDMatrixCreateFromMat(x.data(), algorithms_, features_ + algorithms_, NAN, &m.h),
+              "matrix");
+    bst_ulong len = 0;
+    const float* pred = nullptr;
+    xgb_check(XGBoosterPredict(booster_.get(), m.h, 0, 0, 0, &len, &pred), "prediction");
+    return std::vector<double>(pred, pred + len);
+  }
+
+ private:
+  void append_row(const std::vector<double>& f, size_t a, std::vector<float>& x) const {
+    for (double v : f) x.push_back(static_cast<float>(v));
+    for (size_t j = 0; j < algorithms_; ++j) x.push_back(j == a ? 1.0f : 0.0f);
+  }
+  SelectorOptions o_;
+  size_t features_ = 0, algorithms_ = 0;
+  std::unique_ptr<void, BoosterDeleter> booster_;
+};
+
 }  // namespace
+
+std::unique_ptr<AlgorithmSelector> make_ranker_selector(const SelectorOptions& o) {
+  return std::make_unique<Ranker>(o);
+}
 
 std::unique_ptr<AlgorithmSelector> make_boosted_selector(const SelectorOptions& o) {
   return std::make_unique<Boosted>(o);

@@ -64,6 +64,40 @@ class NearestDatasets : public AlgorithmSelector {
     }
     fallback_ = mean_distances(k, train);
   }
+  bool save_state(ModelWriter& w) const override {
+    const int64_t n = static_cast<int64_t>(points_.size());
+    const int64_t f = static_cast<int64_t>(z_.mean.size()),
+                  a = static_cast<int64_t>(fallback_.size());
+    std::vector<double> points, distances;
+    for (const auto& p : points_) points.insert(points.end(), p.begin(), p.end());
+    for (const auto& d : distances_) distances.insert(distances.end(), d.begin(), d.end());
+    w.add("nearest.points", std::span<const double>(points), {n, f});
+    w.add("nearest.distances", std::span<const double>(distances), {n, a});
+    w.add("nearest.mean", std::span<const double>(z_.mean), {f});
+    w.add("nearest.stddev", std::span<const double>(z_.stddev), {f});
+    w.add("nearest.fallback", std::span<const double>(fallback_), {a});
+    return true;
+  }
+  bool load_state(const ModelReader& r) override {
+    if (!r.has("nearest.points")) return false;
+    const auto shape = r.shape("nearest.points");
+    const auto dshape = r.shape("nearest.distances");
+    if (shape.size() != 2 || dshape.size() != 2 || dshape[0] != shape[0])
+      throw FormatError(r.path(), 0, "nearest.points and nearest.distances do not match");
+    const int64_t n = shape[0], f = shape[1], a = dshape[1];
+    z_.mean = r.f64("nearest.mean", {f});
+    z_.stddev = r.f64("nearest.stddev", {f});
+    fallback_ = r.f64("nearest.fallback", {a});
+    const auto points = r.f64("nearest.points", {n, f});
+    const auto distances = r.f64("nearest.distances", {n, a});
+    points_.assign(static_cast<size_t>(n), {});
+    distances_.assign(static_cast<size_t>(n), {});
+    for (int64_t i = 0; i < n; ++i) {
+      points_[i].assign(points.begin() + i * f, points.begin() + (i + 1) * f);
+      distances_[i].assign(distances.begin() + i * a, distances.begin() + (i + 1) * a);
+    }
+    return true;
+  }
   std::vector<double> score(const std::vector<double>& features) const override {
     const auto x = z_.apply(features);
     std::vector<std::pair<double, size_t>> near;
@@ -96,6 +130,45 @@ class NearestDatasets : public AlgorithmSelector {
   Standardizer z_;
   std::vector<std::vector<double>> points_, distances_;
   std::vector<double> fallback_;
+};
+
+std::vector<double> ranks(const std::vector<double>& v);
+
+// Borda count over three rivals with partly independent errors: the mean of each algorithm's
+// rank under the boosted trees (per-algorithm regressors: generalize over feature ranges), the
+// nearest datasets (what similar datasets measured) and the pairwise ranker (learns the order
+// directly). Ranks, not scores, because the three score on different scales.
+class Ensemble : public AlgorithmSelector {
+ public:
+  explicit Ensemble(const SelectorOptions& o)
+      : boosted_(make_boosted_selector(o)),
+        ranker_(make_ranker_selector(o)),
+        nearest_(o.neighbours) {}
+  std::string name() const override { return "ensemble"; }
+  void fit(const Knowledge& k, const std::vector<size_t>& train) override {
+    boosted_->fit(k, train);
+    ranker_->fit(k, train);
+    nearest_.fit(k, train);
+  }
+  std::vector<double> score(const std::vector<double>& features) const override {
+    const auto a = ranks(boosted_->score(features));
+    const auto b = ranks(ranker_->score(features));
+    const auto c = ranks(nearest_.score(features));
+    std::vector<double> out(a.size());
+    // Ties broken by the boosted trees' rank (a tiny share of it).
+    for (size_t j = 0; j < a.size(); ++j) out[j] = (a[j] + b[j] + c[j]) / 3.0 + 1e-3 * a[j];
+    return out;
+  }
+  bool save_state(ModelWriter& w) const override {
+    return boosted_->save_state(w) && ranker_->save_state(w) && nearest_.save_state(w);
+  }
+  bool load_state(const ModelReader& r) override {
+    return boosted_->load_state(r) && ranker_->load_state(r) && nearest_.load_state(r);
+  }
+
+ private:
+  std::unique_ptr<AlgorithmSelector> boosted_, ranker_;
+  NearestDatasets nearest_;
 };
 
 std::vector<double> ranks(const std::vector<double>& v) {
@@ -241,7 +314,7 @@ std::vector<double> Standardizer::apply(const std::vector<double>& x) const {
 
 const std::vector<std::string>& selector_names() {
   static const std::vector<std::string> names = {"single_best", "nearest_datasets", "boosted_trees",
-                                                 "contrastive"};
+                                                 "ensemble",    "ranker",           "contrastive"};
   return names;
 }
 
@@ -250,9 +323,11 @@ std::unique_ptr<AlgorithmSelector> make_selector(const std::string& name,
   if (name == "single_best") return std::make_unique<SingleBest>();
   if (name == "nearest_datasets") return std::make_unique<NearestDatasets>(o.neighbours);
   if (name == "boosted_trees") return make_boosted_selector(o);
+  if (name == "ensemble") return std::make_unique<Ensemble>(o);
+  if (name == "ranker") return make_ranker_selector(o);
   if (name == "contrastive") return std::make_unique<ContrastiveSelector>(o);
   METAREC_THROW(InvalidArgument, "unknown selector \"", name,
-                "\"; valid: single_best, nearest_datasets, boosted_trees, contrastive");
+                "\"; valid: single_best, nearest_datasets, boosted_trees, ensemble, contrastive");
 }
 
 double spearman(const std::vector<double>& a, const std::vector<double>& b) {

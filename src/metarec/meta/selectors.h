@@ -81,6 +81,8 @@ std::unique_ptr<AlgorithmSelector> make_selector(const std::string& name, const 
 const std::vector<std::string>& selector_names();
 /// The XGBoost per-algorithm regressors (boosted_selector.cc).
 std::unique_ptr<AlgorithmSelector> make_boosted_selector(const SelectorOptions& o);
+/// One XGBoost pairwise ranker over (meta-features, algorithm one-hot) rows grouped by dataset.
+std::unique_ptr<AlgorithmSelector> make_ranker_selector(const SelectorOptions& o);
 
 /// One selector's leave-one-family-out results: each family is held out in turn, the selector is
 /// trained on the others, and every held-out dataset gets a choice among the algorithms eligible

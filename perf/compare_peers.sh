@@ -13,7 +13,8 @@
 #   METAREC_DATA   data root (default: ../shared/data beside the checkout)
 # Optional:
 #   METAREC_THREADS (2)   threads for every multi-threaded tool (Surprise is single-threaded)
-#   COMPARE_ONLY          comma list of sections to run: libmf,libfm,surprise,implicit,qmf
+#   COMPARE_ONLY          comma list of sections to run: libmf,libfm,surprise,implicit,qmf (default),
+#                         and syn10m (opt-in: SGD MF per epoch on ~9.7M synthetic ratings; SYN10M_DIR)
 #   PYTHON (/usr/bin/python3), SEED (42), KEEP_TMP=1 keeps the temp dir, COMPARE_TSV=FILE
 #   copies the result table as TSV, LIBFM_DIM ('1,1,8'), LIBFM_ITER (100),
 #   IALS_REG (50), IALS_ALPHA (2) shared by implicit ALS, QMF WALS and metarec ials. Confidence of
@@ -257,6 +258,7 @@ EOF
     row a Surprise "$label" rmse "$P_VAL" "$P_SEC" "$P_PEAK" "$MR_LABEL${mparams:+ ${mparams//-p /}}" "$MR_VAL" "$MR_SEC" "$MR_PEAK"
   done <<'EOF'
 SVD k=100 e=20|SVD|svd|-p factors=100 -p epochs=20
+SVD k=100 e=20 (metarec at matched RMSE)|SVD|svd|-p factors=8 -p epochs=10
 SVD++ k=20 e=20|SVDpp|svdpp|-p factors=20 -p epochs=20
 KNNBaseline k=40 item pearson_bsl|KNNBaseline|knn_baseline|-p k=40 -p user_based=false -p similarity=pearson_baseline
 SlopeOne|SlopeOne|slope_one|
@@ -467,6 +469,45 @@ ok = n == [j["train"], j["test"]]
 print("   split check: files %d/%d, metarec split %d/%d: %s" % (n[0], n[1], j["train"], j["test"], "same" if ok else "DIFFERENT"))
 EOF
   fi
+fi
+
+# ================================================================ c) ~10M-rating synthetic set, SGD per epoch (opt-in: syn10m)
+# Per-epoch seconds = (time of 21 epochs - time of 1 epoch) / 20, which cancels reading the files
+# (LIBMF: process wall time; metarec: fit_seconds). SYN10M_DIR caches the generated split.
+if want syn10m; then
+  SD=${SYN10M_DIR:-$TMP/syn10m}
+  mkdir -p "$SD"
+  if [[ ! -s $SD/train.tsv ]]; then
+    echo "== c) generating synthetic:users=100000,items=20000,per_user=100,seed=7 into $SD"
+    "$METAREC" split synthetic:users=100000,items=20000,per_user=100,seed=7 --split random:test=0.1,seed=1 -o "$SD" >/dev/null || die "synthetic split failed"
+  fi
+  [[ -s $SD/train.mf ]] || awk 'NR > 1 {print $1" "$2" "$3}' "$SD/train.tsv" >"$SD/train.mf"
+  [[ -s $SD/test.mf ]] || awk 'NR > 1 {print $1" "$2" "$3}' "$SD/test.tsv" >"$SD/test.mf"
+  printf '{"name":"syn10m","feedback":"explicit","interactions":{"path":"train.tsv","separator":"\\t","header":true,"quote":"","user":0,"item":1,"rating":2,"scale":[1,5]},"splits":{"s":{"train":"train.tsv","test":"test.tsv"}}}\n' >"$SD/card.json"
+  echo "== c) $(wc -l <"$SD/train.mf") train / $(wc -l <"$SD/test.mf") test ratings, k=64, $THREADS threads"
+  P_VAL=-; P_SEC=-; P_PEAK=-
+  if [[ -x $PEERS/libmf/mf-train ]]; then
+    timed libmf10_1 "$PEERS/libmf/mf-train" -k 64 -t 1 -s "$THREADS" "$SD/train.mf" "$TMP/syn.model1"
+    t1=$WALL
+    timed libmf10_21 "$PEERS/libmf/mf-train" -k 64 -t 21 -s "$THREADS" "$SD/train.mf" "$TMP/syn.model"
+    P_SEC=$(awk -v a="$WALL" -v b="$t1" 'BEGIN{print (a - b) / 20}'); P_PEAK=$PEAK
+    timed libmf10_pred "$PEERS/libmf/mf-predict" -e 0 "$SD/test.mf" "$TMP/syn.model" "$TMP/syn.pred"
+    P_VAL=$(awk '/RMSE/ {print $NF}' "$TMP/libmf10_pred.out")
+    echo "    -> LIBMF rmse=$P_VAL per-epoch=$P_SEC s"
+  else
+    echo "skip: LIBMF not found ($PEERS/libmf/mf-train)"
+  fi
+  MR_VAL=-; MR_SEC=-; MR_PEAK=-
+  if [[ $MR_OK == 1 ]]; then
+    timed mr10_1 "$METAREC" evaluate funk_mf "$SD/card.json:s" --split given --metrics rmse -p factors=64 -p epochs=1 --json --threads "$THREADS" --data-root "$SD"
+    f1=$(json_get "$TMP/mr10_1.out" fit_seconds)
+    timed mr10_21 "$METAREC" evaluate funk_mf "$SD/card.json:s" --split given --metrics rmse -p factors=64 -p epochs=21 --json --threads "$THREADS" --data-root "$SD"
+    f21=$(json_get "$TMP/mr10_21.out" fit_seconds)
+    MR_VAL=$(json_get "$TMP/mr10_21.out" rmse); MR_PEAK=$PEAK
+    MR_SEC=$(awk -v a="$f21" -v b="$f1" 'BEGIN{print (a - b) / 20}')
+    echo "    -> metarec funk_mf rmse=$MR_VAL per-epoch=$MR_SEC s"
+  fi
+  row c LIBMF "MF k=64, s per epoch" rmse "$P_VAL" "$P_SEC" "$P_PEAK" "funk_mf factors=64 (21 epochs)" "$MR_VAL" "$MR_SEC" "$MR_PEAK"
 fi
 
 # ================================================================ table

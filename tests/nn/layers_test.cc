@@ -8,45 +8,16 @@
 #include <cmath>
 #include <functional>
 
+#include "gradient_check.h"
+
 namespace metarec {
 namespace {
 
 using nn::Matrix;
 
-Matrix random_matrix(int r, int c, Rng& rng, double scale = 1.0) {
-  Matrix m(r, c);
-  for (Eigen::Index k = 0; k < m.size(); ++k)
-    m.data()[k] = static_cast<float>(scale * rng.normal());
-  return m;
-}
-
-// Central differences of `loss` with respect to every entry of `x` (perturbed in place), compared
-// with `analytic`. Float32 layers: h = 1e-2 in double-precision sums keeps the truncation error
-// near 1e-4 and the rounding error near 1e-5.
-void expect_gradient(Matrix& x, const Matrix& analytic, const std::function<double()>& loss,
-                     const std::string& what, double tol = 2e-3) {
-  ASSERT_EQ(x.rows(), analytic.rows()) << what;
-  ASSERT_EQ(x.cols(), analytic.cols()) << what;
-  const float h = 1e-2f;
-  double worst = 0;
-  for (Eigen::Index k = 0; k < x.size(); ++k) {
-    const float keep = x.data()[k];
-    x.data()[k] = keep + h;
-    const double up = loss();
-    x.data()[k] = keep - h;
-    const double down = loss();
-    x.data()[k] = keep;
-    const double numeric = (up - down) / (2.0 * h);
-    const double err = std::fabs(numeric - analytic.data()[k]) / std::max(1.0, std::fabs(numeric));
-    worst = std::max(worst, err);
-  }
-  EXPECT_LT(worst, tol) << what;
-}
-
-// Weighted sum with fixed random weights: a scalar loss whose gradient is the weights.
-double weighted(const Matrix& y, const Matrix& w) {
-  return (y.cast<double>().array() * w.cast<double>().array()).sum();
-}
+using testing_nn::expect_gradient;
+using testing_nn::random_matrix;
+using testing_nn::weighted;
 
 TEST(NnLayers, LinearGradients) {
   Rng rng(1);

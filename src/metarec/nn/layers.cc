@@ -2,6 +2,7 @@
 #include <metarec/core/error.h>
 #include <metarec/nn/layers.h>
 
+#include <atomic>
 #include <cmath>
 
 namespace metarec::nn {
@@ -113,13 +114,22 @@ Adam::Adam(std::vector<Parameter*> params, float lr, float beta1, float beta2, f
 }
 
 void Adam::step() {
-  ++t_;
-  const float c1 = 1.0f - std::pow(beta1_, static_cast<float>(t_));
-  const float c2 = 1.0f - std::pow(beta2_, static_cast<float>(t_));
+  std::vector<const Matrix*> grads;
+  for (auto* p : params_) grads.push_back(&p->grad);
+  step(grads);
+}
+
+void Adam::step(std::span<const Matrix* const> grads) {
+  METAREC_CHECK(grads.size() == params_.size(), "Adam: ", grads.size(), " gradients for ",
+                params_.size(), " parameters");
+  const int64_t t = std::atomic_ref<int64_t>(t_).fetch_add(1) + 1;
+  const float c1 = 1.0f - std::pow(beta1_, static_cast<float>(t));
+  const float c2 = 1.0f - std::pow(beta2_, static_cast<float>(t));
   for (size_t k = 0; k < params_.size(); ++k) {
     Parameter& p = *params_[k];
-    m_[k] = beta1_ * m_[k] + (1 - beta1_) * p.grad;
-    v_[k] = beta2_ * v_[k] + (1 - beta2_) * p.grad.cwiseProduct(p.grad);
+    const Matrix& g = *grads[k];
+    m_[k] = beta1_ * m_[k] + (1 - beta1_) * g;
+    v_[k] = beta2_ * v_[k] + (1 - beta2_) * g.cwiseProduct(g);
     if (wd_ > 0) p.value *= 1.0f - lr_ * wd_;
     p.value.array() -= lr_ * (m_[k].array() / c1) / ((v_[k].array() / c2).sqrt() + eps_);
   }

@@ -10,6 +10,7 @@
 
 #include <Eigen/Dense>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -88,6 +89,10 @@ class Adam {
   explicit Adam(std::vector<Parameter*> params, float lr = 1e-3f, float beta1 = 0.9f,
                 float beta2 = 0.999f, float eps = 1e-8f, float weight_decay = 0);
   void step();
+  /// One step with gradients held outside the parameters (grads[k] for parameter k, same
+  /// shapes). Concurrent calls are allowed for Hogwild-style training: they race, without
+  /// locks, on the values and moments (each float written whole); the step count is atomic.
+  void step(std::span<const Matrix* const> grads);
   void zero_grad();
 
  private:

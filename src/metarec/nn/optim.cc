@@ -1,0 +1,181 @@
+// SGD, Adagrad and the sparse (lazy) embedding optimizers.
+#include <metarec/core/error.h>
+#include <metarec/nn/optim.h>
+
+#include <atomic>
+#include <cmath>
+
+namespace metarec::nn {
+
+namespace {
+
+// The rows of `g` must be distinct, sorted and inside the table: a repeated id would be
+// updated twice by one step.
+void check_sparse(const Parameter& table, const SparseGrad& g, const char* who) {
+  METAREC_CHECK(static_cast<Eigen::Index>(g.ids.size()) == g.values.rows() &&
+                    (g.ids.empty() || g.values.cols() == table.value.cols()),
+                who, " on ", table.name, ": gradient of ", g.values.rows(), "x", g.values.cols(),
+                " for ", g.ids.size(), " ids, table dim ", table.value.cols());
+  for (size_t k = 0; k < g.ids.size(); ++k) {
+    METAREC_CHECK(g.ids[k] >= 0 && g.ids[k] < table.value.rows(), who, " on ", table.name, ": id ",
+                  g.ids[k], " outside [0, ", table.value.rows(), ")");
+    METAREC_CHECK(k == 0 || g.ids[k - 1] < g.ids[k], who, " on ", table.name,
+                  ": gradient ids must be sorted and distinct (call coalesce())");
+  }
+}
+
+}  // namespace
+
+Sgd::Sgd(std::vector<Parameter*> params, float lr, float momentum, float weight_decay,
+         bool nesterov)
+    : params_(std::move(params)),
+      lr_(lr),
+      momentum_(momentum),
+      wd_(weight_decay),
+      nesterov_(nesterov) {
+  METAREC_CHECK(lr > 0 && momentum >= 0 && momentum < 1 && weight_decay >= 0,
+                "Sgd: invalid hyper-parameters (lr ", lr, ", momentum ", momentum,
+                ", weight_decay ", weight_decay, ")");
+  METAREC_CHECK(!nesterov || momentum > 0, "Sgd: nesterov needs momentum > 0");
+  if (momentum_ > 0)
+    for (auto* p : params_) velocity_.push_back(Matrix::Zero(p->value.rows(), p->value.cols()));
+}
+
+void Sgd::set_learning_rate(float lr) {
+  METAREC_CHECK(lr > 0, "Sgd: learning rate must be > 0, got ", lr);
+  lr_ = lr;
+}
+
+void Sgd::step() {
+  std::vector<const Matrix*> grads;
+  for (auto* p : params_) grads.push_back(&p->grad);
+  step(grads);
+}
+
+void Sgd::step(std::span<const Matrix* const> grads) {
+  METAREC_CHECK(grads.size() == params_.size(), "Sgd: ", grads.size(), " gradients for ",
+                params_.size(), " parameters");
+  for (size_t k = 0; k < params_.size(); ++k) {
+    Parameter& p = *params_[k];
+    const Matrix& grad = *grads[k];
+    if (momentum_ == 0 && wd_ == 0) {
+      p.value -= lr_ * grad;
+      continue;
+    }
+    Matrix g = grad;
+    if (wd_ > 0) g += wd_ * p.value;
+    if (momentum_ > 0) {
+      velocity_[k] = momentum_ * velocity_[k] + g;
+      if (nesterov_)
+        p.value -= lr_ * (g + momentum_ * velocity_[k]);
+      else
+        p.value -= lr_ * velocity_[k];
+    } else {
+      p.value -= lr_ * g;
+    }
+  }
+}
+
+void Sgd::zero_grad() {
+  for (auto* p : params_) p->zero_grad();
+}
+
+Adagrad::Adagrad(std::vector<Parameter*> params, float lr, float eps, float initial_accumulator)
+    : params_(std::move(params)), lr_(lr), eps_(eps) {
+  METAREC_CHECK(lr > 0 && eps > 0 && initial_accumulator >= 0, "Adagrad: invalid hyper-parameters");
+  for (auto* p : params_)
+    sum_.push_back(Matrix::Constant(p->value.rows(), p->value.cols(), initial_accumulator));
+}
+
+void Adagrad::step() {
+  for (size_t k = 0; k < params_.size(); ++k) {
+    Parameter& p = *params_[k];
+    sum_[k].array() += p.grad.array().square();
+    p.value.array() -= lr_ * p.grad.array() / (sum_[k].array().sqrt() + eps_);
+  }
+}
+
+void Adagrad::zero_grad() {
+  for (auto* p : params_) p->zero_grad();
+}
+
+SparseSgd::SparseSgd(Embedding& table, float lr, float weight_decay)
+    : table_(&table.table), lr_(lr), wd_(weight_decay) {
+  METAREC_CHECK(lr > 0 && weight_decay >= 0, "SparseSgd: invalid hyper-parameters");
+}
+
+void SparseSgd::set_learning_rate(float lr) {
+  METAREC_CHECK(lr > 0, "SparseSgd: learning rate must be > 0, got ", lr);
+  lr_ = lr;
+}
+
+void SparseSgd::step(const SparseGrad& g) {
+  check_sparse(*table_, g, "SparseSgd");
+  for (size_t k = 0; k < g.ids.size(); ++k) {
+    auto row = table_->value.row(g.ids[k]);
+    const auto grad = g.values.row(static_cast<Eigen::Index>(k));
+    if (wd_ > 0)
+      row -= lr_ * (grad + wd_ * row);
+    else
+      row -= lr_ * grad;
+  }
+}
+
+SparseAdagrad::SparseAdagrad(Embedding& table, float lr, float eps, float initial_accumulator)
+    : table_(&table.table),
+      sum_(Matrix::Constant(table.table.value.rows(), table.table.value.cols(),
+                            initial_accumulator)),
+      lr_(lr),
+      eps_(eps) {
+  METAREC_CHECK(lr > 0 && eps > 0 && initial_accumulator >= 0,
+                "SparseAdagrad: invalid hyper-parameters");
+}
+
+void SparseAdagrad::step(const SparseGrad& g) {
+  check_sparse(*table_, g, "SparseAdagrad");
+  for (size_t k = 0; k < g.ids.size(); ++k) {
+    const auto grad = g.values.row(static_cast<Eigen::Index>(k)).array();
+    auto acc = sum_.row(g.ids[k]).array();
+    acc += grad.square();
+    table_->value.row(g.ids[k]).array() -= lr_ * grad / (acc.sqrt() + eps_);
+  }
+}
+
+LazyAdam::LazyAdam(Embedding& table, float lr, float beta1, float beta2, float eps,
+                   float weight_decay)
+    : table_(&table.table),
+      moments_(Matrix::Zero(table.table.value.rows(), 2 * table.table.value.cols())),
+      lr_(lr),
+      beta1_(beta1),
+      beta2_(beta2),
+      eps_(eps),
+      wd_(weight_decay) {
+  METAREC_CHECK(
+      lr > 0 && beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1 && eps > 0 && weight_decay >= 0,
+      "LazyAdam: invalid hyper-parameters");
+}
+
+void LazyAdam::step(const SparseGrad& g) {
+  check_sparse(*table_, g, "LazyAdam");
+  const int64_t t = std::atomic_ref<int64_t>(t_).fetch_add(1) + 1;
+  const float c1 = 1.0f - std::pow(beta1_, static_cast<float>(t));
+  const float c2 = 1.0f - std::pow(beta2_, static_cast<float>(t));
+  // w -= lr (m / c1) / (sqrt(v / c2) + eps), written as step * m / (sqrt(v) + eps * sqrt(c2))
+  // with step = lr sqrt(c2) / c1: the same quantity, one division less per entry, and a
+  // branch-free loop the compiler vectorizes.
+  const float step = lr_ * std::sqrt(c2) / c1, eps = eps_ * std::sqrt(c2);
+  const float b1 = beta1_, b2 = beta2_, decay = 1.0f - lr_ * wd_;
+  const Eigen::Index d = table_->value.cols();
+  using Row = Eigen::Map<Eigen::ArrayXf>;
+  for (size_t k = 0; k < g.ids.size(); ++k) {
+    const auto grad = g.values.row(static_cast<Eigen::Index>(k)).array().transpose();
+    float* mv = moments_.row(g.ids[k]).data();
+    Row m(mv, d), v(mv + d, d);
+    Row w(table_->value.row(g.ids[k]).data(), d);
+    m = b1 * m + (1 - b1) * grad;
+    v = b2 * v + (1 - b2) * grad.square();
+    w = w * decay - step * m / (v.sqrt() + eps);
+  }
+}
+
+}  // namespace metarec::nn

@@ -1,0 +1,103 @@
+// Optimizers beyond Adam/AdamW (layers.h): SGD with momentum and Adagrad for dense parameters,
+// and the sparse (lazy) updates of embedding tables: SGD, Adagrad and lazy Adam touch only the
+// rows present in a batch's SparseGrad, so a step costs O(rows in the batch), not O(table).
+//
+// Optimizers keep pointers to the parameters or tables they were built with: those must outlive
+// the optimizer and must not move. Not thread-safe (one step at a time).
+#pragma once
+
+#include <metarec/nn/embedding.h>
+#include <metarec/nn/layers.h>
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace metarec::nn {
+
+/// Stochastic gradient descent, PyTorch's formulation: g' = g + weight_decay * p;
+/// with momentum mu > 0, v = mu v + g' and p -= lr v (or, with nesterov, p -= lr (g' + mu v));
+/// without, p -= lr g'.
+class Sgd {
+ public:
+  explicit Sgd(std::vector<Parameter*> params, float lr, float momentum = 0, float weight_decay = 0,
+               bool nesterov = false);
+  void step();
+  /// One step with gradients held outside the parameters (grads[k] for parameter k); like
+  /// Adam::step(grads), safe to call concurrently for Hogwild-style training (without momentum).
+  void step(std::span<const Matrix* const> grads);
+  void zero_grad();
+  void set_learning_rate(float lr);
+
+ private:
+  std::vector<Parameter*> params_;
+  std::vector<Matrix> velocity_;
+  float lr_, momentum_, wd_;
+  bool nesterov_;
+};
+
+/// Adagrad (Duchi, Hazan, Singer 2011): G += g^2 element-wise, p -= lr g / (sqrt(G) + eps).
+/// `initial_accumulator` starts G (PyTorch 0; TensorFlow 0.1).
+class Adagrad {
+ public:
+  explicit Adagrad(std::vector<Parameter*> params, float lr = 1e-2f, float eps = 1e-10f,
+                   float initial_accumulator = 0);
+  void step();
+  void zero_grad();
+
+ private:
+  std::vector<Parameter*> params_;
+  std::vector<Matrix> sum_;
+  float lr_, eps_;
+};
+
+/// Plain SGD on the rows of a table present in a gradient: row -= lr (g + weight_decay row).
+/// Rows absent from the gradient (and their decay) are left exactly unchanged.
+class SparseSgd {
+ public:
+  SparseSgd(Embedding& table, float lr, float weight_decay = 0);
+  /// `g` must be coalesced (sorted, distinct ids: Embedding::backward's output).
+  void step(const SparseGrad& g);
+  void set_learning_rate(float lr);
+
+ private:
+  Parameter* table_;
+  float lr_, wd_;
+};
+
+/// Adagrad on the rows present in a gradient; each row's accumulator changes only when the row
+/// is updated.
+class SparseAdagrad {
+ public:
+  SparseAdagrad(Embedding& table, float lr = 1e-2f, float eps = 1e-10f,
+                float initial_accumulator = 0);
+  void step(const SparseGrad& g);
+
+ private:
+  Parameter* table_;
+  Matrix sum_;
+  float lr_, eps_;
+};
+
+/// Lazy Adam (as PyTorch's SparseAdam and TensorFlow Addons' LazyAdam): the first and second
+/// moments of a row are updated, and the row moved, only on steps whose gradient contains the
+/// row; bias correction uses the global step count. Rows never looked up stay exactly as
+/// initialized. `weight_decay` > 0 adds decoupled decay (AdamW) to the updated rows only.
+/// Concurrent step() calls are allowed (Hogwild): the step count is atomic, the rows race.
+class LazyAdam {
+ public:
+  LazyAdam(Embedding& table, float lr = 1e-3f, float beta1 = 0.9f, float beta2 = 0.999f,
+           float eps = 1e-8f, float weight_decay = 0);
+  void step(const SparseGrad& g);
+  int64_t steps() const { return t_; }
+
+ private:
+  Parameter* table_;
+  // Row r holds the first moments of table row r, then its second moments: one region of
+  // memory per updated row (the rows of a batch are scattered, so each costs cache misses).
+  Matrix moments_;
+  float lr_, beta1_, beta2_, eps_, wd_;
+  int64_t t_ = 0;
+};
+
+}  // namespace metarec::nn

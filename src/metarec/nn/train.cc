@@ -1,0 +1,73 @@
+// Mini-batches, early stopping and the BLAS thread scope.
+#include <metarec/core/error.h>
+#include <metarec/nn/train.h>
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <utility>
+
+// OpenBLAS's thread control, weak so that a build against another BLAS still links.
+extern "C" {
+void openblas_set_num_threads(int n) __attribute__((weak));
+int openblas_get_num_threads() __attribute__((weak));
+}
+
+namespace metarec::nn {
+
+MiniBatches::MiniBatches(int64_t examples, int64_t batch_size, bool drop_last)
+    : order_(static_cast<size_t>(std::max<int64_t>(examples, 0))), batch_(batch_size) {
+  METAREC_CHECK(examples >= 0, "MiniBatches: examples must be >= 0, got ", examples);
+  METAREC_CHECK(batch_size > 0, "MiniBatches: batch size must be > 0, got ", batch_size);
+  std::iota(order_.begin(), order_.end(), int64_t{0});
+  count_ = drop_last ? examples / batch_size : (examples + batch_size - 1) / batch_size;
+}
+
+void MiniBatches::shuffle(Rng& rng) {
+  for (size_t k = order_.size(); k > 1; --k) std::swap(order_[k - 1], order_[rng.uniform_int(k)]);
+}
+
+std::span<const int64_t> MiniBatches::batch(int64_t b) const {
+  METAREC_CHECK(b >= 0 && b < count_, "MiniBatches: batch ", b, " outside [0, ", count_, ")");
+  const int64_t lo = b * batch_;
+  const int64_t hi = std::min<int64_t>(lo + batch_, static_cast<int64_t>(order_.size()));
+  return {order_.data() + lo, static_cast<size_t>(hi - lo)};
+}
+
+EarlyStopping::EarlyStopping(int patience, bool higher_is_better, double min_delta)
+    : patience_(patience),
+      higher_(higher_is_better),
+      min_delta_(min_delta),
+      best_(higher_is_better ? -std::numeric_limits<double>::infinity()
+                             : std::numeric_limits<double>::infinity()) {
+  METAREC_CHECK(patience >= 1, "EarlyStopping: patience must be >= 1, got ", patience);
+  METAREC_CHECK(min_delta >= 0, "EarlyStopping: min_delta must be >= 0, got ", min_delta);
+}
+
+bool EarlyStopping::update(double metric) {
+  const int epoch = epochs_++;
+  const bool better =
+      !std::isnan(metric) &&
+      (best_epoch_ < 0 || (higher_ ? metric > best_ + min_delta_ : metric < best_ - min_delta_));
+  if (better) {
+    best_ = metric;
+    best_epoch_ = epoch;
+    since_best_ = 0;
+  } else {
+    ++since_best_;
+  }
+  return better;
+}
+
+ScopedBlasThreads::ScopedBlasThreads(int threads) {
+  METAREC_CHECK(threads >= 1, "ScopedBlasThreads: threads must be >= 1, got ", threads);
+  if (openblas_set_num_threads == nullptr || openblas_get_num_threads == nullptr) return;
+  previous_ = openblas_get_num_threads();
+  openblas_set_num_threads(threads);
+}
+
+ScopedBlasThreads::~ScopedBlasThreads() {
+  if (previous_ > 0) openblas_set_num_threads(previous_);
+}
+
+}  // namespace metarec::nn

@@ -1,0 +1,78 @@
+// Training-loop helpers shared by the neural models: seeded mini-batches, early stopping on a
+// validation metric, and a scope that runs OpenBLAS single-threaded while OpenMP parallelizes
+// over the batch.
+#pragma once
+
+#include <metarec/core/rng.h>
+
+#include <cstdint>
+#include <limits>
+#include <span>
+#include <vector>
+
+namespace metarec::nn {
+
+/// The example indices 0..n-1 cut into mini-batches of `batch_size` (the last one shorter unless
+/// `drop_last`), in an order reshuffled by shuffle(). Same Rng state, same batches.
+///
+///   MiniBatches mb(n, 256);
+///   for (int e = 0; e < epochs; ++e) {
+///     mb.shuffle(rng);
+///     for (int64_t b = 0; b < mb.count(); ++b) train_on(mb.batch(b));
+///   }
+class MiniBatches {
+ public:
+  MiniBatches(int64_t examples, int64_t batch_size, bool drop_last = false);
+  /// A fresh uniformly random order (Fisher-Yates) from `rng`.
+  void shuffle(Rng& rng);
+  /// Number of batches.
+  int64_t count() const { return count_; }
+  /// The indices of batch b, 0 <= b < count().
+  std::span<const int64_t> batch(int64_t b) const;
+  /// The whole current order.
+  std::span<const int64_t> order() const { return order_; }
+
+ private:
+  std::vector<int64_t> order_;
+  int64_t batch_, count_;
+};
+
+/// Tracks a validation metric over epochs: remembers the best value and its epoch and says when
+/// `patience` epochs in a row have not improved on it by more than `min_delta`. It holds no
+/// parameters: when update() returns true the caller copies its parameters as the best ones,
+/// and restores that copy after stopping.
+class EarlyStopping {
+ public:
+  explicit EarlyStopping(int patience, bool higher_is_better = true, double min_delta = 0);
+  /// Records the next epoch's metric (epochs count from 0). Returns true when it is a new best.
+  /// A NaN never improves.
+  bool update(double metric);
+  /// True once `patience` consecutive updates have not improved.
+  bool should_stop() const { return since_best_ >= patience_; }
+  int best_epoch() const { return best_epoch_; }  ///< -1 before the first update
+  double best() const { return best_; }
+  int epochs() const { return epochs_; }
+
+ private:
+  int patience_;
+  bool higher_;
+  double min_delta_;
+  double best_;
+  int best_epoch_ = -1, epochs_ = 0, since_best_ = 0;
+};
+
+/// Sets OpenBLAS's thread count to `threads` for the lifetime of the object, then restores it.
+/// The products of a mini-batch are small: OpenBLAS threads next to OpenMP's oversubscribe the
+/// cores, so batch-parallel training runs BLAS single-threaded. A no-op under another BLAS.
+class ScopedBlasThreads {
+ public:
+  explicit ScopedBlasThreads(int threads = 1);
+  ~ScopedBlasThreads();
+  ScopedBlasThreads(const ScopedBlasThreads&) = delete;
+  ScopedBlasThreads& operator=(const ScopedBlasThreads&) = delete;
+
+ private:
+  int previous_ = 0;
+};
+
+}  // namespace metarec::nn

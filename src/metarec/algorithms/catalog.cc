@@ -98,6 +98,7 @@ std::vector<AlgorithmInfo> build_catalog() {
   // The rating models, then the ranking models: the catalog lists them in this order.
   detail::add_rating_models(c);
   detail::add_ranking_models(c);
+  detail::add_neural_models(c);
   return c;
 }
 

@@ -19,5 +19,7 @@ std::function<std::unique_ptr<Recommender>(const Params&)> factory() {
 void add_rating_models(std::vector<AlgorithmInfo>& c);
 /// Implicit-feedback factor models, factorization machines, linear and graph item-item models.
 void add_ranking_models(std::vector<AlgorithmInfo>& c);
+/// Neural models: the NCF family (GMF, MLP, NeuMF).
+void add_neural_models(std::vector<AlgorithmInfo>& c);
 
 }  // namespace metarec::detail

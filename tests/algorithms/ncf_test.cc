@@ -1,0 +1,239 @@
+// NCF's own maths: the full backward pass of GMF, MLP and NeuMF against finite
+// differences, the genre-diversity penalty against hand values and finite
+// differences, a planted two-community problem each model must learn, NeuMF's
+// pretrained initialization, and repeatability.
+#include <gtest/gtest.h>
+#include <metarec/algorithms/catalog.h>
+#include <metarec/algorithms/ncf/ncf.h>
+#include <metarec/algorithms/ncf/ncf_diversity.h>
+#include <metarec/core/error.h>
+#include <metarec/nn/activations.h>
+#include <metarec/nn/losses.h>
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "../nn/gradient_check.h"
+
+namespace metarec {
+namespace {
+
+using nn::Matrix;
+using testing_nn::expect_gradient;
+using testing_nn::random_matrix;
+
+// Mean BCE of a batch of pairs under `net`, computed from scratch (the
+// finite-difference side).
+double batch_loss(const NcfNetwork& net, const std::vector<int32_t>& u,
+                  const std::vector<int32_t>& i, const Matrix& y) {
+  NcfNetwork::Pass p = net.new_pass();
+  Matrix z(static_cast<Eigen::Index>(u.size()), 1);
+  net.forward(u, i, p, std::span<float>(z.data(), u.size()));
+  return nn::bce_with_logits_loss(z, y, nullptr);
+}
+
+TEST(Ncf, FullBackwardPassMatchesFiniteDifferences) {
+  for (auto v : {NcfVariant::kGmf, NcfVariant::kMlp, NcfVariant::kNeuMf}) {
+    NcfShape s;
+    s.variant = v;
+    s.users = 4;
+    s.items = 5;
+    s.factors = 2;
+    s.layers = 2;  // MLP embeddings 4 per side: 8 -> 4 -> 2
+    Rng rng(71);
+    NcfNetwork net(s, 0.7f, rng);
+    // Non-zero biases keep the ReLUs away from their kinks (see the Mlp test).
+    if (s.has_mlp())
+      for (int l = 0; l < net.tower.layers(); ++l)
+        net.tower.bias(l).value = random_matrix(1, net.tower.bias(l).value.cols(), rng, 0.3);
+    net.out_b.value(0, 0) = 0.2f;
+    // Repeated users and items, so the sparse gradients must sum duplicates.
+    const std::vector<int32_t> u = {0, 2, 2, 3, 0, 1}, i = {4, 1, 3, 1, 0, 1};
+    Matrix y(6, 1);
+    y << 1, 0, 1, 0, 0, 1;
+    NcfNetwork::Pass p = net.new_pass();
+    Matrix z(6, 1), dz;
+    net.forward(u, i, p, std::span<float>(z.data(), 6));
+    nn::bce_with_logits_loss(z, y, &dz);
+    net.backward(std::span<const float>(dz.data(), 6), p);
+    auto loss = [&] { return batch_loss(net, u, i, y); };
+    const std::string name = ncf_name(v);
+    if (s.has_gmf()) {
+      expect_gradient(net.user_gmf.table.value, net.user_gmf.backward(u, p.d_ug).to_dense(4), loss,
+                      name + " user_gmf");
+      expect_gradient(net.item_gmf.table.value, net.item_gmf.backward(i, p.d_ig).to_dense(5), loss,
+                      name + " item_gmf");
+    }
+    if (s.has_mlp()) {
+      expect_gradient(net.user_mlp.table.value, net.user_mlp.backward(u, p.d_um).to_dense(4), loss,
+                      name + " user_mlp");
+      expect_gradient(net.item_mlp.table.value, net.item_mlp.backward(i, p.d_im).to_dense(5), loss,
+                      name + " item_mlp");
+      for (int l = 0; l < net.tower.layers(); ++l) {
+        const Matrix dw = p.tower.dw[static_cast<size_t>(l)];
+        const Matrix db = p.tower.db[static_cast<size_t>(l)];
+        expect_gradient(net.tower.weight(l).value, dw, loss, name + " tower weight");
+        expect_gradient(net.tower.bias(l).value, db, loss, name + " tower bias");
+      }
+    }
+    const Matrix dw = p.d_out_w;
+    expect_gradient(net.out_w.value, dw, loss, name + " output weight");
+    const Matrix db = Matrix::Constant(1, 1, static_cast<float>(p.d_out_b));
+    expect_gradient(net.out_b.value, db, loss, name + " output bias");
+  }
+}
+
+TEST(Ncf, GenreConcentrationHandValuesAndGradient) {
+  // Two items with the same single genre: D = 1 whatever the weights, so the
+  // gradient is 0.
+  Matrix same(2, 3);
+  same << 0, 1, 0, 0, 1, 0;
+  std::vector<float> s = {0.3f, -1.0f}, ds(2);
+  EXPECT_NEAR(genre_concentration(s, same, ds), 1.0, 1e-12);
+  EXPECT_NEAR(ds[0], 0, 1e-7);
+  // Two items of different genres with equal scores: G = (1/2, 1/2), D = 1/2,
+  // the minimum, so the gradient 2 * 1/2 * (1/2 - 1/2) is 0.
+  Matrix apart(2, 2);
+  apart << 1, 0, 0, 1;
+  std::vector<float> eq = {0.5f, 0.5f};
+  EXPECT_NEAR(genre_concentration(eq, apart, ds), 0.5, 1e-12);
+  EXPECT_NEAR(ds[0], 0, 1e-7);
+  // Unequal: w = softmax(1, 0) = (e/(e+1), 1/(e+1)); D = w0^2 + w1^2.
+  std::vector<float> uneq = {1.0f, 0.0f};
+  const double w0 = std::exp(1.0) / (std::exp(1.0) + 1), w1 = 1 - w0;
+  EXPECT_NEAR(genre_concentration(uneq, apart, ds), w0 * w0 + w1 * w1, 1e-7);
+  EXPECT_NEAR(ds[0], 2 * w0 * (w0 - (w0 * w0 + w1 * w1)), 1e-6);
+  // Finite differences on a random list with unit genre rows.
+  Rng rng(72);
+  Matrix g = random_matrix(6, 4, rng).cwiseAbs();
+  for (Eigen::Index r = 0; r < 6; ++r) g.row(r).normalize();
+  Matrix sc = random_matrix(1, 6, rng);
+  std::vector<float> grad(6);
+  genre_concentration(std::span<const float>(sc.data(), 6), g, grad);
+  const Matrix analytic = Eigen::Map<const Matrix>(grad.data(), 1, 6);
+  std::vector<float> scratch(6);
+  expect_gradient(
+      sc, analytic,
+      [&] { return genre_concentration(std::span<const float>(sc.data(), 6), g, scratch); },
+      "genre concentration");
+}
+
+// Two communities: user u likes a random 12 of the 20 items with i % 2 == u %
+// 2; the other 8 are held out. Items get the genre of their community.
+Interactions communities(std::vector<std::vector<int32_t>>& held_out) {
+  const int32_t users = 60, items = 40;
+  InteractionsBuilder b;
+  for (int32_t u = 0; u < users; ++u) b.users().intern("u" + std::to_string(u));
+  for (int32_t i = 0; i < items; ++i) b.items().intern("i" + std::to_string(i));
+  Rng rng(73);
+  held_out.assign(users, {});
+  for (int32_t u = 0; u < users; ++u) {
+    std::vector<int32_t> own;
+    for (int32_t i = u % 2; i < items; i += 2) own.push_back(i);
+    for (int32_t q = static_cast<int32_t>(own.size()) - 1; q > 0; --q)
+      std::swap(own[q], own[rng.uniform_int(static_cast<uint64_t>(q) + 1)]);
+    for (size_t q = 0; q < own.size(); ++q) {
+      if (q < 12)
+        b.add(u, own[q], 1.0f);
+      else
+        held_out[u].push_back(own[q]);
+    }
+  }
+  auto meta = std::make_shared<ItemMeta>();
+  meta->genre_names = {"even", "odd"};
+  for (int32_t i = 0; i < items; ++i) meta->genres.push_back({i % 2});
+  b.item_meta = meta;
+  InteractionsBuilder::Options o;
+  o.feedback = "implicit";
+  return b.build(o);
+}
+
+// Fraction of users whose 8 best unseen items are exactly their held-out
+// community items.
+double community_recall(const Recommender& m, const std::vector<std::vector<int32_t>>& held) {
+  int hits = 0, total = 0;
+  for (int32_t u = 0; u < m.num_users(); ++u) {
+    for (const auto& t : recommend(m, u, 8)) {
+      hits += std::find(held[u].begin(), held[u].end(), t.item) != held[u].end();
+      ++total;
+    }
+  }
+  return static_cast<double>(hits) / total;
+}
+
+TEST(Ncf, LearnsTwoCommunities) {
+  std::vector<std::vector<int32_t>> held;
+  const Interactions train = communities(held);
+  for (const char* name : {"gmf", "ncf_mlp", "neumf"}) {
+    std::vector<std::string> params = {"epochs=15", "learning_rate=0.01"};
+    auto m = make_recommender(name, params);
+    FitContext ctx;
+    ctx.threads = 1;
+    m->fit(train, ctx);
+    // Random ranking would put half of the 8 slots in the other community.
+    EXPECT_GT(community_recall(*m, held), 0.95) << name;
+  }
+}
+
+TEST(Ncf, NeuMfStartsFromThePretrainedModels) {
+  std::vector<std::vector<int32_t>> held;
+  const Interactions train = communities(held);
+  auto neumf =
+      make_recommender("neumf", {"epochs=5", "learning_rate=0.01", "finetune_learning_rate=1e-9"});
+  FitContext ctx;
+  ctx.threads = 1;
+  neumf->fit(train, ctx);
+  const auto& n = dynamic_cast<const Ncf&>(*neumf).network();
+  // The output mixes the two pretrained outputs: both halves are non-zero.
+  EXPECT_GT(n.out_w.value.topRows(8).cwiseAbs().sum(), 0);
+  EXPECT_GT(n.out_w.value.bottomRows(8).cwiseAbs().sum(), 0);
+  // With pretraining on, the model ranks the communities right after tiny
+  // fine-tuning.
+  EXPECT_GT(community_recall(*neumf, held), 0.9);
+  auto cold = make_recommender("neumf", {"epochs=5", "pretrain=false", "learning_rate=1e-9"});
+  cold->fit(train, ctx);
+  EXPECT_LT(community_recall(*cold, held), 0.8);
+}
+
+TEST(Ncf, OneThreadIsRepeatable) {
+  std::vector<std::vector<int32_t>> held;
+  const Interactions train = communities(held);
+  auto run = [&](int threads) {
+    auto m = make_recommender("neumf", {"epochs=2", "batch_size=100"});
+    FitContext ctx;
+    ctx.threads = threads;
+    ctx.seed = 5;
+    m->fit(train, ctx);
+    std::vector<float> s(static_cast<size_t>(m->num_items()) * 3);
+    for (int32_t u = 0; u < 3; ++u)
+      m->score(u, std::span<float>(s.data() + u * m->num_items(), m->num_items()));
+    return s;
+  };
+  EXPECT_EQ(run(1), run(1));
+  // Two threads run Hogwild (not repeatable bit for bit) but must still produce finite scores.
+  for (float x : run(2)) EXPECT_TRUE(std::isfinite(x));
+}
+
+TEST(Ncf, ScoreMatchesTheNetworksForwardPass) {
+  std::vector<std::vector<int32_t>> held;
+  const Interactions train = communities(held);
+  for (const char* name : {"gmf", "ncf_mlp", "neumf"}) {
+    std::vector<std::string> params = {"epochs=1"};
+    if (std::string(name) != "gmf") params.push_back("layers=2");
+    auto m = make_recommender(name, params);
+    m->fit(train);
+    const auto& net = dynamic_cast<const Ncf&>(*m).network();
+    std::vector<float> s(static_cast<size_t>(m->num_items()));
+    m->score(7, s);
+    std::vector<int32_t> us(s.size(), 7), is(s.size());
+    for (size_t i = 0; i < is.size(); ++i) is[i] = static_cast<int32_t>(i);
+    std::vector<float> z(s.size());
+    auto p = net.new_pass();
+    net.forward(us, is, p, z);
+    for (size_t i = 0; i < s.size(); ++i) EXPECT_NEAR(s[i], z[i], 1e-5) << name << " item " << i;
+  }
+}
+
+}  // namespace
+}  // namespace metarec

@@ -30,11 +30,13 @@ void add_eval_options(CLI::App* cmd, EvalArgs& a) {
   cmd->add_option("--split", a.split,
                   "kfold:folds=5 runs every fold (cross-validation); any other split runs once: "
                   "random:test=0.2, user_random, leave_last:k=1, user_temporal, time_cutoff, "
-                  "given (with DATA as NAME:SPLIT, e.g. ml-100k:u1)")
+                  "given (with DATA as NAME:SPLIT, e.g. ml-100k:u1), "
+                  "strong:users=600,fold_in=0.8 (held-out users scored by fold-in)")
       ->capture_default_str();
   cmd->add_option("--metrics", a.metrics,
-                  "Comma-separated: rmse,mae,precision,recall,hr,ndcg,map,mrr,auc,topk_acc,"
-                  "coverage,diversity,novelty,gini (default: chosen from the data and model)");
+                  "Comma-separated: rmse,mae,precision,precision_capped,recall,recall_capped,hr,"
+                  "ndcg,map,mrr,auc,topk_acc,coverage,diversity,novelty,gini (default: chosen "
+                  "from the data and model)");
   cmd->add_option("-k,--ks", a.ks, "Cut-offs, comma-separated")->capture_default_str();
   cmd->add_option("--protocol", a.protocol,
                   "full: rank all items but the user's training items; "

@@ -1,4 +1,5 @@
-// `metarec split DATA --split SPEC -o DIR`: write train.tsv and test.tsv with external ids.
+// `metarec split DATA --split SPEC -o DIR`: write train.tsv and test.tsv with external ids (and
+// fold_in.tsv for a strong-generalization split).
 #include <filesystem>
 #include <iostream>
 #include <sstream>
@@ -31,11 +32,14 @@ void register_split(CLI::App& app, Globals& g) {
   static std::string spec, split = "random:test=0.2", out;
   cmd->add_option("data", spec, "Dataset (see `metarec info`)")->required();
   cmd->add_option("--split", split,
-                  "random|user_random|leave_last|user_temporal|time_cutoff|kfold|given[:opts], "
-                  "e.g. leave_last:k=1 or kfold:folds=5,fold=0 (opts: test, k, quantile, folds, "
-                  "fold, seed, unseen=drop|keep, min_user)")
+                  "random|user_random|leave_last|user_temporal|time_cutoff|kfold|given|strong"
+                  "[:opts], e.g. leave_last:k=1, kfold:folds=5,fold=0 or "
+                  "strong:users=600,fold_in=0.8 (opts: test, k, quantile, folds, fold, seed, "
+                  "unseen=drop|keep, min_user, users, fold_in)")
       ->capture_default_str();
-  cmd->add_option("-o,--out", out, "Folder for train.tsv and test.tsv (omit to only print counts)");
+  cmd->add_option("-o,--out", out,
+                  "Folder for train.tsv and test.tsv, and fold_in.tsv for a strong split (omit "
+                  "to only print counts)");
   add_data_options(cmd, g);
   add_run_options(cmd, g);
   cmd->callback([&g] {
@@ -47,6 +51,9 @@ void register_split(CLI::App& app, Globals& g) {
       std::filesystem::create_directories(out);
       write_file_atomic((std::filesystem::path(out) / "train.tsv").string(), to_tsv(sp.train));
       write_file_atomic((std::filesystem::path(out) / "test.tsv").string(), to_tsv(sp.test));
+      if (sp.has_fold_in())
+        write_file_atomic((std::filesystem::path(out) / "fold_in.tsv").string(),
+                          to_tsv(sp.fold_in));
     }
     nlohmann::json j = {{"split", sp.description},
                         {"train", sp.train.nnz()},
@@ -54,13 +61,18 @@ void register_split(CLI::App& app, Globals& g) {
                         {"dropped_unseen_users", sp.dropped_unseen_users},
                         {"dropped_unseen_items", sp.dropped_unseen_items},
                         {"kept_unseen", sp.kept_unseen}};
+    if (sp.has_fold_in()) j["fold_in"] = sp.fold_in.nnz();
     if (!out.empty()) j["out"] = out;
     if (g.json) return print_json(j);
     Table t({"split", "train", "test", "dropped (unseen user)", "dropped (unseen item)", "kept unseen"});
     t.add({sp.description, human_count(sp.train.nnz()), human_count(sp.test.nnz()),
            human_count(sp.dropped_unseen_users), human_count(sp.dropped_unseen_items), human_count(sp.kept_unseen)});
     std::cout << t.str();
-    if (!out.empty()) std::cout << "Wrote " << out << "/train.tsv and " << out << "/test.tsv\n";
+    if (sp.has_fold_in())
+      std::cout << "Fold-in (held-out users' input): " << human_count(sp.fold_in.nnz()) << "\n";
+    if (!out.empty())
+      std::cout << "Wrote " << out << "/train.tsv" << (sp.has_fold_in() ? ", fold_in.tsv" : "")
+                << " and " << out << "/test.tsv\n";
   });
 }
 

@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
+#include <string>
 
 #include "run_cli.h"
 
@@ -107,6 +109,54 @@ TEST(Cli, SplitWritesFiles) {
   CliRun info = run("info --json " + dir + "/train.tsv");
   ASSERT_EQ(info.code, 0) << info.out;
   EXPECT_EQ(nlohmann::json::parse(info.out)["interactions"], j["train"]);
+  std::filesystem::remove_all(dir);
+}
+
+// Strong generalization from the command line: EASE (a FoldIn model) is scored from the held-out
+// users' fold-in items; a model without fold-in is refused before fitting, with the alternatives.
+TEST(Cli, StrongSplitEvaluatesFoldInModelsAndRefusesOthers) {
+  CliRun r = run(std::string("evaluate ease ") + kSmall +
+                 " --split strong:users=30,fold_in=0.8,seed=1 --metrics ndcg,recall_capped "
+                 "-k 20,50 --json");
+  ASSERT_EQ(r.code, 0) << r.out;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["protocol"], "fold_in");
+  ASSERT_EQ(j["folds"].size(), 1u);
+  EXPECT_EQ(j["folds"][0]["split"], "strong:users=30,fold_in=0.8,seed=1,unseen=keep");
+  for (const char* m : {"ndcg@20", "ndcg@50", "recall_capped@20", "recall_capped@50"}) {
+    ASSERT_TRUE(j["mean"].contains(m)) << m;
+    EXPECT_GT(j["mean"][m].get<double>(), 0.0) << m;
+    EXPECT_LE(j["mean"][m].get<double>(), 1.0) << m;
+  }
+  r = run(std::string("evaluate bias ") + kSmall + " --split strong:users=30");
+  EXPECT_EQ(r.code, 2) << r.out;  // an invalid argument, like an unknown algorithm
+  EXPECT_NE(r.out.find("bias cannot score users it was not trained on"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("ease"), std::string::npos) << r.out;
+}
+
+// The held-out users' files: fold_in.tsv and test.tsv hold the same 30 users, train.tsv none.
+TEST(Cli, StrongSplitWritesFoldInFile) {
+  const std::string dir = tmp("strong");
+  CliRun r =
+      run(std::string("split ") + kSmall + " --split strong:users=30,seed=3 -o " + dir + " --json");
+  ASSERT_EQ(r.code, 0) << r.out;
+  auto j = nlohmann::json::parse(r.out);
+  auto users_of = [](const std::string& path) {
+    std::set<std::string> out;
+    std::ifstream in(path);
+    std::string line;
+    std::getline(in, line);  // header
+    while (std::getline(in, line)) out.insert(line.substr(0, line.find('\t')));
+    return out;
+  };
+  const auto test = users_of(dir + "/test.tsv"), fold_in = users_of(dir + "/fold_in.tsv"),
+             train = users_of(dir + "/train.tsv");
+  EXPECT_EQ(test.size(), 30u);
+  EXPECT_EQ(fold_in, test);
+  for (const auto& u : test) EXPECT_EQ(train.count(u), 0u) << u;
+  // n - floor(n / 5) >= 4 floor(n / 5) for every user (synthetic users have at least 5 items).
+  EXPECT_GE(j["fold_in"].get<int64_t>(), 4 * j["test"].get<int64_t>());
   std::filesystem::remove_all(dir);
 }
 

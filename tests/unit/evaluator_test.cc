@@ -5,6 +5,8 @@
 #include <metarec/eval/evaluator.h>
 
 #include <cmath>
+#include <string>
+#include <vector>
 
 namespace metarec {
 namespace {
@@ -160,6 +162,108 @@ TEST(Evaluator, RejectsUnknownMetricsAndBadProtocols) {
   o.metrics = {"precision"};
   o.protocol = "sampled";
   EXPECT_THROW(evaluate(m, f.train, f.test, o), InvalidArgument);
+}
+
+// Strong generalization. A FoldIn model whose fold-in scores are -j for item j plus 10 for the
+// item after each input item ((i + 1) mod 6); score() (for training users) ranks the other way,
+// so a fold-in evaluation that used it would get other numbers.
+class FoldModel final : public Recommender, public FoldIn {
+ public:
+  FoldModel() : Recommender("fold", Params()) {}
+  void score(int32_t, std::span<float> out) const override {
+    for (size_t i = 0; i < out.size(); ++i) out[i] = static_cast<float>(i);
+  }
+  void score_new_user(std::span<const int32_t> items, std::span<const float>,
+                      std::span<float> out) const override {
+    for (size_t j = 0; j < out.size(); ++j) out[j] = -static_cast<float>(j);
+    for (int32_t i : items) out[static_cast<size_t>((i + 1) % 6)] += 10.0f;
+  }
+
+ private:
+  void do_fit(const Interactions&, const FitContext&) override {}
+  void do_save(ModelWriter&) const override {}
+  void do_load(const ModelReader&) override {}
+};
+
+// 3 users, 6 items. u0 trains on {0, 1, 2}. Held out: u1 gives {0, 3} and has targets {2, 5};
+// u2 gives {5} and has targets {1, 3, 4}.
+struct HeldOutFixture {
+  Interactions all, train, fold_in, test;
+  HeldOutFixture() {
+    InteractionsBuilder b;
+    for (int u = 0; u < 3; ++u) b.users().intern_int(u);
+    for (int i = 0; i < 6; ++i) b.items().intern_int(i);
+    for (int i : {0, 1, 2}) b.add(0, i, 1);
+    for (int i : {0, 2, 3, 5}) b.add(1, i, 1);
+    for (int i : {1, 3, 4, 5}) b.add(2, i, 1);
+    InteractionsBuilder::Options o;
+    o.feedback = "implicit";
+    all = b.build(o);
+    // Entries by (user, item): u0 0,1,2 -> 0..2; u1 0,2,3,5 -> 3..6; u2 1,3,4,5 -> 7..10.
+    train = all.subset(std::vector<int64_t>{0, 1, 2});
+    fold_in = all.subset(std::vector<int64_t>{3, 5, 10});
+    test = all.subset(std::vector<int64_t>{4, 6, 7, 8, 9});
+  }
+};
+
+TEST(Evaluator, FoldInMatchesHandComputation) {
+  HeldOutFixture f;
+  FoldModel m;
+  m.fit(f.train);
+  EvalOptions o;
+  o.metrics = {"ndcg", "recall", "recall_capped", "precision_capped"};
+  o.ks = {2, 4};
+  o.threads = 1;
+  const EvalResult r = evaluate_fold_in(m, f.train, f.fold_in, f.test, o);
+  // u1: scores 0, 9, -2, -3, 6, -5 with 0 and 3 excluded: ranked [1, 4, 2, 5]; targets {2, 5}.
+  // u2: scores 10, -1, -2, -3, -4 (5 excluded): ranked [0, 1, 2, 3, 4]; targets {1, 3, 4}.
+  // k=2: u1 no hit. u2 hit at rank 1: NDCG (1/log2 3) / (1 + 1/log2 3), recall 1/3,
+  //      capped recall 1 / min(2, 3) = 1/2. precision_capped: (0 + 1) / (2 + 2).
+  // k=4: u1 hits at ranks 2, 3: NDCG (1/log2 4 + 1/log2 5) / (1 + 1/log2 3), recall 1, capped 1.
+  //      u2 hits at ranks 1, 3: NDCG (1/log2 3 + 1/log2 5) / (1 + 1/log2 3 + 1/log2 4),
+  //      recall 2/3, capped 2 / min(4, 3) = 2/3. precision_capped: (2 + 2) / (2 + 3).
+  const double l3 = 1 / std::log2(3.0), l4 = 0.5, l5 = 1 / std::log2(5.0);
+  EXPECT_EQ(r.users, 2);
+  EXPECT_EQ(r.protocol, "fold_in");
+  EXPECT_NEAR(r.get("ndcg@2"), (0 + l3 / (1 + l3)) / 2, 1e-12);
+  EXPECT_NEAR(r.get("recall@2"), (0 + 1.0 / 3) / 2, 1e-12);
+  EXPECT_NEAR(r.get("recall_capped@2"), (0 + 0.5) / 2, 1e-12);
+  EXPECT_NEAR(r.get("precision_capped@2"), 1.0 / 4, 1e-12);
+  EXPECT_NEAR(r.get("ndcg@4"), ((l4 + l5) / (1 + l3) + (l3 + l5) / (1 + l3 + l4)) / 2, 1e-12);
+  EXPECT_NEAR(r.get("recall@4"), (1 + 2.0 / 3) / 2, 1e-12);
+  EXPECT_NEAR(r.get("recall_capped@4"), (1 + 2.0 / 3) / 2, 1e-12);
+  EXPECT_NEAR(r.get("precision_capped@4"), 4.0 / 5, 1e-12);
+  // evaluate_split dispatches on the fold-in set.
+  Split s;
+  s.train = f.train;
+  s.fold_in = f.fold_in;
+  s.test = f.test;
+  EXPECT_EQ(evaluate_split(m, s, o).get("ndcg@4"), r.get("ndcg@4"));
+  s.fold_in = Interactions();
+  EXPECT_EQ(evaluate_split(m, s, o).protocol, "full");
+}
+
+TEST(Evaluator, FoldInNeedsAFoldInModelTheFullProtocolAndRankingMetrics) {
+  HeldOutFixture f;
+  FixedModel plain;
+  plain.fit(f.train);
+  EvalOptions o;
+  o.metrics = {"ndcg"};
+  try {
+    evaluate_fold_in(plain, f.train, f.fold_in, f.test, o);
+    ADD_FAILURE() << "expected InvalidArgument";
+  } catch (const InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("fixed cannot score users it was not trained on"),
+              std::string::npos)
+        << e.what();
+  }
+  FoldModel m;
+  m.fit(f.train);
+  o.protocol = "sampled";
+  EXPECT_THROW(evaluate_fold_in(m, f.train, f.fold_in, f.test, o), InvalidArgument);
+  o.protocol = "full";
+  o.metrics = {"rmse"};
+  EXPECT_THROW(evaluate_fold_in(m, f.train, f.fold_in, f.test, o), InvalidArgument);
 }
 
 }  // namespace

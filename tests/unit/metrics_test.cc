@@ -55,6 +55,23 @@ TEST(Metrics, RecallHandComputed) {
   EXPECT_EQ(recall_at_k(kRanked, kRelevant, 1), 0.0);
 }
 
+TEST(Metrics, RecallCappedHandComputed) {
+  // |relevant| = 4. k=1: 0 hits / min(1, 4).  k=3: 2 hits / min(3, 4) = 2/3 (recall: 2/4).
+  // k=5: 3 / min(5, 4) = 3/4, as recall once k >= |relevant|.  k=10: 3/4.
+  EXPECT_EQ(recall_capped_at_k(kRanked, kRelevant, 1), 0.0);
+  EXPECT_NEAR(recall_capped_at_k(kRanked, kRelevant, 3), 2.0 / 3.0, kTol);
+  EXPECT_NEAR(recall_capped_at_k(kRanked, kRelevant, 5), 0.75, kTol);
+  EXPECT_NEAR(recall_capped_at_k(kRanked, kRelevant, 10), 0.75, kTol);
+  // A top 2 that is all relevant scores 1 although 2 of the 4 relevant items are missed.
+  EXPECT_EQ(recall_capped_at_k(Ids{7, 1, 3}, kRelevant, 2), 1.0);
+  EXPECT_NEAR(recall_at_k(Ids{7, 1, 3}, kRelevant, 2), 0.5, kTol);
+  EXPECT_EQ(recall_capped_at_k(kRanked, Ids{}, 3), 0.0);
+  EXPECT_EQ(recall_capped_at_k(Ids{}, kRelevant, 3), 0.0);
+  EXPECT_THROW(recall_capped_at_k(kRanked, kRelevant, 0), InvalidArgument);
+  EXPECT_THROW(recall_capped_at_k(kRanked, Ids{5, 1}, 3), InvalidArgument);
+  EXPECT_THROW(recall_capped_at_k(Ids{1, 1}, Ids{1}, 2), InvalidArgument);
+}
+
 TEST(Metrics, HitRateHandComputed) {
   // k=1: {3} misses -> 0.  k=2: {3,1} hits item 1 -> 1.
   EXPECT_EQ(hit_rate_at_k(kRanked, kRelevant, 1), 0.0);

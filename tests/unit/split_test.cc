@@ -245,6 +245,98 @@ TEST(Split, KfoldFoldsPartitionTheData) {
   for (const auto& [p, n] : times_in_test) EXPECT_EQ(n, 1);
 }
 
+// Strong generalization: the held-out users are the users without a training entry.
+std::set<int32_t> held_out_users(const Split& s) {
+  std::set<int32_t> out;
+  for (int32_t u = 0; u < s.test.num_users(); ++u)
+    if (s.test.user_count(u) > 0) out.insert(u);
+  return out;
+}
+
+TEST(Split, StrongHoldsOutWholeUsersAndSplitsEachEightyTwenty) {
+  const Interactions& d = synthetic();
+  const Split s = make_split(d, spec("strong:users=20,fold_in=0.8,seed=5"));
+  ASSERT_TRUE(s.has_fold_in());
+  EXPECT_EQ(s.fold_in.num_users(), d.num_users());
+  EXPECT_EQ(s.fold_in.num_items(), d.num_items());
+  EXPECT_EQ(s.fold_in.item_ids_ptr(), d.item_ids_ptr());
+  const EntryMap all = entries_of(d), fold_in = entries_of(s.fold_in), test = entries_of(s.test);
+  const std::set<int32_t> held = held_out_users(s);
+  EXPECT_EQ(held.size(), 20u);
+  for (int32_t u = 0; u < d.num_users(); ++u) {
+    const int64_t c = d.user_count(u);
+    if (!held.count(u)) {
+      EXPECT_EQ(s.train.user_count(u), c) << "user " << u;
+      EXPECT_EQ(s.fold_in.user_count(u), 0) << "user " << u;
+      continue;
+    }
+    // floor(0.2 c) = c / 5 in integers; every synthetic user has at least 5 entries.
+    ASSERT_GE(c, 5);
+    EXPECT_EQ(s.train.user_count(u), 0) << "user " << u;
+    EXPECT_EQ(s.test.user_count(u), c / 5) << "user " << u << " with " << c;
+    EXPECT_EQ(s.fold_in.user_count(u), c - c / 5) << "user " << u;
+  }
+  // Fold-in and targets are disjoint, and with train they are exactly the original entries.
+  for (const auto& [p, vt] : fold_in) {
+    EXPECT_EQ(test.count(p), 0u);
+    ASSERT_EQ(all.count(p), 1u);
+    EXPECT_EQ(all.at(p), vt);
+  }
+  EXPECT_EQ(s.train.nnz() + s.fold_in.nnz() + s.test.nnz(), d.nnz());
+  EntryMap joined = entries_of(s.train);
+  joined.insert(fold_in.begin(), fold_in.end());
+  joined.insert(test.begin(), test.end());
+  EXPECT_EQ(joined, all);
+}
+
+TEST(Split, StrongIsSeeded) {
+  const Interactions& d = synthetic();
+  const Split a = make_split(d, spec("strong:users=30,seed=11"));
+  const Split b = make_split(d, spec("strong:users=30,seed=11"));
+  const Split c = make_split(d, spec("strong:users=30,seed=12"));
+  EXPECT_EQ(pairs_of(a.test), pairs_of(b.test));
+  EXPECT_EQ(pairs_of(a.fold_in), pairs_of(b.fold_in));
+  EXPECT_EQ(pairs_of(a.train), pairs_of(b.train));
+  EXPECT_NE(held_out_users(a), held_out_users(c));
+}
+
+TEST(Split, StrongUsersMayBeAFraction) {
+  const Interactions& d = synthetic();  // 200 users, all with at least 5 entries
+  EXPECT_EQ(held_out_users(make_split(d, spec("strong:users=0.25"))).size(), 50u);
+  EXPECT_EQ(held_out_users(make_split(d, spec("strong"))).size(), 20u);    // default 0.1
+  EXPECT_THROW(make_split(d, spec("strong:users=200")), InvalidArgument);  // none left to train
+  EXPECT_EQ(held_out_users(make_split(d, spec("strong:users=199"))).size(), 199u);
+}
+
+// Items seen only by held-out users: keep counts the targets, drop removes targets and fold-in.
+TEST(Split, StrongUnseenItemsFollowThePolicy) {
+  const Interactions& d = synthetic();
+  const Split keep = make_split(d, spec("strong:users=190,seed=2,unseen=keep"));
+  const Split drop = make_split(d, spec("strong:users=190,seed=2,unseen=drop"));
+  std::set<int32_t> trained;
+  for (const auto& [p, vt] : entries_of(keep.train)) trained.insert(p.second);
+  int64_t unseen_targets = 0, unseen_inputs = 0;
+  for (const auto& [p, vt] : entries_of(keep.test)) unseen_targets += !trained.count(p.second);
+  for (const auto& [p, vt] : entries_of(keep.fold_in)) unseen_inputs += !trained.count(p.second);
+  ASSERT_GT(unseen_targets, 0) << "the fixture must have unseen target items";
+  ASSERT_GT(unseen_inputs, 0) << "the fixture must have unseen input items";
+  EXPECT_EQ(keep.kept_unseen, unseen_targets);
+  EXPECT_EQ(keep.dropped_unseen_items + keep.dropped_unseen_users, 0);
+  EXPECT_EQ(drop.kept_unseen, 0);
+  EXPECT_EQ(drop.dropped_unseen_users, 0);
+  EXPECT_EQ(drop.dropped_unseen_items, unseen_targets + unseen_inputs);
+  EXPECT_EQ(pairs_of(drop.train), pairs_of(keep.train));
+  EXPECT_EQ(drop.test.nnz(), keep.test.nnz() - unseen_targets);
+  EXPECT_EQ(drop.fold_in.nnz(), keep.fold_in.nnz() - unseen_inputs);
+  for (const auto& [p, vt] : entries_of(drop.fold_in)) EXPECT_TRUE(trained.count(p.second));
+  for (const auto& [p, vt] : entries_of(drop.test)) EXPECT_TRUE(trained.count(p.second));
+}
+
+TEST(Split, OtherMethodsHaveNoFoldIn) {
+  for (const std::string& m : kMethods)
+    EXPECT_FALSE(make_split(synthetic(), spec(m)).has_fold_in());
+}
+
 // ---------------------------------------------------------------------------------------------
 // Hand-made fixture: tests/data/split_timed.csv
 //   u1: i1@10 i2@40 i3@20 i4@30      u2: i1@5 i5@6      u3: i3@100
@@ -386,6 +478,37 @@ TEST(SplitFixture, GivenRequiresParts) {
   EXPECT_EQ(pairs_of(s.test), expected);
 }
 
+// min_user=3 makes u1 (4 entries), u4 (3) and u5 (5) eligible; u2 (2) and u3 (1) always train.
+// Targets per user = max(1, floor((1 - fold_in) * n)): fold_in 0.8 gives 1 each (0.8, 0.6 and
+// 1.0 floored, at least 1); fold_in 0.5 gives u1 2, u4 1, u5 2.
+TEST(SplitFixture, StrongDrawsEligibleUsersAndFloorsTheTargets) {
+  const Interactions& d = timed();
+  const int32_t u1 = *d.user_ids().find("u1"), u2 = *d.user_ids().find("u2"),
+                u3 = *d.user_ids().find("u3"), u4 = *d.user_ids().find("u4"),
+                u5 = *d.user_ids().find("u5");
+  std::set<std::set<int32_t>> seen_sets;
+  for (int seed = 1; seed <= 30; ++seed) {
+    SCOPED_TRACE(seed);
+    const std::string opts = "users=2,min_user=3,seed=" + std::to_string(seed);
+    const Split a = make_split(d, spec("strong:fold_in=0.8," + opts));
+    const std::set<int32_t> held = held_out_users(a);
+    ASSERT_EQ(held.size(), 2u);
+    for (int32_t u : held) EXPECT_TRUE(u == u1 || u == u4 || u == u5) << u;
+    EXPECT_EQ(a.train.user_count(u2), 2);
+    EXPECT_EQ(a.train.user_count(u3), 1);
+    for (int32_t u : held) {
+      EXPECT_EQ(a.test.user_count(u), 1);
+      EXPECT_EQ(a.fold_in.user_count(u), d.user_count(u) - 1);
+    }
+    const Split b = make_split(d, spec("strong:fold_in=0.5," + opts));
+    const std::map<int32_t, int64_t> targets = {{u1, 2}, {u4, 1}, {u5, 2}};
+    for (int32_t u : held_out_users(b)) EXPECT_EQ(b.test.user_count(u), targets.at(u)) << u;
+    seen_sets.insert(held);
+  }
+  EXPECT_EQ(seen_sets.size(), 3u) << "30 seeds should draw all three pairs of users";
+  EXPECT_THROW(make_split(d, spec("strong:users=3,min_user=3")), InvalidArgument);
+}
+
 TEST(SplitFixture, TooSmallForAnyTestEntryThrows) {
   // Every user has a single entry: per-user methods leave the test set empty.
   InteractionsBuilder b;
@@ -420,9 +543,11 @@ TEST(SplitSpec, ParsesMethodAndOptions) {
 }
 
 TEST(SplitSpec, ToStringParsesBack) {
-  for (const char* text : {"random:test=0.1,seed=3,unseen=drop", "user_random:test=0.3,seed=8",
-                           "leave_last:k=2", "user_temporal:test=0.25", "time_cutoff:quantile=0.6",
-                           "kfold:folds=3,fold=1,seed=4", "given:unseen=drop"}) {
+  for (const char* text :
+       {"random:test=0.1,seed=3,unseen=drop", "user_random:test=0.3,seed=8", "leave_last:k=2",
+        "user_temporal:test=0.25", "time_cutoff:quantile=0.6", "kfold:folds=3,fold=1,seed=4",
+        "given:unseen=drop", "strong:users=600,fold_in=0.75,seed=2,unseen=drop",
+        "strong:users=0.15"}) {
     const SplitSpec a = spec(text);
     const SplitSpec b = spec(a.to_string());
     EXPECT_EQ(a.method, b.method) << text;
@@ -432,6 +557,9 @@ TEST(SplitSpec, ToStringParsesBack) {
     EXPECT_EQ(a.folds, b.folds) << text;
     EXPECT_EQ(a.fold, b.fold) << text;
     EXPECT_EQ(a.unseen, b.unseen) << text;
+    EXPECT_EQ(a.heldout_users, b.heldout_users) << text;
+    EXPECT_EQ(a.fold_in_fraction, b.fold_in_fraction) << text;
+    EXPECT_EQ(a.seed, b.seed) << text;
   }
 }
 
@@ -472,6 +600,19 @@ TEST(SplitSpec, RejectsBadInput) {
   expect_parse_error("kfold:fold=-1", "fold must be in [0, folds)");
   expect_parse_error("random:unseen=maybe", "unknown unseen policy \"maybe\"");
   expect_parse_error("leave_last:min_user=0", "min_user must be >= 1");
+  expect_parse_error("strong:users=1.5", "users must be a fraction in (0, 1) or a whole number");
+  expect_parse_error("strong:users=0", "users must be a fraction in (0, 1) or a whole number");
+  expect_parse_error("strong:users=-3", "users must be a fraction in (0, 1) or a whole number");
+  expect_parse_error("strong:fold_in=1", "fold_in must be in (0, 1)");
+  expect_parse_error("strong:fold_in=0", "fold_in must be in (0, 1)");
+  expect_parse_error("strong:heldout=5",
+                     "valid: test, k, quantile, folds, fold, seed, unseen, "
+                     "min_user, users, fold_in");
+  const SplitSpec s = spec("strong:users=600,fold_in=0.8,seed=1");
+  EXPECT_EQ(s.method, "strong");
+  EXPECT_EQ(s.heldout_users, 600.0);
+  EXPECT_EQ(s.fold_in_fraction, 0.8);
+  EXPECT_EQ(s.seed, 1u);
 }
 
 TEST(SplitSpec, UnseenPolicyNames) {

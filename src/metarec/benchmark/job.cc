@@ -286,9 +286,9 @@ std::vector<std::string> tune(const AlgorithmInfo& info, const Interactions& tra
   const bool lower = lower_is_better(metric);
   // The validation split mirrors the job's own split method (a per-user holdout validates a
   // per-user test, a time cutoff a time cutoff), carved from the training set with another seed;
-  // k-fold and given splits validate on a random 20% holdout.
+  // k-fold, given and strong (held-out users) splits validate on a random 20% holdout.
   SplitSpec vs = SplitSpec::parse(job.split);
-  if (vs.method == "kfold" || vs.method == "given") {
+  if (vs.method == "kfold" || vs.method == "given" || vs.method == "strong") {
     vs = SplitSpec();
     vs.method = "random";
     vs.test_fraction = 0.2;
@@ -433,7 +433,7 @@ JobRecord run_job(const JobSpec& job, DatasetCache& cache) {
     eo.seed = job.seed;
     eo.threads = job.threads;
     const auto te = Clock::now();
-    const EvalResult er = evaluate(*model, sp.train, sp.test, eo);
+    const EvalResult er = evaluate_split(*model, sp, eo);
     r.score_seconds = since(te);
     r.metrics = er.metrics;
     r.status = "ok";

@@ -10,6 +10,8 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <string_view>
+#include <unordered_map>
 
 namespace metarec {
 
@@ -72,6 +74,96 @@ std::vector<std::string> paths_of(const nlohmann::json& p) {
   return p.get<std::vector<std::string>>();
 }
 
+// 1-based line number of every data row of `path` as read_delimited counts them (the header and
+// blank lines are not rows). Only called to name a line in an error message.
+std::vector<int64_t> data_line_numbers(const std::string& path, bool header) {
+  MappedFile f(path);
+  std::vector<int64_t> out;
+  for_each_line(f.view(), [&](int64_t line_no, std::string_view line) {
+    if (header && line_no == 1) return;
+    if (line.find_first_not_of(" \t") != std::string_view::npos) out.push_back(line_no);
+  });
+  return out;
+}
+
+// A given split that names only its test file: the test rows become part 1 and every
+// interaction row with a test pair leaves part 0, so train = interactions minus test. `b` holds
+// the interactions, all tagged part 0. The test file is read strictly (a given test set that
+// silently lost lines would be another protocol): a malformed line, a pair that is not in the
+// interactions, or a pair given twice is a FormatError naming the test file and line.
+void add_test_only_split(const std::string& test_path, DelimitedFormat fmt, InteractionsBuilder& b,
+                         LoadReport& report) {
+  fmt.skip_bad_lines = false;
+  InteractionsBuilder tb;
+  LoadReport test_report;
+  read_delimited(test_path, fmt, tb, test_report);
+  const size_t nt = tb.size();
+  auto line_of = [&](size_t row) -> int64_t {
+    const auto lines = data_line_numbers(test_path, fmt.header);
+    return row < lines.size() ? lines[row] : 0;
+  };
+  auto pair_key = [](int32_t u, int32_t i) {
+    return (static_cast<uint64_t>(static_cast<uint32_t>(u)) << 32) | static_cast<uint32_t>(i);
+  };
+  // The test pairs in the interactions' index space -> their test row.
+  std::unordered_map<uint64_t, size_t> test_rows;
+  test_rows.reserve(nt);
+  std::vector<int32_t> tu(nt), ti(nt);
+  for (size_t r = 0; r < nt; ++r) {
+    const std::string user = tb.users().external(tb.user_column()[r]);
+    const std::string item = tb.items().external(tb.item_column()[r]);
+    const auto u = b.users().find(user);
+    const auto i = b.items().find(item);
+    if (!u || !i) {
+      throw FormatError(test_path, line_of(r),
+                        "test pair (user " + user + ", item " + item + ") is not in the " +
+                            (!u ? "interactions (unknown user)" : "interactions (unknown item)"));
+    }
+    tu[r] = *u;
+    ti[r] = *i;
+    const auto [it, fresh] = test_rows.emplace(pair_key(*u, *i), r);
+    if (!fresh) {
+      throw FormatError(test_path, line_of(r),
+                        "test pair (user " + user + ", item " + item +
+                            ") is given twice (also on line " +
+                            std::to_string(line_of(it->second)) + ")");
+    }
+  }
+  // Drop the interaction rows of test pairs, compacting the columns in place.
+  std::vector<char> found(nt, 0);
+  int32_t* users = b.user_column();
+  int32_t* items = b.item_column();
+  float* values = b.value_column();
+  int64_t* times = b.time_column();
+  const size_t n = b.size();
+  size_t kept = 0;
+  for (size_t r = 0; r < n; ++r) {
+    if (const auto it = test_rows.find(pair_key(users[r], items[r])); it != test_rows.end()) {
+      found[it->second] = 1;
+      continue;
+    }
+    users[kept] = users[r];
+    items[kept] = items[r];
+    values[kept] = values[r];
+    if (times) times[kept] = times[r];
+    ++kept;
+  }
+  for (size_t r = 0; r < nt; ++r) {
+    if (!found[r]) {
+      throw FormatError(test_path, line_of(r),
+                        "test pair (user " + tb.users().external(tb.user_column()[r]) + ", item " +
+                            tb.items().external(tb.item_column()[r]) +
+                            ") is not in the interactions");
+    }
+  }
+  b.resize(kept);
+  b.set_part(1);
+  const int64_t* test_times = tb.time_column();
+  for (size_t r = 0; r < nt; ++r)
+    b.add(tu[r], ti[r], tb.value_column()[r], test_times ? test_times[r] : 0);
+  report.merge(test_report);
+}
+
 }  // namespace
 
 DatasetCard DatasetCard::parse(const nlohmann::json& j, const std::string& source) {
@@ -108,8 +200,9 @@ DatasetCard DatasetCard::parse(const nlohmann::json& j, const std::string& sourc
       check_keys(j["users"], with_file_keys({"id", "attributes"}), source, "\"users\"");
     if (j.contains("splits")) {
       for (auto it = j["splits"].begin(); it != j["splits"].end(); ++it) {
+        // "train" is optional: without it, train is the interactions minus the test pairs.
         check_keys(it.value(), {"train", "test"}, source, "split \"" + it.key() + "\"");
-        it.value().at("train").get<std::string>();
+        if (it.value().contains("train")) it.value()["train"].get<std::string>();
         it.value().at("test").get<std::string>();
       }
     }
@@ -179,7 +272,7 @@ LoadedDataset load_card(const DatasetCard& card, const LoadOptions& opts,
   LoadedDataset out;
   out.spec = card.name;
   InteractionsBuilder b;
-  if (given_split.empty()) {
+  auto read_interactions = [&] {
     for (const auto& p : paths_of(in["path"])) {
       const std::string path = resolve_path(root, p);
       if (!std::filesystem::exists(path)) {
@@ -191,6 +284,9 @@ LoadedDataset load_card(const DatasetCard& card, const LoadOptions& opts,
       else
         read_delimited(path, fmt, b, out.load);
     }
+  };
+  if (given_split.empty()) {
+    read_interactions();
   } else {
     METAREC_CHECK(j.contains("splits") && j["splits"].contains(given_split), "dataset ", card.name,
                   " has no given split \"", given_split, "\"",
@@ -203,10 +299,16 @@ LoadedDataset load_card(const DatasetCard& card, const LoadOptions& opts,
                                              }()
                                        : std::string("; it declares none"));
     const auto& sp = j["splits"][given_split];
+    const std::string test_path = resolve_path(root, sp["test"].get<std::string>());
     b.set_part(0);
-    read_delimited(resolve_path(root, sp["train"].get<std::string>()), fmt, b, out.load);
-    b.set_part(1);
-    read_delimited(resolve_path(root, sp["test"].get<std::string>()), fmt, b, out.load);
+    if (sp.contains("train")) {
+      read_delimited(resolve_path(root, sp["train"].get<std::string>()), fmt, b, out.load);
+      b.set_part(1);
+      read_delimited(test_path, fmt, b, out.load);
+    } else {
+      read_interactions();
+      add_test_only_split(test_path, fmt, b, out.load);
+    }
     out.spec += ":" + given_split;
   }
   if (opts.load_metadata) {
@@ -330,10 +432,14 @@ LoadedDataset load_dataset(const std::string& spec, const LoadOptions& opts) {
     return out;
   }
   std::string name = spec, split;
-  if (auto colon = spec.find(':'); colon != std::string::npos) {
+  if (auto colon = spec.rfind(':'); colon != std::string::npos) {
     name = spec.substr(0, colon);
     split = spec.substr(colon + 1);
   }
+  // A card file of one's own with one of its given splits: PATH.json:SPLIT.
+  if (name.size() > 5 && name.substr(name.size() - 5) == ".json" &&
+      std::filesystem::is_regular_file(name, ec))
+    return load_card(DatasetCard::read(name), opts, split);
   if (auto card = find_builtin_card(name)) return load_card(*card, opts, split);
   std::string names;
   for (const auto& c : builtin_cards()) names += (names.empty() ? "" : ", ") + c.name;

@@ -21,12 +21,13 @@ SplitSpec SplitSpec::parse(const std::string& text) {
   SplitSpec s;
   const auto colon = text.find(':');
   s.method = text.substr(0, colon);
-  static const std::vector<std::string> methods = {
-      "random", "user_random", "leave_last", "user_temporal", "time_cutoff", "kfold", "given"};
+  static const std::vector<std::string> methods = {"random",        "user_random", "leave_last",
+                                                   "user_temporal", "time_cutoff", "kfold",
+                                                   "given",         "strong"};
   if (std::find(methods.begin(), methods.end(), s.method) == methods.end()) {
     METAREC_THROW(InvalidArgument, "unknown split method \"", s.method,
                   "\"; valid: random, user_random, leave_last, user_temporal, time_cutoff, kfold, "
-                  "given");
+                  "given, strong");
   }
   if (colon == std::string::npos) return s;
   std::stringstream ss(text.substr(colon + 1));
@@ -66,9 +67,14 @@ SplitSpec SplitSpec::parse(const std::string& text) {
         integer(s.min_user_count);
       else if (k == "unseen")
         s.unseen = parse_unseen_policy(v);
+      else if (k == "users")
+        s.heldout_users = num();
+      else if (k == "fold_in")
+        s.fold_in_fraction = num();
       else
         METAREC_THROW(InvalidArgument, "unknown split option \"", k,
-                      "\"; valid: test, k, quantile, folds, fold, seed, unseen, min_user");
+                      "\"; valid: test, k, quantile, folds, fold, seed, unseen, min_user, users, "
+                      "fold_in");
     } catch (const std::invalid_argument&) {
       METAREC_THROW(InvalidArgument, "split option ", k, ": \"", v, "\" is not a number");
     } catch (const std::out_of_range&) {
@@ -87,6 +93,13 @@ void SplitSpec::validate() const {
   METAREC_CHECK(folds >= 2, "split: folds must be >= 2");
   METAREC_CHECK(fold >= 0 && fold < folds, "split: fold must be in [0, folds)");
   METAREC_CHECK(min_user_count >= 1, "split: min_user must be >= 1");
+  METAREC_CHECK((heldout_users > 0 && heldout_users < 1) ||
+                    (heldout_users >= 1 && heldout_users == std::floor(heldout_users) &&
+                     heldout_users < 2147483648.0),
+                "split: users must be a fraction in (0, 1) or a whole number of users >= 1, got ",
+                heldout_users);
+  METAREC_CHECK(fold_in_fraction > 0 && fold_in_fraction < 1,
+                "split: fold_in must be in (0, 1), got ", fold_in_fraction);
 }
 
 std::string SplitSpec::to_string() const {
@@ -106,6 +119,8 @@ std::string SplitSpec::to_string() const {
     os << ":quantile=" << exact(cutoff_quantile);
   else if (method == "kfold")
     os << ":folds=" << folds << ",fold=" << fold;
+  else if (method == "strong")
+    os << ":users=" << exact(heldout_users) << ",fold_in=" << exact(fold_in_fraction);
   if (method != "given" && method != "leave_last" && method != "time_cutoff" &&
       method != "user_temporal")
     os << ",seed=" << seed;
@@ -136,10 +151,21 @@ std::vector<int64_t> by_time(const Interactions& d, int32_t u) {
   return p;
 }
 
+constexpr uint8_t kTrain = 0, kTest = 1, kFoldIn = 2;
+
+// Builds the split from each entry's destination (kTrain, kTest or, for strong, kFoldIn).
 Split finish(const Interactions& data, const std::vector<uint8_t>& is_test, UnseenPolicy unseen,
              std::string description) {
-  std::vector<int64_t> train, test;
-  for (int64_t e = 0; e < data.nnz(); ++e) (is_test[e] ? test : train).push_back(e);
+  std::vector<int64_t> train, test, fold_in;
+  bool strong = false;
+  for (int64_t e = 0; e < data.nnz(); ++e) {
+    if (is_test[e] == kFoldIn) {
+      fold_in.push_back(e);
+      strong = true;
+    } else {
+      (is_test[e] == kTest ? test : train).push_back(e);
+    }
+  }
   METAREC_CHECK(!train.empty(), "split ", description, " left the training set empty");
   std::vector<char> user_seen(static_cast<size_t>(data.num_users()), 0),
       item_seen(static_cast<size_t>(data.num_items()), 0);
@@ -150,6 +176,16 @@ Split finish(const Interactions& data, const std::vector<uint8_t>& is_test, Unse
     item_seen[items[e]] = 1;
   }
   Split s;
+  if (strong) {
+    // Held-out users are unseen by design; only their unseen items follow the policy.
+    if (unseen == UnseenPolicy::kDrop) {
+      const auto end = std::remove_if(fold_in.begin(), fold_in.end(),
+                                      [&](int64_t e) { return !item_seen[items[e]]; });
+      s.dropped_unseen_items += fold_in.end() - end;
+      fold_in.erase(end, fold_in.end());
+    }
+    for (int64_t e : test) user_seen[users[e]] = 1;
+  }
   std::vector<int64_t> kept;
   kept.reserve(test.size());
   for (int64_t e : test) {
@@ -168,6 +204,7 @@ Split finish(const Interactions& data, const std::vector<uint8_t>& is_test, Unse
   METAREC_CHECK(!kept.empty(), "split ", description, " left the test set empty");
   s.train = data.subset(train, data.name() + "/train");
   s.test = data.subset(kept, data.name() + "/test");
+  if (strong) s.fold_in = data.subset(fold_in, data.name() + "/fold_in");
   s.description = std::move(description);
   return s;
 }
@@ -219,6 +256,32 @@ Split make_split(const Interactions& data, const SplitSpec& spec,
     std::nth_element(t.begin(), t.begin() + static_cast<std::ptrdiff_t>(q), t.end());
     const int64_t cutoff = t[q];
     for (int64_t e = 0; e < n; ++e) is_test[e] = data.entry_times()[e] >= cutoff;
+  } else if (m == "strong") {
+    const int32_t min_count = std::max(2, spec.min_user_count);
+    std::vector<int32_t> eligible;
+    for (int32_t u = 0; u < data.num_users(); ++u)
+      if (data.user_count(u) >= min_count) eligible.push_back(u);
+    const int64_t ne = static_cast<int64_t>(eligible.size());
+    const int64_t held =
+        spec.heldout_users >= 1
+            ? static_cast<int64_t>(spec.heldout_users)
+            : std::max<int64_t>(1, std::llround(spec.heldout_users * static_cast<double>(ne)));
+    METAREC_CHECK(held < ne, "split strong: cannot hold out ", held, " users: ", data.name(),
+                  " has ", ne, " users with at least ", min_count,
+                  " entries, and at least one must stay in train");
+    const auto order = permutation(ne, rng);
+    // A product like (1 - 0.8) * 5 = 0.9999999999999998 must floor to 1, as 0.2 * 5 does.
+    const double target_share = 1.0 - spec.fold_in_fraction;
+    for (int64_t j = 0; j < held; ++j) {
+      const int32_t u = eligible[static_cast<size_t>(order[j])];
+      const int64_t c = data.user_count(u);
+      const int64_t targets = std::clamp<int64_t>(
+          static_cast<int64_t>(std::floor(target_share * static_cast<double>(c) + 1e-9)), 1, c - 1);
+      Rng ur = rng.fork(static_cast<uint64_t>(u));
+      const auto p = permutation(c, ur);
+      for (int64_t q = 0; q < c; ++q)
+        is_test[data.user_ptr()[u] + p[q]] = q < targets ? kTest : kFoldIn;
+    }
   } else if (m == "given") {
     METAREC_CHECK(parts && static_cast<int64_t>(parts->size()) == n,
                   "split given needs a dataset loaded with its given split (e.g. ml-100k:u1)");

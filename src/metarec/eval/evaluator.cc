@@ -31,7 +31,8 @@ namespace {
 
 const std::set<std::string> kRating = {"rmse", "mae"};
 const std::set<std::string> kRanking = {
-    "precision", "precision_capped", "recall", "hr", "ndcg", "map", "mrr", "auc", "topk_acc"};
+    "precision", "precision_capped", "recall", "recall_capped", "hr", "ndcg", "map", "mrr",
+    "auc",       "topk_acc"};
 const std::set<std::string> kBeyond = {"coverage", "diversity", "novelty", "gini"};
 const std::set<std::string> kSampledOk = {"hr", "ndcg", "mrr", "auc", "rmse", "mae"};
 
@@ -67,8 +68,12 @@ std::vector<std::string> default_metrics(const Recommender& model, const Interac
   return m;
 }
 
-EvalResult evaluate(const Recommender& model, const Interactions& train, const Interactions& test,
-                    const EvalOptions& opts) {
+namespace {
+
+// evaluate(), or evaluate_fold_in() when `fold_in` is given.
+EvalResult evaluate_impl(const Recommender& model, const Interactions& train,
+                         const Interactions& test, const EvalOptions& opts,
+                         const Interactions* fold_in) {
   const auto t0 = std::chrono::steady_clock::now();
   METAREC_CHECK(model.fitted(), model.algorithm(), ": evaluate needs a fitted model");
   METAREC_CHECK(train.num_users() == test.num_users() && train.num_items() == test.num_items() &&
@@ -78,13 +83,31 @@ EvalResult evaluate(const Recommender& model, const Interactions& train, const I
   for (int k : opts.ks) METAREC_CHECK(k > 0, "evaluate: k must be > 0, got ", k);
   METAREC_CHECK(opts.protocol == "full" || opts.protocol == "sampled",
                 "evaluate: protocol must be full or sampled, got \"", opts.protocol, "\"");
+  const FoldIn* folder = nullptr;
+  if (fold_in) {
+    folder = dynamic_cast<const FoldIn*>(&model);
+    METAREC_CHECK(folder, model.algorithm(),
+                  " cannot score users it was not trained on (it does not implement fold-in), "
+                  "which strong generalization needs");
+    METAREC_CHECK(
+        fold_in->num_users() == test.num_users() && fold_in->num_items() == test.num_items(),
+        "evaluate: fold-in and test must share one index space");
+    METAREC_CHECK(opts.protocol == "full",
+                  "strong generalization (fold-in) supports only the full protocol, got ",
+                  opts.protocol);
+  }
   std::vector<std::string> metrics = opts.metrics.empty() ? default_metrics(model, train) : opts.metrics;
+  if (fold_in && opts.metrics.empty())
+    std::erase_if(metrics, [](const std::string& m) { return kRating.count(m) > 0; });
   for (const auto& m : metrics) {
     METAREC_CHECK(kRating.count(m) || kRanking.count(m) || kBeyond.count(m), "unknown metric \"", m,
-                  "\"; valid: rmse, mae, precision, precision_capped, recall, hr, ndcg, map, mrr, "
-                  "auc, topk_acc, coverage, diversity, novelty, gini");
+                  "\"; valid: rmse, mae, precision, precision_capped, recall, recall_capped, hr, "
+                  "ndcg, map, mrr, auc, topk_acc, coverage, diversity, novelty, gini");
     METAREC_CHECK(opts.protocol == "full" || kSampledOk.count(m), "metric ", m,
                   " is not defined for the sampled protocol (use hr, ndcg, mrr, auc)");
+    METAREC_CHECK(!fold_in || !kRating.count(m), "metric ", m,
+                  " is not defined for strong generalization (fold-in scores rank, they do not "
+                  "predict ratings)");
   }
   const auto* predictor = dynamic_cast<const RatingPredictor*>(&model);
   EvalResult res;
@@ -117,7 +140,8 @@ EvalResult evaluate(const Recommender& model, const Interactions& train, const I
   // Per-thread sums: [metric][k] for per-user metrics.
   // precision_capped sums hits here and min(k, |relevant|) in capped_denoms: a ratio of sums.
   const std::vector<std::string> per_k = {
-      "precision", "precision_capped", "recall", "hr", "ndcg", "map", "mrr", "topk_acc"};
+      "precision", "precision_capped", "recall", "recall_capped", "hr", "ndcg", "map",
+      "mrr",       "topk_acc"};
   struct Acc {
     std::vector<double> sums;  // per_k.size() * nk
     double auc = 0;
@@ -151,8 +175,13 @@ EvalResult evaluate(const Recommender& model, const Interactions& train, const I
     parallel_for_tid(static_cast<int64_t>(users.size()), threads, [&](int64_t j, int tid) {
       const int32_t u = users[j];
       auto& s = scores[tid];
-      model.score(u, s);
-      for (int32_t i : train.user_items(u)) s[i] = kExcluded;
+      if (fold_in) {
+        folder->score_new_user(fold_in->user_items(u), fold_in->user_values(u), s);
+        for (int32_t i : fold_in->user_items(u)) s[i] = kExcluded;
+      } else {
+        model.score(u, s);
+        for (int32_t i : train.user_items(u)) s[i] = kExcluded;
+      }
       relevant_items(test, u, opts.relevance_threshold, rel[tid]);
       Acc& a = acc[tid];
       auto top = top_k(s, kmax);
@@ -172,6 +201,8 @@ EvalResult evaluate(const Recommender& model, const Interactions& train, const I
                 static_cast<double>(std::min<size_t>(rel[tid].size(), static_cast<size_t>(k)));
           }
           if (wants(ranking, "recall")) a.sums[idx("recall") * nk + q] += recall_at_k(r, rel[tid], k);
+          if (wants(ranking, "recall_capped"))
+            a.sums[idx("recall_capped") * nk + q] += recall_capped_at_k(r, rel[tid], k);
           if (wants(ranking, "hr")) a.sums[idx("hr") * nk + q] += hit_rate_at_k(r, rel[tid], k);
           if (wants(ranking, "ndcg")) a.sums[idx("ndcg") * nk + q] += ndcg_at_k(r, rel[tid], k);
           if (wants(ranking, "map")) a.sums[idx("map") * nk + q] += average_precision_at_k(r, rel[tid], k);
@@ -330,8 +361,27 @@ EvalResult evaluate(const Recommender& model, const Interactions& train, const I
       }
     }
   }
+  if (fold_in) res.protocol = "fold_in";
   res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return res;
+}
+
+}  // namespace
+
+EvalResult evaluate(const Recommender& model, const Interactions& train, const Interactions& test,
+                    const EvalOptions& opts) {
+  return evaluate_impl(model, train, test, opts, nullptr);
+}
+
+EvalResult evaluate_fold_in(const Recommender& model, const Interactions& train,
+                            const Interactions& fold_in, const Interactions& test,
+                            const EvalOptions& opts) {
+  return evaluate_impl(model, train, test, opts, &fold_in);
+}
+
+EvalResult evaluate_split(const Recommender& model, const Split& split, const EvalOptions& opts) {
+  return split.has_fold_in() ? evaluate_fold_in(model, split.train, split.fold_in, split.test, opts)
+                             : evaluate(model, split.train, split.test, opts);
 }
 
 }  // namespace metarec

@@ -2,6 +2,11 @@
 // beyond-accuracy metrics, run in parallel over users for any Recommender.
 #pragma once
 
+#include <metarec/algorithms/recommender.h>
+#include <metarec/data/interactions.h>
+#include <metarec/data/negative_sampling.h>
+#include <metarec/data/split.h>
+
 #include <cstdint>
 #include <functional>
 #include <limits>
@@ -9,17 +14,15 @@
 #include <utility>
 #include <vector>
 
-#include <metarec/algorithms/recommender.h>
-#include <metarec/data/interactions.h>
-#include <metarec/data/negative_sampling.h>
-
 namespace metarec {
 
 struct EvalOptions {
-  /// Metric names without "@k": rmse, mae (rating); precision, precision_capped, recall, hr, ndcg,
-  /// map, mrr, auc, topk_acc (ranking); coverage, diversity, novelty, gini (beyond accuracy).
-  /// precision_capped@k = sum over users of hits@k / sum over users of min(k, |relevant|), a ratio
-  /// of sums like implicit's "precision"; the others are means over users. Empty: a default
+  /// Metric names without "@k": rmse, mae (rating); precision, precision_capped, recall,
+  /// recall_capped, hr, ndcg, map, mrr, auc, topk_acc (ranking); coverage, diversity, novelty,
+  /// gini (beyond accuracy). precision_capped@k = sum over users of hits@k / sum over users of
+  /// min(k, |relevant|), a ratio of sums like implicit's "precision"; the others are means over
+  /// users (recall_capped@k: the mean of hits@k / min(k, |relevant|), Liang et al.'s Recall@k,
+  /// see recall_capped_at_k). Empty: a default
   /// set chosen from the data and the model (rating metrics only for rating predictors on
   /// explicit data).
   std::vector<std::string> metrics;
@@ -38,7 +41,7 @@ struct EvalOptions {
 };
 
 struct EvalResult {
-  std::string protocol;  ///< "full", "sampled:99:uniform", "sampled:file", "rating"
+  std::string protocol;  ///< "full", "sampled:99:uniform", "sampled:file", "rating", "fold_in"
   std::vector<std::pair<std::string, double>> metrics;  ///< in a stable order, e.g. "ndcg@10"
   int64_t users = 0;         ///< users with at least one relevant test item (ranking)
   int64_t test_entries = 0;  ///< test entries used (rating) or ranked (sampled)
@@ -53,5 +56,19 @@ std::vector<std::string> default_metrics(const Recommender& model, const Interac
 /// Evaluates a fitted `model` trained on `train` against `test` (same index space).
 EvalResult evaluate(const Recommender& model, const Interactions& train, const Interactions& test,
                     const EvalOptions& opts);
+
+/// Strong generalization: every user with `test` entries is scored by FoldIn::score_new_user
+/// from their `fold_in` items (not from training), the fold-in items are excluded from the
+/// ranking, and the full-protocol ranking and beyond-accuracy metrics are computed over the test
+/// items (protocol "fold_in"). `model` was fitted on `train` (which holds none of these users'
+/// entries; it supplies item popularity for novelty) and must implement FoldIn, else
+/// InvalidArgument. Only the full protocol; no rating metrics. score_new_user runs in parallel
+/// over users, so it must be thread-safe (it is const).
+EvalResult evaluate_fold_in(const Recommender& model, const Interactions& train,
+                            const Interactions& fold_in, const Interactions& test,
+                            const EvalOptions& opts);
+
+/// evaluate_fold_in for a split with held-out users (Split::has_fold_in), else evaluate.
+EvalResult evaluate_split(const Recommender& model, const Split& split, const EvalOptions& opts);
 
 }  // namespace metarec

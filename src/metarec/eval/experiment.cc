@@ -15,6 +15,23 @@ ExperimentResult run_experiment(const std::string& algorithm, const std::vector<
   const AlgorithmInfo& info = find_algorithm(algorithm);
   const Params p = Params::parse(info.schema, params, algorithm);
   SplitSpec split = SplitSpec::parse(spec.split);
+  if (split.method == "strong" && !dynamic_cast<const FoldIn*>(info.make(p).get())) {
+    // Said before fitting, with the alternatives.
+    std::string able;
+    for (const auto& a : catalog()) {
+      std::unique_ptr<Recommender> m;
+      try {
+        m = make_recommender(a.name);
+      } catch (const Error&) {
+        continue;  // an entry that needs parameters cannot be probed; it is not listed
+      }
+      if (dynamic_cast<const FoldIn*>(m.get())) able += (able.empty() ? "" : ", ") + a.name;
+    }
+    METAREC_THROW(InvalidArgument, algorithm,
+                  " cannot score users it was not trained on (it does not implement fold-in), "
+                  "which the strong split needs; algorithms that can: ",
+                  able);
+  }
   if (spec.split.find("seed=") == std::string::npos) split.seed = spec.seed;
   std::vector<int32_t> folds;
   if (split.method == "kfold" && spec.split.find("fold=") == std::string::npos) {
@@ -51,7 +68,7 @@ ExperimentResult run_experiment(const std::string& algorithm, const std::vector<
         spec.progress((static_cast<double>(q) + 0.5 + 0.5 * f) / nf, "fold " + std::to_string(q + 1) + ": " + m);
       };
     }
-    fr.eval = evaluate(*model, sp.train, sp.test, eo);
+    fr.eval = evaluate_split(*model, sp, eo);
     fr.train_nnz = sp.train.nnz();
     fr.test_nnz = sp.test.nnz();
     fr.split = s.to_string();

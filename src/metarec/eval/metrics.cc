@@ -101,6 +101,14 @@ double recall_at_k(std::span<const int32_t> ranked, std::span<const int32_t> rel
   return static_cast<double>(count_hits(top, relevant)) / static_cast<double>(relevant.size());
 }
 
+double recall_capped_at_k(std::span<const int32_t> ranked, std::span<const int32_t> relevant,
+                          int k) {
+  const auto top = checked_top_k(ranked, relevant, k);
+  if (relevant.empty()) return 0.0;
+  return static_cast<double>(count_hits(top, relevant)) /
+         static_cast<double>(std::min(relevant.size(), static_cast<std::size_t>(k)));
+}
+
 double hit_rate_at_k(std::span<const int32_t> ranked, std::span<const int32_t> relevant, int k) {
   const auto top = checked_top_k(ranked, relevant, k);
   return count_hits(top, relevant) > 0 ? 1.0 : 0.0;

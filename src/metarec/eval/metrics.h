@@ -30,6 +30,13 @@ int64_t hits_at_k(std::span<const int32_t> ranked, std::span<const int32_t> rele
 /// Recall@k = hits in the top k / |relevant|; 0 when `relevant` is empty.
 double recall_at_k(std::span<const int32_t> ranked, std::span<const int32_t> relevant, int k);
 
+/// Capped recall@k = hits in the top k / min(k, |relevant|); 0 when `relevant` is empty. This is
+/// the Recall@k of Liang et al. 2018 (Mult-VAE), averaged over users by the evaluator: it reaches
+/// 1 when the top k is all relevant, even for a user with more than k relevant items. Not to be
+/// confused with precision_capped, which divides sums over users (a ratio of sums).
+double recall_capped_at_k(std::span<const int32_t> ranked, std::span<const int32_t> relevant,
+                          int k);
+
 /// Hit rate@k: 1 if any of the top k is relevant, else 0.
 double hit_rate_at_k(std::span<const int32_t> ranked, std::span<const int32_t> relevant, int k);
 

@@ -28,6 +28,30 @@ struct BoosterDeleter {
   void operator()(void* b) const { XGBoosterFree(b); }
 };
 
+using Booster = std::unique_ptr<void, BoosterDeleter>;
+
+// `trees` rounds of boosting on `m` (labels, and groups for a ranking objective, already set),
+// with the parameters both selectors share: eta 0.1, row and column subsampling 0.8, one thread.
+Booster train_booster(DMatrixHandle m, const std::string& objective, int depth, int trees,
+                      uint64_t seed) {
+  BoosterHandle b = nullptr;
+  xgb_check(XGBoosterCreate(&m, 1, &b), "booster");
+  Booster owned(b);
+  for (const auto& [key, value] :
+       std::vector<std::pair<std::string, std::string>>{{"objective", objective},
+                                                        {"max_depth", std::to_string(depth)},
+                                                        {"eta", "0.1"},
+                                                        {"subsample", "0.8"},
+                                                        {"colsample_bytree", "0.8"},
+                                                        {"min_child_weight", "2"},
+                                                        {"nthread", "1"},
+                                                        {"seed", std::to_string(seed)},
+                                                        {"verbosity", "0"}})
+    xgb_check(XGBoosterSetParam(b, key.c_str(), value.c_str()), "parameter");
+  for (int it = 0; it < trees; ++it) xgb_check(XGBoosterUpdateOneIter(b, it, m), "training");
+  return owned;
+}
+
 class Boosted : public AlgorithmSelector {
  public:
   explicit Boosted(const SelectorOptions& o) : o_(o) {}
@@ -53,23 +77,8 @@ class Boosted : public AlgorithmSelector {
       MatrixHandle m;
       xgb_check(XGDMatrixCreateFromMat(x.data(), y.size(), features_, NAN, &m.h), "matrix");
       xgb_check(XGDMatrixSetFloatInfo(m.h, "label", y.data(), y.size()), "labels");
-      BoosterHandle b = nullptr;
-      xgb_check(XGBoosterCreate(&m.h, 1, &b), "booster");
-      std::unique_ptr<void, BoosterDeleter> owned(b);
-      for (const auto& [key, value] : std::vector<std::pair<std::string, std::string>>{
-               {"objective", "reg:squarederror"},
-               {"max_depth", std::to_string(o_.tree_depth)},
-               {"eta", "0.1"},
-               {"subsample", "0.8"},
-               {"colsample_bytree", "0.8"},
-               {"min_child_weight", "2"},
-               {"nthread", "1"},
-               {"seed", std::to_string(o_.network.seed)},
-               {"verbosity", "0"}})
-        xgb_check(XGBoosterSetParam(b, key.c_str(), value.c_str()), "parameter");
-      for (int it = 0; it < o_.trees; ++it)
-        xgb_check(XGBoosterUpdateOneIter(b, it, m.h), "training");
-      boosters_.push_back(std::move(owned));
+      boosters_.push_back(
+          train_booster(m.h, "reg:squarederror", o_.tree_depth, o_.trees, o_.network.seed));
     }
   }
 
@@ -168,22 +177,8 @@ class Ranker : public AlgorithmSelector {
               "matrix");
     xgb_check(XGDMatrixSetFloatInfo(m.h, "label", y.data(), y.size()), "labels");
     xgb_check(XGDMatrixSetUIntInfo(m.h, "group", groups.data(), groups.size()), "groups");
-    BoosterHandle b = nullptr;
-    xgb_check(XGBoosterCreate(&m.h, 1, &b), "booster");
-    booster_.reset(b);
-    for (const auto& [key, value] : std::vector<std::pair<std::string, std::string>>{
-             {"objective", "rank:pairwise"},
-             {"max_depth", std::to_string(o_.tree_depth + 2)},
-             {"eta", "0.1"},
-             {"subsample", "0.8"},
-             {"colsample_bytree", "0.8"},
-             {"min_child_weight", "2"},
-             {"nthread", "1"},
-             {"seed", std::to_string(o_.network.seed)},
-             {"verbosity", "0"}})
-      xgb_check(XGBoosterSetParam(b, key.c_str(), value.c_str()), "parameter");
-    for (int it = 0; it < 3 * o_.trees; ++it)
-      xgb_check(XGBoosterUpdateOneIter(b, it, m.h), "training");
+    booster_ =
+        train_booster(m.h, "rank:pairwise", o_.tree_depth + 2, 3 * o_.trees, o_.network.seed);
   }
 
   bool save_state(ModelWriter& w) const override {

@@ -7,6 +7,13 @@
 
 namespace metarec::nn {
 
+std::vector<const Matrix*> gradients_of(const std::vector<Parameter*>& params) {
+  std::vector<const Matrix*> grads;
+  grads.reserve(params.size());
+  for (auto* p : params) grads.push_back(&p->grad);
+  return grads;
+}
+
 Linear::Linear(int in, int out, Rng& rng, const std::string& name) {
   METAREC_CHECK(in > 0 && out > 0, "Linear ", name, ": sizes must be > 0, got ", in, " x ", out);
   w_.name = name + ".weight";
@@ -113,11 +120,7 @@ Adam::Adam(std::vector<Parameter*> params, float lr, float beta1, float beta2, f
   }
 }
 
-void Adam::step() {
-  std::vector<const Matrix*> grads;
-  for (auto* p : params_) grads.push_back(&p->grad);
-  step(grads);
-}
+void Adam::step() { step(gradients_of(params_)); }
 
 void Adam::step(std::span<const Matrix* const> grads) {
   METAREC_CHECK(grads.size() == params_.size(), "Adam: ", grads.size(), " gradients for ",

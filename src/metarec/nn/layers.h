@@ -26,6 +26,9 @@ struct Parameter {
   void zero_grad() { grad.setZero(value.rows(), value.cols()); }
 };
 
+/// Pointers to each parameter's gradient, in order (for the optimizers' step(grads)).
+std::vector<const Matrix*> gradients_of(const std::vector<Parameter*>& params);
+
 /// y = x W + b, W: in x out, b: 1 x out. Initialized uniform(+-sqrt(6 / (in + out))) (Glorot),
 /// b = 0.
 class Linear {

@@ -46,11 +46,7 @@ void Sgd::set_learning_rate(float lr) {
   lr_ = lr;
 }
 
-void Sgd::step() {
-  std::vector<const Matrix*> grads;
-  for (auto* p : params_) grads.push_back(&p->grad);
-  step(grads);
-}
+void Sgd::step() { step(gradients_of(params_)); }
 
 void Sgd::step(std::span<const Matrix* const> grads) {
   METAREC_CHECK(grads.size() == params_.size(), "Sgd: ", grads.size(), " gradients for ",

@@ -1,4 +1,5 @@
 // The residual selector network, its contrastive loss and training loop.
+#include <metarec/core/blas_threads.h>
 #include <metarec/core/error.h>
 #include <metarec/meta/selector_net.h>
 
@@ -6,30 +7,7 @@
 #include <cmath>
 #include <numeric>
 
-// OpenBLAS's own threads: the network's products are small (32 x 256 by 256 x 256), and
-// OpenBLAS threading on them, next to OpenMP, made training 7x slower on 2 cores.
-extern "C" {
-int openblas_get_num_threads(void);
-void openblas_set_num_threads(int);
-}
-
 namespace metarec {
-
-namespace {
-
-// Runs the enclosing scope with single-threaded BLAS, restoring the previous setting.
-class SerialBlas {
- public:
-  SerialBlas() : before_(openblas_get_num_threads()) { openblas_set_num_threads(1); }
-  ~SerialBlas() { openblas_set_num_threads(before_); }
-  SerialBlas(const SerialBlas&) = delete;
-  SerialBlas& operator=(const SerialBlas&) = delete;
-
- private:
-  int before_;
-};
-
-}  // namespace
 
 SelectorNet::SelectorNet(const SelectorConfig& c)
     : rng_(c.seed),
@@ -123,7 +101,9 @@ std::vector<SelectorEpoch> train_selector(
   METAREC_CHECK(x.rows() == static_cast<Eigen::Index>(y.size()) && x.rows() > 0,
                 "train_selector: ", x.rows(), " examples and ", y.size(), " labels");
   METAREC_CHECK(c.epochs >= 1 && c.batch >= 1, "train_selector: epochs and batch must be >= 1");
-  const SerialBlas serial;
+  // The products are small (32 x 256 by 256 x 256): OpenBLAS threads next to OpenMP made
+  // training 7x slower on 2 cores.
+  const ScopedBlasThreads serial(1);
   nn::Adam opt(net.parameters(), c.learning_rate, 0.9f, 0.999f, 1e-8f, c.weight_decay);
   Rng rng(c.seed ^ 0xB47C4ULL);
   std::vector<Eigen::Index> order(static_cast<size_t>(x.rows()));

@@ -1,4 +1,4 @@
-// Mini-batches, early stopping and the BLAS thread scope.
+// Mini-batches and early stopping.
 #include <metarec/core/error.h>
 #include <metarec/nn/train.h>
 
@@ -6,12 +6,6 @@
 #include <cmath>
 #include <numeric>
 #include <utility>
-
-// OpenBLAS's thread control, weak so that a build against another BLAS still links.
-extern "C" {
-void openblas_set_num_threads(int n) __attribute__((weak));
-int openblas_get_num_threads() __attribute__((weak));
-}
 
 namespace metarec::nn {
 
@@ -57,17 +51,6 @@ bool EarlyStopping::update(double metric) {
     ++since_best_;
   }
   return better;
-}
-
-ScopedBlasThreads::ScopedBlasThreads(int threads) {
-  METAREC_CHECK(threads >= 1, "ScopedBlasThreads: threads must be >= 1, got ", threads);
-  if (openblas_set_num_threads == nullptr || openblas_get_num_threads == nullptr) return;
-  previous_ = openblas_get_num_threads();
-  openblas_set_num_threads(threads);
-}
-
-ScopedBlasThreads::~ScopedBlasThreads() {
-  if (previous_ > 0) openblas_set_num_threads(previous_);
 }
 
 }  // namespace metarec::nn

@@ -3,6 +3,7 @@
 // over the batch.
 #pragma once
 
+#include <metarec/core/blas_threads.h>
 #include <metarec/core/rng.h>
 
 #include <cstdint>
@@ -61,18 +62,7 @@ class EarlyStopping {
   int best_epoch_ = -1, epochs_ = 0, since_best_ = 0;
 };
 
-/// Sets OpenBLAS's thread count to `threads` for the lifetime of the object, then restores it.
-/// The products of a mini-batch are small: OpenBLAS threads next to OpenMP's oversubscribe the
-/// cores, so batch-parallel training runs BLAS single-threaded. A no-op under another BLAS.
-class ScopedBlasThreads {
- public:
-  explicit ScopedBlasThreads(int threads = 1);
-  ~ScopedBlasThreads();
-  ScopedBlasThreads(const ScopedBlasThreads&) = delete;
-  ScopedBlasThreads& operator=(const ScopedBlasThreads&) = delete;
-
- private:
-  int previous_ = 0;
-};
+/// The BLAS thread scope of core/blas_threads.h, under the name the neural core has used.
+using metarec::ScopedBlasThreads;
 
 }  // namespace metarec::nn

@@ -1,6 +1,7 @@
 // EASE: Gram matrix, in-place Cholesky inverse, scoring and persistence.
 #include <metarec/algorithms/ease/ease.h>
 #include <metarec/algorithms/ease/item_gram.h>
+#include <metarec/core/blas_threads.h>
 #include <metarec/core/error.h>
 #include <metarec/core/parallel.h>
 
@@ -9,39 +10,14 @@
 #include <cstddef>
 #include <limits>
 
-// LAPACK (from OpenBLAS, which CMake links as the BLAS) and OpenBLAS's thread-count control. The
-// trailing size_t is gfortran's hidden length of the character argument. The thread functions
-// are weak so that a build against another BLAS still links (and simply leaves threading alone).
+// LAPACK (from OpenBLAS, which CMake links as the BLAS). The trailing size_t is gfortran's hidden
+// length of the character argument.
 extern "C" {
 void spotrf_(const char* uplo, const int* n, float* a, const int* lda, int* info, size_t uplo_len);
 void spotri_(const char* uplo, const int* n, float* a, const int* lda, int* info, size_t uplo_len);
-void openblas_set_num_threads(int n) __attribute__((weak));
-int openblas_get_num_threads() __attribute__((weak));
 }
 
 namespace metarec {
-
-namespace {
-
-// Sets OpenBLAS's thread count for the lifetime of the object, then restores the previous one.
-class OpenBlasThreads {
- public:
-  explicit OpenBlasThreads(int threads) {
-    if (openblas_set_num_threads == nullptr || openblas_get_num_threads == nullptr) return;
-    previous_ = openblas_get_num_threads();
-    openblas_set_num_threads(resolve_threads(threads));
-  }
-  ~OpenBlasThreads() {
-    if (previous_ > 0) openblas_set_num_threads(previous_);
-  }
-  OpenBlasThreads(const OpenBlasThreads&) = delete;
-  OpenBlasThreads& operator=(const OpenBlasThreads&) = delete;
-
- private:
-  int previous_ = 0;
-};
-
-}  // namespace
 
 ParamSchema Ease::schema() {
   return {
@@ -70,7 +46,7 @@ void Ease::do_fit(const Interactions& train, const FitContext& ctx) {
   ctx.check_cancel();
 
   {
-    OpenBlasThreads blas_threads(ctx.threads);
+    const ScopedBlasThreads blas_threads(resolve_threads(ctx.threads));
     int info = 0;
     ctx.report(0.2, "Cholesky factorization");
     spotrf_("L", &n, a.data(), &n, &info, 1);

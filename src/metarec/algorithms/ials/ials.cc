@@ -2,6 +2,7 @@
 // solves in parallel.
 #include <metarec/algorithms/als/dense_kernels.h>
 #include <metarec/algorithms/ials/ials.h>
+#include <metarec/core/blas_threads.h>
 #include <metarec/core/error.h>
 #include <metarec/core/parallel.h>
 
@@ -9,12 +10,6 @@
 #include <algorithm>
 #include <cmath>
 #include <vector>
-
-// OpenBLAS's thread-count control, weak so that a build against another BLAS still links.
-extern "C" {
-void openblas_set_num_threads(int n) __attribute__((weak));
-int openblas_get_num_threads() __attribute__((weak));
-}
 
 namespace metarec {
 
@@ -75,23 +70,29 @@ struct Side {
   const float* c_times_p;
 };
 
-// G = Y^T Y + reg I (k x k, symmetric) for Y the n x k row-major `fixed` factors. One BLAS
-// product, called outside the parallel regions, on the calling thread only: the product is a
-// few milliseconds, and Debian's pthread OpenBLAS leaves its worker threads spinning for a
-// while after every multi-threaded call, where they would compete with the OpenMP row solves
-// that follow.
-void gram(const float* fixed, int64_t n, int k, double reg, std::vector<float>& g) {
-  int previous = 0;
-  if (openblas_set_num_threads != nullptr && openblas_get_num_threads != nullptr) {
-    previous = openblas_get_num_threads();
-    openblas_set_num_threads(1);
+// G = Y^T Y + reg I (k x k, symmetric) for Y the n x k row-major `fixed` factors. Each of the
+// `threads` threads multiplies its own contiguous block of rows with single-threaded BLAS, and the
+// partial products are added in thread order, so a given thread count always gives the same G
+// (one thread: one product, as before). OpenBLAS's own threads stay off: Debian's pthread
+// OpenBLAS leaves its workers spinning after each call, competing with the OpenMP row solves.
+void gram(const float* fixed, int64_t n, int k, double reg, int threads, std::vector<float>& g) {
+  const ScopedBlasThreads serial(1);
+  const size_t kk = static_cast<size_t>(k) * k;
+  const int nt = static_cast<int>(std::clamp<int64_t>(n / 256, 1, resolve_threads(threads)));
+  std::vector<float> partial(kk * static_cast<size_t>(nt - 1));
+  g.assign(kk, 0.0f);
+#pragma omp parallel for num_threads(nt) schedule(static, 1)
+  for (int t = 0; t < nt; ++t) {
+    const int64_t lo = n * t / nt, hi = n * (t + 1) / nt;
+    Eigen::Map<const RowMajorF> y(fixed + lo * k, hi - lo, k);
+    Eigen::Map<RowMajorF> out(t == 0 ? g.data() : partial.data() + kk * (t - 1), k, k);
+    out.noalias() = y.transpose() * y;
   }
-  g.assign(static_cast<size_t>(k) * k, 0.0f);
-  Eigen::Map<const RowMajorF> y(fixed, n, k);
-  Eigen::Map<RowMajorF> gm(g.data(), k, k);
-  gm.noalias() = y.transpose() * y;
-  for (int f = 0; f < k; ++f) gm(f, f) += static_cast<float>(reg);
-  if (previous > 0) openblas_set_num_threads(previous);
+  for (int t = 1; t < nt; ++t) {
+    const float* p = partial.data() + kk * (t - 1);
+    for (size_t e = 0; e < kk; ++e) g[e] += p[e];
+  }
+  for (int f = 0; f < k; ++f) g[static_cast<size_t>(f) * k + f] += static_cast<float>(reg);
 }
 
 struct CgBuffers {
@@ -207,7 +208,7 @@ void cholesky_row(const double* gd, const float* fixed, const Side& s, int64_t r
 void solve_side(const Side& s, const float* fixed, int64_t n_fixed, float* solved, int k,
                 double reg, bool use_cg, int steps, int threads) {
   std::vector<float> g;
-  gram(fixed, n_fixed, k, reg, g);
+  gram(fixed, n_fixed, k, reg, threads, g);
   const int nt = resolve_threads(threads);
   // Per-thread scratch on padded strides, so threads never share a cache line.
   const size_t kk = padded_stride<double>(static_cast<size_t>(k) * k);
@@ -293,7 +294,7 @@ void Ials::score_new_user(std::span<const int32_t> items, std::span<const float>
   const int64_t ptr[2] = {0, static_cast<int64_t>(items.size())};
   const Side s{1, ptr, items.data(), cm1.data(), cp.data()};
   std::vector<float> g;
-  gram(items_.data(), num_items(), k, reg_, g);
+  gram(items_.data(), num_items(), k, reg_, 1, g);
   const std::vector<double> gd(g.begin(), g.end());
   std::vector<double> a(static_cast<size_t>(k) * k), b(static_cast<size_t>(k));
   std::vector<float> x(static_cast<size_t>(k), 0.0f);

@@ -8,52 +8,10 @@
 #include <cmath>
 #include <vector>
 
+#include "planted_communities.h"
+
 namespace metarec {
 namespace {
-
-// Two communities: user u likes a random 12 of the 20 items with i % 2 == u % 2. Returns the
-// training data; `held_out` receives, per user, the 8 community items left out of training.
-Interactions communities(std::vector<std::vector<int32_t>>& held_out) {
-  const int32_t users = 60, items = 40;
-  InteractionsBuilder b;
-  for (int32_t u = 0; u < users; ++u) b.users().intern("u" + std::to_string(u));
-  for (int32_t i = 0; i < items; ++i) b.items().intern("i" + std::to_string(i));
-  Rng rng(11);
-  held_out.assign(users, {});
-  for (int32_t u = 0; u < users; ++u) {
-    std::vector<int32_t> own;
-    for (int32_t i = u % 2; i < items; i += 2) own.push_back(i);
-    for (int32_t q = static_cast<int32_t>(own.size()) - 1; q > 0; --q)
-      std::swap(own[q], own[rng.uniform_int(static_cast<uint64_t>(q) + 1)]);
-    for (size_t q = 0; q < own.size(); ++q) {
-      if (q < 12)
-        b.add(u, own[q], 1.0f);
-      else
-        held_out[u].push_back(own[q]);
-    }
-  }
-  InteractionsBuilder::Options o;
-  o.feedback = "implicit";
-  return b.build(o);
-}
-
-// Mean over users of the fraction of (held-out positive, other-community item) pairs ordered
-// correctly by the model's scores.
-double held_out_auc(const Recommender& m, const std::vector<std::vector<int32_t>>& held_out) {
-  std::vector<float> s(static_cast<size_t>(m.num_items()));
-  double total = 0;
-  for (int32_t u = 0; u < m.num_users(); ++u) {
-    m.score(u, s);
-    int64_t good = 0, pairs = 0;
-    for (int32_t i : held_out[u])
-      for (int32_t j = 1 - u % 2; j < m.num_items(); j += 2) {
-        good += s[i] > s[j];
-        ++pairs;
-      }
-    total += static_cast<double>(good) / static_cast<double>(pairs);
-  }
-  return total / m.num_users();
-}
 
 TEST(Bpr, StepMovesEveryParameterAgainstTheNumericalGradient) {
   const int k = 5;
@@ -122,8 +80,7 @@ TEST(Bpr, MaskSamplerNeverReturnsAPositiveAndCoversTheRest) {
 }
 
 TEST(Bpr, RanksPlantedPositivesAboveTheOtherCommunity) {
-  std::vector<std::vector<int32_t>> held_out;
-  const Interactions train = communities(held_out);
+  const auto [train, held_out] = fixtures::planted_communities(11);
   for (int candidates : {1, 3}) {
     for (int threads : {1, 2}) {
       Bpr m(Params(Bpr::schema(), {{"factors", int64_t{8}},
@@ -133,15 +90,14 @@ TEST(Bpr, RanksPlantedPositivesAboveTheOtherCommunity) {
       FitContext ctx;
       ctx.threads = threads;
       m.fit(train, ctx);
-      EXPECT_GT(held_out_auc(m, held_out), 0.95)
+      EXPECT_GT(fixtures::held_out_auc(m, held_out), 0.95)
           << "candidates " << candidates << " threads " << threads;
     }
   }
 }
 
 TEST(Bpr, ColdUsersRankByItemBiasAlone) {
-  std::vector<std::vector<int32_t>> held_out;
-  const Interactions full = communities(held_out);
+  const Interactions full = fixtures::planted_communities(11).train;
   std::vector<int64_t> keep;  // drop user 0's entries
   for (int64_t e = full.user_ptr()[1]; e < full.nnz(); ++e) keep.push_back(e);
   Bpr m(Params(Bpr::schema(), {{"factors", int64_t{4}}, {"epochs", int64_t{3}}}));

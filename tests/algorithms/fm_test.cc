@@ -13,6 +13,8 @@
 #include <cmath>
 #include <vector>
 
+#include "planted_communities.h"
+
 namespace metarec {
 namespace {
 
@@ -326,28 +328,7 @@ TEST(Fm, McmcKeepsEveryPostBurnInSampleAsFactors) {
 }
 
 TEST(Fm, ImplicitLossesRankPlantedCommunities) {
-  // Two communities of users and items; 12 of 20 community items per user in training.
-  const int32_t users = 60, items = 40;
-  InteractionsBuilder b;
-  for (int32_t u = 0; u < users; ++u) b.users().intern("u" + std::to_string(u));
-  for (int32_t i = 0; i < items; ++i) b.items().intern("i" + std::to_string(i));
-  Rng rng(31);
-  std::vector<std::vector<int32_t>> held(users);
-  for (int32_t u = 0; u < users; ++u) {
-    std::vector<int32_t> own;
-    for (int32_t i = u % 2; i < items; i += 2) own.push_back(i);
-    for (int32_t q = static_cast<int32_t>(own.size()) - 1; q > 0; --q)
-      std::swap(own[q], own[rng.uniform_int(static_cast<uint64_t>(q) + 1)]);
-    for (size_t q = 0; q < own.size(); ++q) {
-      if (q < 12)
-        b.add(u, own[q], 1.0f);
-      else
-        held[u].push_back(own[q]);
-    }
-  }
-  InteractionsBuilder::Options o;
-  o.feedback = "implicit";
-  const Interactions train = b.build(o);
+  const auto [train, held] = fixtures::planted_communities(31);
   const std::vector<std::pair<std::string, std::vector<std::string>>> runs = {
       {"fm", {"implicit_loss=bpr", "epochs=40", "learning_rate=0.05"}},
       {"fm", {"implicit_loss=logistic", "epochs=40", "learning_rate=0.05", "negatives=2"}},
@@ -356,16 +337,7 @@ TEST(Fm, ImplicitLossesRankPlantedCommunities) {
   for (const auto& [algo, params] : runs) {
     auto m = make_recommender(algo, params);
     m->fit(train);
-    std::vector<float> s(static_cast<size_t>(items));
-    double auc = 0;
-    for (int32_t u = 0; u < users; ++u) {
-      m->score(u, s);
-      int good = 0, pairs = 0;
-      for (int32_t i : held[u])
-        for (int32_t j = 1 - u % 2; j < items; j += 2, ++pairs) good += s[i] > s[j];
-      auc += static_cast<double>(good) / pairs;
-    }
-    EXPECT_GT(auc / users, 0.9) << algo << " " << params.front();
+    EXPECT_GT(fixtures::held_out_auc(*m, held), 0.9) << algo << " " << params.front();
   }
 }
 

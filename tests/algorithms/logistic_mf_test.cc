@@ -7,6 +7,8 @@
 #include <cmath>
 #include <vector>
 
+#include "planted_communities.h"
+
 namespace metarec {
 namespace {
 
@@ -119,28 +121,7 @@ TEST(LogisticMf, BlockedGradientAgreesWithADirectSumAcrossBlocks) {
 }
 
 TEST(LogisticMf, TrainingRaisesTheLogPosteriorAndRanksPlantedPositives) {
-  // Two communities (u % 2 == i % 2), 12 of 20 community items in training, 8 held out.
-  const int32_t users = 60, items = 40;
-  InteractionsBuilder b;
-  for (int32_t u = 0; u < users; ++u) b.users().intern("u" + std::to_string(u));
-  for (int32_t i = 0; i < items; ++i) b.items().intern("i" + std::to_string(i));
-  Rng rng(21);
-  std::vector<std::vector<int32_t>> held(users);
-  for (int32_t u = 0; u < users; ++u) {
-    std::vector<int32_t> own;
-    for (int32_t i = u % 2; i < items; i += 2) own.push_back(i);
-    for (int32_t q = static_cast<int32_t>(own.size()) - 1; q > 0; --q)
-      std::swap(own[q], own[rng.uniform_int(static_cast<uint64_t>(q) + 1)]);
-    for (size_t q = 0; q < own.size(); ++q) {
-      if (q < 12)
-        b.add(u, own[q], 1.0f);
-      else
-        held[u].push_back(own[q]);
-    }
-  }
-  InteractionsBuilder::Options o;
-  o.feedback = "implicit";
-  const Interactions train = b.build(o);
+  const auto [train, held] = fixtures::planted_communities(21);
   const Params p(LogisticMf::schema(), {{"factors", int64_t{4}}, {"iterations", int64_t{40}}});
   const LogisticMfConfig cfg{p.get_float("alpha"), p.get_float("reg"), p.get_float("reg_bias")};
   double before = 0;
@@ -158,16 +139,7 @@ TEST(LogisticMf, TrainingRaisesTheLogPosteriorAndRanksPlantedPositives) {
   const double after = logistic_mf_objective(
       train, {4, m.user_factors(), m.item_factors(), m.user_bias(), m.item_bias()}, cfg);
   EXPECT_GT(after, before);
-  std::vector<float> s(static_cast<size_t>(items));
-  double auc = 0;
-  for (int32_t u = 0; u < users; ++u) {
-    m.score(u, s);
-    int good = 0, pairs = 0;
-    for (int32_t i : held[u])
-      for (int32_t j = 1 - u % 2; j < items; j += 2, ++pairs) good += s[i] > s[j];
-    auc += static_cast<double>(good) / pairs;
-  }
-  EXPECT_GT(auc / users, 0.95);
+  EXPECT_GT(fixtures::held_out_auc(m, held), 0.95);
 }
 
 }  // namespace

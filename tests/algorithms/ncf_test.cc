@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "../nn/gradient_check.h"
+#include "planted_communities.h"
 
 namespace metarec {
 namespace {
@@ -119,36 +120,6 @@ TEST(Ncf, GenreConcentrationHandValuesAndGradient) {
       "genre concentration");
 }
 
-// Two communities: user u likes a random 12 of the 20 items with i % 2 == u %
-// 2; the other 8 are held out. Items get the genre of their community.
-Interactions communities(std::vector<std::vector<int32_t>>& held_out) {
-  const int32_t users = 60, items = 40;
-  InteractionsBuilder b;
-  for (int32_t u = 0; u < users; ++u) b.users().intern("u" + std::to_string(u));
-  for (int32_t i = 0; i < items; ++i) b.items().intern("i" + std::to_string(i));
-  Rng rng(73);
-  held_out.assign(users, {});
-  for (int32_t u = 0; u < users; ++u) {
-    std::vector<int32_t> own;
-    for (int32_t i = u % 2; i < items; i += 2) own.push_back(i);
-    for (int32_t q = static_cast<int32_t>(own.size()) - 1; q > 0; --q)
-      std::swap(own[q], own[rng.uniform_int(static_cast<uint64_t>(q) + 1)]);
-    for (size_t q = 0; q < own.size(); ++q) {
-      if (q < 12)
-        b.add(u, own[q], 1.0f);
-      else
-        held_out[u].push_back(own[q]);
-    }
-  }
-  auto meta = std::make_shared<ItemMeta>();
-  meta->genre_names = {"even", "odd"};
-  for (int32_t i = 0; i < items; ++i) meta->genres.push_back({i % 2});
-  b.item_meta = meta;
-  InteractionsBuilder::Options o;
-  o.feedback = "implicit";
-  return b.build(o);
-}
-
 // Fraction of users whose 8 best unseen items are exactly their held-out
 // community items.
 double community_recall(const Recommender& m, const std::vector<std::vector<int32_t>>& held) {
@@ -163,8 +134,7 @@ double community_recall(const Recommender& m, const std::vector<std::vector<int3
 }
 
 TEST(Ncf, LearnsTwoCommunities) {
-  std::vector<std::vector<int32_t>> held;
-  const Interactions train = communities(held);
+  const auto [train, held] = fixtures::planted_communities(73, true);
   for (const char* name : {"gmf", "ncf_mlp", "neumf"}) {
     std::vector<std::string> params = {"epochs=15", "learning_rate=0.01"};
     auto m = make_recommender(name, params);
@@ -177,8 +147,7 @@ TEST(Ncf, LearnsTwoCommunities) {
 }
 
 TEST(Ncf, NeuMfStartsFromThePretrainedModels) {
-  std::vector<std::vector<int32_t>> held;
-  const Interactions train = communities(held);
+  const auto [train, held] = fixtures::planted_communities(73, true);
   auto neumf =
       make_recommender("neumf", {"epochs=5", "learning_rate=0.01", "finetune_learning_rate=1e-9"});
   FitContext ctx;
@@ -197,8 +166,7 @@ TEST(Ncf, NeuMfStartsFromThePretrainedModels) {
 }
 
 TEST(Ncf, OneThreadIsRepeatable) {
-  std::vector<std::vector<int32_t>> held;
-  const Interactions train = communities(held);
+  const auto [train, held] = fixtures::planted_communities(73, true);
   auto run = [&](int threads) {
     auto m = make_recommender("neumf", {"epochs=2", "batch_size=100"});
     FitContext ctx;
@@ -216,8 +184,7 @@ TEST(Ncf, OneThreadIsRepeatable) {
 }
 
 TEST(Ncf, ScoreMatchesTheNetworksForwardPass) {
-  std::vector<std::vector<int32_t>> held;
-  const Interactions train = communities(held);
+  const auto [train, held] = fixtures::planted_communities(73, true);
   for (const char* name : {"gmf", "ncf_mlp", "neumf"}) {
     std::vector<std::string> params = {"epochs=1"};
     if (std::string(name) != "gmf") params.push_back("layers=2");

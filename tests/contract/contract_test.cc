@@ -173,6 +173,7 @@ TEST_P(Contract, BadParametersAreRejected) {
         bad = "maybe";
         break;
       case metarec::ParamType::kChoice:
+      case metarec::ParamType::kText:
         bad = "no-such-choice";
         break;
     }

@@ -1,4 +1,5 @@
 // Parsing and validation of declared parameters.
+#include <metarec/core/error.h>
 #include <metarec/core/params.h>
 
 #include <charconv>
@@ -6,8 +7,6 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <sstream>
-
-#include <metarec/core/error.h>
 
 namespace metarec {
 
@@ -84,6 +83,17 @@ ParamSpec ParamSpec::choice(std::string name, std::string def, std::vector<std::
   return s;
 }
 
+ParamSpec ParamSpec::text(std::string name, std::string def, std::string help,
+                          std::function<std::string(const std::string&)> check) {
+  ParamSpec s;
+  s.name = std::move(name);
+  s.type = ParamType::kText;
+  s.default_value = std::move(def);
+  s.help = std::move(help);
+  s.check = std::move(check);
+  return s;
+}
+
 ParamSpec& ParamSpec::tune(double lo, double hi, bool log) {
   tuning.enabled = true;
   tuning.lo = lo;
@@ -100,10 +110,16 @@ ParamSpec& ParamSpec::tune(std::vector<std::string> c) {
 
 std::string ParamSpec::type_name() const {
   switch (type) {
-    case ParamType::kInt: return "int";
-    case ParamType::kFloat: return "float";
-    case ParamType::kBool: return "bool";
-    case ParamType::kChoice: return "choice";
+    case ParamType::kInt:
+      return "int";
+    case ParamType::kFloat:
+      return "float";
+    case ParamType::kBool:
+      return "bool";
+    case ParamType::kChoice:
+      return "choice";
+    case ParamType::kText:
+      return "text";
   }
   return "?";
 }
@@ -113,12 +129,15 @@ std::string ParamSpec::range_text() const {
     case ParamType::kInt:
     case ParamType::kFloat:
       return (min_exclusive ? "(" : "[") + fmt_number(min) + ", " + fmt_number(max) + "]";
-    case ParamType::kBool: return "true|false";
+    case ParamType::kBool:
+      return "true|false";
     case ParamType::kChoice: {
       std::string out = "{";
       for (size_t i = 0; i < choices.size(); ++i) out += (i ? ", " : "") + choices[i];
       return out + "}";
     }
+    case ParamType::kText:
+      return "text";
   }
   return "";
 }
@@ -160,6 +179,13 @@ void validate_param_value(const ParamSpec& spec, const ParamValue& v, const std:
       METAREC_CHECK(found, where, "=", *p, " is not one of ", spec.range_text());
       break;
     }
+    case ParamType::kText: {
+      const auto* p = std::get_if<std::string>(&v);
+      METAREC_CHECK(p, where, " must be text");
+      const std::string why = spec.check ? spec.check(*p) : std::string();
+      METAREC_CHECK(why.empty(), where, "=", *p, ": ", why);
+      break;
+    }
   }
 }
 
@@ -185,7 +211,9 @@ ParamValue parse_param_value(const ParamSpec& spec, const std::string& text,
       if (text == "true" || text == "1" || text == "yes" || text == "on") return true;
       if (text == "false" || text == "0" || text == "no" || text == "off") return false;
       METAREC_THROW(InvalidArgument, where, ": \"", text, "\" is not true or false");
-    case ParamType::kChoice: return text;
+    case ParamType::kChoice:
+    case ParamType::kText:
+      return text;
   }
   return text;
 }
@@ -212,8 +240,8 @@ Params Params::parse(const ParamSchema& schema, const std::vector<std::string>& 
   std::map<std::string, ParamValue> overrides;
   for (const auto& a : assignments) {
     const auto eq = a.find('=');
-    METAREC_CHECK(eq != std::string::npos && eq > 0, context, ": \"", a,
-                  "\" is not key=value; ", valid_names(schema));
+    METAREC_CHECK(eq != std::string::npos && eq > 0, context, ": \"", a, "\" is not key=value; ",
+                  valid_names(schema));
     const std::string key = a.substr(0, eq);
     const ParamSpec* spec = find_spec(schema, key);
     METAREC_CHECK(spec, context, ": unknown parameter \"", key, "\"; ", valid_names(schema));
@@ -242,7 +270,8 @@ Params Params::from_json(const ParamSchema& schema, const nlohmann::json& j,
     } else if (v.is_string()) {
       pv = parse_param_value(*spec, v.get<std::string>(), context);
     } else {
-      METAREC_THROW(InvalidArgument, context, ": parameter ", it.key(), " has an unsupported JSON type");
+      METAREC_THROW(InvalidArgument, context, ": parameter ", it.key(),
+                    " has an unsupported JSON type");
     }
     if (spec->type == ParamType::kFloat && std::holds_alternative<int64_t>(pv))
       pv = static_cast<double>(std::get<int64_t>(pv));

@@ -3,17 +3,17 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <variant>
 #include <vector>
 
-#include <nlohmann/json_fwd.hpp>
-
 namespace metarec {
 
-enum class ParamType { kInt, kFloat, kBool, kChoice };
+enum class ParamType { kInt, kFloat, kBool, kChoice, kText };
 
 using ParamValue = std::variant<int64_t, double, bool, std::string>;
 
@@ -36,6 +36,8 @@ struct ParamSpec {
   bool min_exclusive = false;        // e.g. learning rate > 0
   std::vector<std::string> choices;  // kChoice
   std::string help;
+  /// kText: returns why a value is invalid, or "" when it is valid (no function: any text).
+  std::function<std::string(const std::string&)> check;
   TuneRange tuning;
 
   static ParamSpec integer(std::string name, int64_t def, int64_t min, int64_t max,
@@ -45,6 +47,9 @@ struct ParamSpec {
   static ParamSpec boolean(std::string name, bool def, std::string help);
   static ParamSpec choice(std::string name, std::string def, std::vector<std::string> choices,
                           std::string help);
+  /// Free text (e.g. a list of other algorithms), validated by `check`; never tuned.
+  static ParamSpec text(std::string name, std::string def, std::string help,
+                        std::function<std::string(const std::string&)> check);
   ParamSpec& tune(double lo, double hi, bool log = false);
   ParamSpec& tune(std::vector<std::string> choices);
 
@@ -63,7 +68,8 @@ class Params {
  public:
   Params() = default;
   /// Defaults of `schema`, overridden by `overrides` (each validated).
-  explicit Params(const ParamSchema& schema, const std::map<std::string, ParamValue>& overrides = {});
+  explicit Params(const ParamSchema& schema,
+                  const std::map<std::string, ParamValue>& overrides = {});
 
   /// Parses "key=value" strings against `schema`. Unknown keys and invalid or out-of-range values
   /// throw InvalidArgument listing what is valid. `context` names the algorithm in messages.

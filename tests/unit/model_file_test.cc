@@ -256,6 +256,26 @@ TEST_F(ModelFileTest, FlippedDataByteFailsChecksum) {
   }
 }
 
+// A model file held in memory (a hybrid's member) gets the same checks, named as the caller says.
+TEST_F(ModelFileTest, ReadsFromBytesWithTheSameValidation) {
+  const std::string bytes = sample().serialize();
+  const ModelReader r = ModelReader::from_bytes(bytes, "outer.model (member.0)");
+  EXPECT_EQ(r.path(), "outer.model (member.0)");
+  sample().write(path("m.safetensors"));
+  EXPECT_EQ(r.tensor_names(), ModelReader(path("m.safetensors")).tensor_names());
+  EXPECT_EQ(r.all_meta(), ModelReader(path("m.safetensors")).all_meta());
+  std::string corrupted = bytes;
+  corrupted.back() = static_cast<char>(corrupted.back() ^ 0x10);
+  try {
+    ModelReader::from_bytes(corrupted, "outer.model (member.0)");
+    FAIL() << "no error";
+  } catch (const FormatError& e) {
+    EXPECT_NE(std::string(e.what()).find("outer.model (member.0)"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("checksum mismatch"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(ModelReader::from_bytes(bytes.substr(0, 5), "cut"), FormatError);
+}
+
 TEST_F(ModelFileTest, RejectsBadJsonHeader) {
   std::string bytes = sample().serialize();
   bytes[8] = '[';  // "[\"__metadata__\": ..." is not JSON

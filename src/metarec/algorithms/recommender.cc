@@ -1,12 +1,11 @@
 // Shared Recommender machinery: fit bookkeeping, the model file envelope, recommend().
+#include <metarec/algorithms/catalog.h>
 #include <metarec/algorithms/recommender.h>
+#include <metarec/core/error.h>
 
 #include <algorithm>
 #include <limits>
 #include <nlohmann/json.hpp>
-
-#include <metarec/algorithms/catalog.h>
-#include <metarec/core/error.h>
 
 namespace metarec {
 
@@ -40,10 +39,11 @@ std::span<const int32_t> Recommender::seen_items(int32_t user) const {
 }
 
 void Recommender::require_fitted() const {
-  if (!fitted_) METAREC_THROW(NotFitted, algorithm_, ": the model is not fitted (call fit or load)");
+  if (!fitted_)
+    METAREC_THROW(NotFitted, algorithm_, ": the model is not fitted (call fit or load)");
 }
 
-void Recommender::save(const std::string& path) const {
+ModelWriter Recommender::writer() const {
   require_fitted();
   ModelWriter w;
   w.set_meta("algorithm", algorithm_);
@@ -58,11 +58,23 @@ void Recommender::save(const std::string& path) const {
   w.add_strings("ids.users", user_ids_->externals());
   w.add_strings("ids.items", item_ids_->externals());
   do_save(w);
-  w.write(path);
+  return w;
 }
 
+void Recommender::save(const std::string& path) const { writer().write(path); }
+
+std::string Recommender::serialize() const { return writer().serialize(); }
+
 std::unique_ptr<Recommender> Recommender::load(const std::string& path) {
-  ModelReader r(path);
+  return read(ModelReader(path));
+}
+
+std::unique_ptr<Recommender> Recommender::deserialize(std::string bytes, const std::string& name) {
+  return read(ModelReader::from_bytes(std::move(bytes), name));
+}
+
+std::unique_ptr<Recommender> Recommender::read(const ModelReader& r) {
+  const std::string& path = r.path();
   const std::string algo = r.meta("algorithm");
   const AlgorithmInfo* info = find_algorithm_or_null(algo);
   if (!info) throw FormatError(path, 0, "unknown algorithm \"" + algo + "\" in model file");

@@ -2,6 +2,11 @@
 // recommend(), written once for all models.
 #pragma once
 
+#include <metarec/core/model_file.h>
+#include <metarec/core/params.h>
+#include <metarec/core/top_k.h>
+#include <metarec/data/interactions.h>
+
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -9,11 +14,6 @@
 #include <span>
 #include <string>
 #include <vector>
-
-#include <metarec/core/model_file.h>
-#include <metarec/core/params.h>
-#include <metarec/core/top_k.h>
-#include <metarec/data/interactions.h>
 
 namespace metarec {
 
@@ -52,6 +52,12 @@ class Recommender {
   void save(const std::string& path) const;
   /// Reads a model written by save(); the algorithm is taken from the file.
   static std::unique_ptr<Recommender> load(const std::string& path);
+  /// The bytes save() would write: a model file held in memory (a hybrid keeps its members'
+  /// files inside its own).
+  std::string serialize() const;
+  /// Reads a model from bytes made by serialize(), validated as load() validates a file; `name`
+  /// stands for the file in error messages.
+  static std::unique_ptr<Recommender> deserialize(std::string bytes, const std::string& name);
 
   const std::string& algorithm() const { return algorithm_; }
   const Params& params() const { return params_; }
@@ -70,6 +76,9 @@ class Recommender {
   void require_fitted() const;
 
  private:
+  ModelWriter writer() const;
+  static std::unique_ptr<Recommender> read(const ModelReader& r);
+
   std::string algorithm_;
   Params params_;
   bool fitted_ = false;

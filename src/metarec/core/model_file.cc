@@ -9,6 +9,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <string_view>
+#include <utility>
 
 #include "metarec/core/atomic_file.h"
 #include "metarec/core/error.h"
@@ -263,7 +264,18 @@ std::string ModelWriter::serialize() const {
 
 void ModelReader::fail(const std::string& reason) const { throw FormatError(path_, 0, reason); }
 
-ModelReader::ModelReader(const std::string& path) : path_(path), bytes_(read_file(path)) {
+ModelReader::ModelReader(const std::string& path) : ModelReader(path, read_file(path)) {}
+
+ModelReader::ModelReader(std::string name, std::string bytes)
+    : path_(std::move(name)), bytes_(std::move(bytes)) {
+  parse();
+}
+
+ModelReader ModelReader::from_bytes(std::string bytes, const std::string& name) {
+  return ModelReader(name, std::move(bytes));
+}
+
+void ModelReader::parse() {
   if (bytes_.size() < kLengthBytes) {
     fail("truncated: the file has " + std::to_string(bytes_.size()) +
          " bytes, fewer than the 8-byte header length");

@@ -103,6 +103,9 @@ class ModelWriter {
 class ModelReader {
  public:
   explicit ModelReader(const std::string& path);
+  /// Reads a model file held in memory (e.g. made by ModelWriter::serialize() and stored inside
+  /// another model file), with the same validation; `name` stands for the path in messages.
+  static ModelReader from_bytes(std::string bytes, const std::string& name);
 
   /// The metadata value for `key`; FormatError if the file has no such entry.
   const std::string& meta(const std::string& key) const;
@@ -138,6 +141,8 @@ class ModelReader {
     uint64_t begin;  // offsets into the data section
     uint64_t end;
   };
+  ModelReader(std::string name, std::string bytes);
+  void parse();
   [[noreturn]] void fail(const std::string& reason) const;
   const Tensor& tensor(const std::string& name) const;
   const Tensor& checked(const std::string& name, detail::DType dtype,

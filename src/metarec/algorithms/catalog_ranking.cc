@@ -3,6 +3,7 @@
 #include <metarec/algorithms/bpr/bpr.h>
 #include <metarec/algorithms/catalog_entries.h>
 #include <metarec/algorithms/ease/ease.h>
+#include <metarec/algorithms/hybrid/hybrid.h>
 #include <metarec/algorithms/fm/fm.h>
 #include <metarec/algorithms/ials/ials.h>
 #include <metarec/algorithms/logistic_mf/logistic_mf.h>
@@ -234,6 +235,23 @@ void add_ranking_models(std::vector<AlgorithmInfo>& c) {
                   rp3_src},
                  Rp3Beta::schema(false),
                  [](const Params& p) { return std::make_unique<Rp3Beta>(false, p); }});
+    c.push_back({"hybrid",
+                 {"hybrid",
+                  true,
+                  true,
+                  false,
+                  {},
+                  "moderate",
+                  "A combination of other catalog members, each with its own parameters. "
+                  "Weighted: the members' scores, standardized per user, mixed with the given "
+                  "weights. Switching: users with few training items go to the second member "
+                  "(e.g. popularity or a content model), everyone else to the first. Predicts "
+                  "ratings when every member does. Costs the sum of its members.",
+                  "R. Burke, Hybrid Recommender Systems: Survey and Experiments, User Modeling "
+                  "and User-Adapted Interaction 12(4), 2002",
+                  {dir + "hybrid/hybrid.h", dir + "hybrid/hybrid.cc"}},
+                 Hybrid::schema(),
+                 make_hybrid});
   }
 }
 

@@ -169,7 +169,7 @@ void add_test_only_split(const std::string& test_path, DelimitedFormat fmt, Inte
 DatasetCard DatasetCard::parse(const nlohmann::json& j, const std::string& source) {
   check_keys(j,
              {"name", "title", "domain", "license", "citation", "url", "notes", "feedback",
-              "duplicates", "interactions", "items", "tags", "users", "splits"},
+              "duplicates", "interactions", "items", "tags", "item_vectors", "users", "splits"},
              source, "the card");
   DatasetCard c;
   c.source = source;
@@ -196,6 +196,10 @@ DatasetCard DatasetCard::parse(const nlohmann::json& j, const std::string& sourc
                  source, "\"items\"");
     if (j.contains("tags"))
       check_keys(j["tags"], with_file_keys({"item", "tag"}), source, "\"tags\"");
+    if (j.contains("item_vectors")) {
+      check_keys(j["item_vectors"], {"path"}, source, "\"item_vectors\"");
+      j["item_vectors"].at("path").get<std::string>();
+    }
     if (j.contains("users"))
       check_keys(j["users"], with_file_keys({"id", "attributes"}), source, "\"users\"");
     if (j.contains("splits")) {
@@ -312,12 +316,14 @@ LoadedDataset load_card(const DatasetCard& card, const LoadOptions& opts,
     out.spec += ":" + given_split;
   }
   if (opts.load_metadata) {
-    if (j.contains("items") || j.contains("tags")) {
+    if (j.contains("items") || j.contains("tags") || j.contains("item_vectors")) {
       auto meta = std::make_shared<ItemMeta>();
       if (j.contains("items"))
         read_item_meta(j["items"], root, b.items(), *meta, opts.skip_bad_lines);
       if (j.contains("tags"))
         read_item_tags(j["tags"], root, b.items(), *meta, opts.skip_bad_lines);
+      if (j.contains("item_vectors"))
+        read_item_vectors(j["item_vectors"], root, b.items(), *meta, opts.skip_bad_lines);
       b.item_meta = meta;
     }
     if (j.contains("users")) {

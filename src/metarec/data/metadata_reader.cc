@@ -1,13 +1,15 @@
 // Item and user side-information readers.
-#include <metarec/data/metadata_reader.h>
-
-#include <algorithm>
-#include <filesystem>
-#include <map>
-
 #include <metarec/core/error.h>
 #include <metarec/core/mapped_file.h>
 #include <metarec/data/delimited.h>
+#include <metarec/data/metadata_reader.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
 
 namespace metarec {
 
@@ -47,8 +49,8 @@ ColumnRef column_from_json(const nlohmann::json& v) {
 // Reads a side-information file row by row: fn(line_no, fields) after resolving named columns.
 // `columns` lists the ColumnRefs the caller needs, resolved in place into indices.
 template <typename Fn>
-void read_rows(const std::string& path, const DelimitedFormat& fmt,
-               std::vector<ColumnRef*> columns, bool skip_bad_lines, Fn&& fn) {
+void read_rows(const std::string& path, const DelimitedFormat& fmt, std::vector<ColumnRef*> columns,
+               bool skip_bad_lines, Fn&& fn) {
   MappedFile file(path);
   std::string_view text = file.view();
   if (text.size() >= 3 && text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
@@ -161,7 +163,8 @@ void read_item_meta(const nlohmann::json& spec, const std::string& root, const I
         size_t q = s.find(genre_sep, p);
         if (q == std::string_view::npos) q = s.size();
         std::string g = decode(s.substr(p, q - p), latin1);
-        if (!g.empty() && g != "(no genres listed)") add_genre(meta.genres[i], genre_id(meta, vocab, g));
+        if (!g.empty() && g != "(no genres listed)")
+          add_genre(meta.genres[i], genre_id(meta, vocab, g));
         p = q + genre_sep.size();
       }
     }
@@ -194,6 +197,79 @@ void read_item_tags(const nlohmann::json& spec, const std::string& root, const I
               if (!text.empty()) text += ' ';
               text += decode(f[tag.index], false);
             });
+}
+
+void read_item_vectors(const nlohmann::json& spec, const std::string& root, const IdMap& items,
+                       ItemMeta& meta, bool skip_bad_lines) {
+  const std::string path = resolve_path(root, spec.at("path").get<std::string>());
+  std::ifstream in(path);
+  if (!in) METAREC_THROW(IoError, "cannot open item vectors file ", path);
+  const size_t n = static_cast<size_t>(items.size());
+  std::vector<int64_t> line_of(n, 0);
+  std::vector<float> values;
+  int32_t dim = -1;
+  std::string line;
+  int64_t line_no = 0;
+  auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\r'; };
+  std::vector<std::string_view> fields;
+  while (std::getline(in, line)) {
+    ++line_no;
+    fields.clear();
+    for (size_t i = 0; i < line.size();) {
+      while (i < line.size() && is_space(line[i])) ++i;
+      size_t j = i;
+      while (j < line.size() && !is_space(line[j])) ++j;
+      if (j > i) fields.emplace_back(line.data() + i, j - i);
+      i = j;
+    }
+    if (fields.empty() || fields[0][0] == '#') continue;
+    const std::string id(fields[0]);
+    auto bad = [&](const std::string& reason) {
+      if (!skip_bad_lines) throw FormatError(path, line_no, reason);
+      ++meta.unmatched_rows;
+    };
+    const int32_t d = static_cast<int32_t>(fields.size() - 1);
+    if (d == 0) {
+      bad("item " + id + " has no values");
+      continue;
+    }
+    if (dim < 0) {
+      dim = d;
+      meta.vectors.assign(n * static_cast<size_t>(dim), 0.0f);
+    }
+    if (d != dim) {
+      bad("item " + id + " has " + std::to_string(d) + " values, expected " + std::to_string(dim) +
+          " (the first line's)");
+      continue;
+    }
+    values.resize(static_cast<size_t>(d));
+    bool ok = true;
+    for (int32_t k = 0; k < d && ok; ++k) {
+      const std::string_view f = fields[static_cast<size_t>(k) + 1];
+      const auto [end, ec] = std::from_chars(f.data(), f.data() + f.size(), values[k]);
+      if (ec != std::errc() || end != f.data() + f.size() || !std::isfinite(values[k])) {
+        bad("value " + std::to_string(k + 1) + " \"" + std::string(f) +
+            "\" is not a finite number");
+        ok = false;
+      }
+    }
+    if (!ok) continue;
+    const auto item = items.find(id);
+    if (!item) {
+      ++meta.unmatched_rows;
+      continue;
+    }
+    if (line_of[static_cast<size_t>(*item)] != 0) {
+      bad("item " + id + " repeated (first on line " +
+          std::to_string(line_of[static_cast<size_t>(*item)]) + ")");
+      continue;
+    }
+    line_of[static_cast<size_t>(*item)] = line_no;
+    std::copy(values.begin(), values.end(),
+              meta.vectors.begin() + static_cast<std::ptrdiff_t>(*item) * dim);
+  }
+  if (dim < 0) throw FormatError(path, 0, "no item vectors in the file");
+  meta.vector_dim = dim;
 }
 
 void read_user_meta(const nlohmann::json& spec, const std::string& root, const IdMap& users,

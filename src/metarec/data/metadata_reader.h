@@ -19,6 +19,15 @@ void read_item_meta(const nlohmann::json& spec, const std::string& root, const I
 /// Reads a "tags" section: each row's tag is appended to the item's free text.
 void read_item_tags(const nlohmann::json& spec, const std::string& root, const IdMap& items,
                     ItemMeta& meta, bool skip_bad_lines);
+/// Reads an "item_vectors" section ({"path": FILE}): one line per item, the item id then
+/// vector_dim numbers, separated by spaces or tabs; blank lines and lines starting with '#' are
+/// skipped and the first data line sets the dimension. Lines of items not in `items` are counted
+/// in meta.unmatched_rows (a vector file usually covers a whole catalogue). Throws
+/// FormatError("path:line: reason") for a value that is not a finite number, a line of another
+/// dimension, a repeated item or a file without data lines (a bad line is skipped and counted in
+/// unmatched_rows instead when `skip_bad_lines`, except a file without data).
+void read_item_vectors(const nlohmann::json& spec, const std::string& root, const IdMap& items,
+                       ItemMeta& meta, bool skip_bad_lines);
 /// Reads a "users" section of categorical attributes.
 void read_user_meta(const nlohmann::json& spec, const std::string& root, const IdMap& users,
                     UserMeta& meta, bool skip_bad_lines);

@@ -19,6 +19,9 @@ const ParamSchema& synthetic_schema() {
       ParamSpec::integer("min_per_user", 5, 1, 1'000'000, "fewest interactions of a user"),
       ParamSpec::integer("factors", 8, 1, 256, "latent dimensions of the preferences"),
       ParamSpec::integer("genres", 18, 0, 1000, "number of genres (tied to the factors)"),
+      ParamSpec::integer("vectors", 0, 0, 4096,
+                         "dimension of dense item vectors (a noisy linear image of the item "
+                         "factors, as embeddings computed elsewhere would be); 0: none"),
       ParamSpec::choice("feedback", "explicit", {"explicit", "implicit"},
                         "explicit 1-5 ratings or implicit (value 1)"),
       ParamSpec::real("popularity", 0.8, 0, 3, "Zipf exponent of item popularity"),
@@ -49,6 +52,7 @@ SyntheticSpec parse_synthetic_spec(const std::string& spec) {
   s.min_per_user = static_cast<int32_t>(p.get_int("min_per_user"));
   s.factors = static_cast<int32_t>(p.get_int("factors"));
   s.genres = static_cast<int32_t>(p.get_int("genres"));
+  s.vectors = static_cast<int32_t>(p.get_int("vectors"));
   s.implicit = p.get_string("feedback") == "implicit";
   s.popularity = p.get_float("popularity");
   s.activity = p.get_float("activity");
@@ -162,6 +166,23 @@ Interactions generate_synthetic(const SyntheticSpec& s) {
         value = static_cast<float>(std::clamp(std::round(r), 1.0, 5.0));
       }
       b.add(u, i, value, t);
+    }
+  }
+  if (s.vectors > 0) {
+    // Their own random stream, so that asking for vectors changes nothing else.
+    Rng vr = Rng(s.seed).fork(0x7EC7);
+    const int d = s.vectors;
+    std::vector<float> a(static_cast<size_t>(d) * k);
+    for (auto& x : a) x = static_cast<float>(vr.normal());
+    item_meta->vector_dim = d;
+    item_meta->vectors.resize(static_cast<size_t>(ni) * d);
+    for (int32_t i = 0; i < ni; ++i) {
+      const float* qi = &Q[static_cast<size_t>(i) * k];
+      for (int r = 0; r < d; ++r) {
+        double x = 0.3 * vr.normal();
+        for (int f = 0; f < k; ++f) x += a[static_cast<size_t>(r) * k + f] * qi[f];
+        item_meta->vectors[static_cast<size_t>(i) * d + r] = static_cast<float>(x);
+      }
     }
   }
   b.item_meta = item_meta;

@@ -119,7 +119,7 @@ std::vector<MetaFeatureInfo> build_schema() {
   add("has_user_attributes", "side_info", "flag", "1 if users carry categorical attributes");
   add("user_attribute_count", "side_info", "count", "number of user attributes");
   add("has_dense_item_vectors", "side_info", "flag",
-      "1 if items carry dense vectors (e.g. image embeddings); always 0 until metarec loads them");
+      "1 if items carry dense vectors (e.g. text or image embeddings, a card's item_vectors)");
   add("text_to_text", "side_info", "flag",
       "input and output described by text: 1 if items have titles or free text");
   add("image_to_image", "side_info", "flag",
@@ -434,7 +434,7 @@ void side_info_features(FeatureWriter& w, const Interactions& d, double items) {
     }
   }
   const bool has_text = titled > 0 || with_text > 0;
-  const bool has_vectors = false;  // no loader reads dense item vectors yet
+  const bool has_vectors = im != nullptr && im->has_vectors();
   w.set("has_item_titles", titled > 0);
   w.set("has_item_genres", with_genres > 0);
   w.set("item_genre_coverage", with_genres / items);

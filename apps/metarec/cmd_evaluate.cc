@@ -35,8 +35,8 @@ void add_eval_options(CLI::App* cmd, EvalArgs& a) {
       ->capture_default_str();
   cmd->add_option("--metrics", a.metrics,
                   "Comma-separated: rmse,mae,precision,precision_capped,recall,recall_capped,hr,"
-                  "ndcg,map,mrr,auc,topk_acc,coverage,diversity,novelty,gini (default: chosen "
-                  "from the data and model)");
+                  "ndcg,map,mrr,auc,topk_acc,topk_acc_all,coverage,diversity,novelty,gini "
+                  "(default: chosen from the data and model)");
   cmd->add_option("-k,--ks", a.ks, "Cut-offs, comma-separated")->capture_default_str();
   cmd->add_option("--protocol", a.protocol,
                   "full: rank all items but the user's training items; "

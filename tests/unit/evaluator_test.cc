@@ -79,6 +79,24 @@ TEST(Evaluator, FullRankingMatchesHandComputation) {
   EXPECT_EQ(r.protocol, "full");
 }
 
+// TFRS-style top-K accuracy ranks among all items, training items included: scores 10 - i give
+// u0's item 3 rank 3 (items 0, 1, 2 above), item 5 rank 5, u1's item 0 rank 0.
+TEST(Evaluator, TopKAccuracyOverAllItemsCountsTrainingItems) {
+  Fixture f;
+  FixedModel m;
+  m.fit(f.train);
+  EvalOptions o;
+  o.metrics = {"topk_acc_all", "topk_acc"};
+  o.ks = {2, 4};
+  o.threads = 1;
+  EvalResult r = evaluate(m, f.train, f.test, o);
+  EXPECT_NEAR(r.get("topk_acc_all@2"), 1.0 / 3, 1e-12);
+  EXPECT_NEAR(r.get("topk_acc_all@4"), 2.0 / 3, 1e-12);
+  // With training items excluded (u0: 0, 2), item 3 ranks 1, item 5 ranks 3.
+  EXPECT_NEAR(r.get("topk_acc@2"), 2.0 / 3, 1e-12);
+  EXPECT_NEAR(r.get("topk_acc@4"), 1.0, 1e-12);
+}
+
 TEST(Evaluator, PrecisionCappedIsARatioOfSums) {
   Fixture f;
   FixedModel m;

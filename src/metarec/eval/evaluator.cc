@@ -32,7 +32,7 @@ namespace {
 const std::set<std::string> kRating = {"rmse", "mae"};
 const std::set<std::string> kRanking = {
     "precision", "precision_capped", "recall", "recall_capped", "hr", "ndcg", "map", "mrr",
-    "auc",       "topk_acc"};
+    "auc",       "topk_acc", "topk_acc_all"};
 const std::set<std::string> kBeyond = {"coverage", "diversity", "novelty", "gini"};
 const std::set<std::string> kSampledOk = {"hr", "ndcg", "mrr", "auc", "rmse", "mae"};
 
@@ -102,7 +102,8 @@ EvalResult evaluate_impl(const Recommender& model, const Interactions& train,
   for (const auto& m : metrics) {
     METAREC_CHECK(kRating.count(m) || kRanking.count(m) || kBeyond.count(m), "unknown metric \"", m,
                   "\"; valid: rmse, mae, precision, precision_capped, recall, recall_capped, hr, "
-                  "ndcg, map, mrr, auc, topk_acc, coverage, diversity, novelty, gini");
+                  "ndcg, map, mrr, auc, topk_acc, topk_acc_all, coverage, diversity, novelty, "
+                  "gini");
     METAREC_CHECK(opts.protocol == "full" || kSampledOk.count(m), "metric ", m,
                   " is not defined for the sampled protocol (use hr, ndcg, mrr, auc)");
     METAREC_CHECK(!fold_in || !kRating.count(m), "metric ", m,
@@ -147,12 +148,14 @@ EvalResult evaluate_impl(const Recommender& model, const Interactions& train,
     double auc = 0;
     int64_t users = 0, auc_users = 0, cases = 0, topk_cases = 0;
     std::vector<double> topk_hits;      // nk
+    std::vector<double> topk_all_hits;  // nk: topk_acc_all, training items not excluded
     std::vector<double> capped_denoms;  // nk: sum of min(k, |relevant|) for precision_capped
   };
   std::vector<Acc> acc(static_cast<size_t>(threads));
   for (auto& a : acc) {
     a.sums.assign(per_k.size() * nk, 0.0);
     a.topk_hits.assign(nk, 0.0);
+    a.topk_all_hits.assign(nk, 0.0);
     a.capped_denoms.assign(nk, 0.0);
   }
   const bool need_lists = std::any_of(ranking.begin(), ranking.end(), [](const std::string& m) { return kBeyond.count(m) > 0; });
@@ -167,7 +170,9 @@ EvalResult evaluate_impl(const Recommender& model, const Interactions& train,
     for (int32_t u = 0; u < nu; ++u)
       if (test.user_count(u) > 0) users.push_back(u);
     std::vector<std::vector<float>> scores(static_cast<size_t>(threads), std::vector<float>(static_cast<size_t>(ni)));
-    std::vector<std::vector<float>> sorted(static_cast<size_t>(threads));
+    std::vector<std::vector<float>> sorted(static_cast<size_t>(threads)),
+        unexcluded(static_cast<size_t>(threads));
+    const bool want_all = wants(ranking, "topk_acc_all");
     std::vector<std::vector<int32_t>> rel(static_cast<size_t>(threads)), ranked(static_cast<size_t>(threads)),
         cand(static_cast<size_t>(threads));
     std::vector<std::vector<float>> cand_scores(static_cast<size_t>(threads));
@@ -177,9 +182,11 @@ EvalResult evaluate_impl(const Recommender& model, const Interactions& train,
       auto& s = scores[tid];
       if (fold_in) {
         folder->score_new_user(fold_in->user_items(u), fold_in->user_values(u), s);
+        if (want_all) unexcluded[tid].assign(s.begin(), s.end());
         for (int32_t i : fold_in->user_items(u)) s[i] = kExcluded;
       } else {
         model.score(u, s);
+        if (want_all) unexcluded[tid].assign(s.begin(), s.end());
         for (int32_t i : train.user_items(u)) s[i] = kExcluded;
       }
       relevant_items(test, u, opts.relevance_threshold, rel[tid]);
@@ -233,6 +240,18 @@ EvalResult evaluate_impl(const Recommender& model, const Interactions& train,
             const int64_t rank = rank_in_sorted(sd, s[target]);
             ++a.topk_cases;
             for (size_t q = 0; q < nk; ++q) a.topk_hits[q] += rank < opts.ks[q] ? 1.0 : 0.0;
+          }
+        }
+        if (want_all) {
+          // TensorFlow Recommenders' FactorizedTopK: the rank among all items, training items
+          // included (each test interaction is one case, as for topk_acc).
+          auto& sd = sorted[tid];
+          sd = unexcluded[tid];
+          std::sort(sd.begin(), sd.end(), std::greater<float>());
+          for (int32_t target : rel[tid]) {
+            const int64_t rank = rank_in_sorted(sd, unexcluded[tid][target]);
+            if (!wants(ranking, "topk_acc")) ++a.topk_cases;
+            for (size_t q = 0; q < nk; ++q) a.topk_all_hits[q] += rank < opts.ks[q] ? 1.0 : 0.0;
           }
         }
       }
@@ -306,11 +325,13 @@ EvalResult evaluate_impl(const Recommender& model, const Interactions& train,
   Acc total;
   total.sums.assign(per_k.size() * nk, 0.0);
   total.topk_hits.assign(nk, 0.0);
+  total.topk_all_hits.assign(nk, 0.0);
   total.capped_denoms.assign(nk, 0.0);
   for (const auto& a : acc) {
     for (size_t q = 0; q < total.sums.size(); ++q) total.sums[q] += a.sums[q];
     for (size_t q = 0; q < nk; ++q) {
       total.topk_hits[q] += a.topk_hits[q];
+      total.topk_all_hits[q] += a.topk_all_hits[q];
       total.capped_denoms[q] += a.capped_denoms[q];
     }
     total.auc += a.auc;
@@ -332,6 +353,8 @@ EvalResult evaluate_impl(const Recommender& model, const Interactions& train,
       const std::string name = m + "@" + std::to_string(opts.ks[q]);
       if (m == "topk_acc") {
         res.metrics.emplace_back(name, total.topk_cases ? total.topk_hits[q] / static_cast<double>(total.topk_cases) : 0.0);
+      } else if (m == "topk_acc_all") {
+        res.metrics.emplace_back(name, total.topk_cases ? total.topk_all_hits[q] / static_cast<double>(total.topk_cases) : 0.0);
       } else if (m == "precision_capped") {
         const double d = total.capped_denoms[q];
         res.metrics.emplace_back(name, d > 0 ? total.sums[idx(m) * nk + q] / d : 0.0);

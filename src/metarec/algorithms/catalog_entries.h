@@ -21,5 +21,7 @@ void add_rating_models(std::vector<AlgorithmInfo>& c);
 void add_ranking_models(std::vector<AlgorithmInfo>& c);
 /// Neural models: the NCF family (GMF, MLP, NeuMF).
 void add_neural_models(std::vector<AlgorithmInfo>& c);
+/// The Boltzmann family: RBMs for collaborative filtering and CF-NADE.
+void add_boltzmann_models(std::vector<AlgorithmInfo>& c);
 
 }  // namespace metarec::detail

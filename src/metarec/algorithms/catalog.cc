@@ -99,6 +99,7 @@ std::vector<AlgorithmInfo> build_catalog() {
   detail::add_rating_models(c);
   detail::add_ranking_models(c);
   detail::add_neural_models(c);
+  detail::add_deep_ctr_models(c);
   detail::add_boltzmann_models(c);
   return c;
 }

@@ -21,6 +21,8 @@ void add_rating_models(std::vector<AlgorithmInfo>& c);
 void add_ranking_models(std::vector<AlgorithmInfo>& c);
 /// Neural models: the NCF family (GMF, MLP, NeuMF).
 void add_neural_models(std::vector<AlgorithmInfo>& c);
+/// Deep CTR models over the FM's sparse features: Wide&Deep, DeepFM, NFM, xDeepFM.
+void add_deep_ctr_models(std::vector<AlgorithmInfo>& c);
 /// The Boltzmann family: RBMs for collaborative filtering and CF-NADE.
 void add_boltzmann_models(std::vector<AlgorithmInfo>& c);
 

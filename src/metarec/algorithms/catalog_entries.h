@@ -25,5 +25,7 @@ void add_neural_models(std::vector<AlgorithmInfo>& c);
 void add_deep_ctr_models(std::vector<AlgorithmInfo>& c);
 /// The Boltzmann family: RBMs for collaborative filtering and CF-NADE.
 void add_boltzmann_models(std::vector<AlgorithmInfo>& c);
+/// Autoencoders: Mult-VAE, Mult-DAE, I-AutoRec and U-AutoRec.
+void add_autoencoder_models(std::vector<AlgorithmInfo>& c);
 
 }  // namespace metarec::detail

@@ -1,0 +1,63 @@
+// Training speed of the autoencoders: one epoch of Mult-VAE / Mult-DAE on
+// synthetic data shaped like the ML-1M strong-generalization training set
+// (5,440 users, 3,696 items, ~165 items per user), and one epoch of I-AutoRec /
+// U-AutoRec on data shaped like ML-100K, by thread count. Items per second =
+// training users (rows) per second for Mult-VAE/DAE, ratings for AutoRec.
+// Compare with perf/multvae_torch.py on the real split (docs/neural.md).
+//   build/bench_autoencoder --benchmark_filter='BM_MultVaeEpoch'
+#include <benchmark/benchmark.h>
+#include <metarec/algorithms/catalog.h>
+#include <metarec/data/synthetic.h>
+
+namespace {
+
+const metarec::Interactions& ml1m_like() {
+  static const metarec::Interactions d = metarec::generate_synthetic(
+      metarec::parse_synthetic_spec("synthetic:users=5440,items=3696,per_user="
+                                    "165,seed=1,feedback=implicit"));
+  return d;
+}
+
+const metarec::Interactions& ml100k_like() {
+  static const metarec::Interactions d = metarec::generate_synthetic(
+      metarec::parse_synthetic_spec("synthetic:users=943,items=1682,per_user=85,seed=1"));
+  return d;
+}
+
+// state.range(0) = threads.
+void BM_Epoch(benchmark::State& state, const std::string& algo, bool users) {
+  const auto& d = users ? ml1m_like() : ml100k_like();
+  metarec::FitContext ctx;
+  ctx.threads = static_cast<int>(state.range(0));
+  for (auto _ : state) {
+    auto m = metarec::make_recommender(algo, {"epochs=1"});
+    m->fit(d, ctx);
+    benchmark::DoNotOptimize(m.get());
+  }
+  state.SetItemsProcessed(state.iterations() * (users ? d.num_users() : d.nnz()));
+}
+
+}  // namespace
+
+BENCHMARK_CAPTURE(BM_Epoch, mult_vae, "mult_vae", true)
+    ->Arg(1)
+    ->Arg(2)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(BM_Epoch, mult_dae, "mult_dae", true)
+    ->Arg(1)
+    ->Arg(2)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(BM_Epoch, i_autorec, "i_autorec", false)
+    ->Arg(1)
+    ->Arg(2)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(BM_Epoch, u_autorec, "u_autorec", false)
+    ->Arg(1)
+    ->Arg(2)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
+BENCHMARK_MAIN();

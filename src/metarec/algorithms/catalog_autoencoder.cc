@@ -1,0 +1,95 @@
+// Catalog entries of the autoencoder recommenders (Mult-VAE, Mult-DAE,
+// I-AutoRec, U-AutoRec).
+#include <metarec/algorithms/autoencoder/autorec.h>
+#include <metarec/algorithms/autoencoder/mult_vae.h>
+#include <metarec/algorithms/catalog_entries.h>
+
+namespace metarec::detail {
+
+void add_autoencoder_models(std::vector<AlgorithmInfo>& c) {
+  const std::string dir = "src/metarec/algorithms/autoencoder/";
+  const std::vector<std::string> vae_src = {dir + "mult_vae.h", dir + "mult_vae.cc",
+                                            "src/metarec/nn/layers.h", "src/metarec/nn/train.h"};
+  const std::string vae_paper =
+      "D. Liang, R. G. Krishnan, M. D. Hoffman, T. "
+      "Jebara, Variational Autoencoders for "
+      "Collaborative Filtering, WWW 2018";
+  const std::string common =
+      " Input: the user's whole binary item row, L2-normalized, with dropout "
+      "on its entries in "
+      "training; one tanh hidden layer each side; output: a softmax over all "
+      "items trained with "
+      "the multinomial log-likelihood; Adam over batches of users. Scores new "
+      "users from their "
+      "items without refitting (fold-in), so it serves strong generalization.";
+  c.push_back({"mult_vae",
+               {"autoencoder",
+                true,
+                true,
+                false,
+                {},
+                "expensive",
+                "Mult-VAE: a variational autoencoder of user item rows (encoder to a "
+                "Gaussian "
+                "latent code, reparameterized sample, decoder to item logits), with "
+                "the KL term "
+                "weighted by beta annealed linearly to beta_max over a share of the "
+                "training." +
+                    common,
+                vae_paper,
+                vae_src},
+               MultVae::schema(true),
+               [](const Params& p) { return std::make_unique<MultVae>(true, p); }});
+  c.push_back({"mult_dae",
+               {"autoencoder",
+                true,
+                true,
+                false,
+                {},
+                "expensive",
+                "Mult-DAE: the denoising autoencoder counterpart of Mult-VAE (a "
+                "deterministic "
+                "tanh latent code, no KL term); the input dropout is the denoising "
+                "corruption." +
+                    common,
+                vae_paper,
+                vae_src},
+               MultVae::schema(false),
+               [](const Params& p) { return std::make_unique<MultVae>(false, p); }});
+  const std::vector<std::string> autorec_src = {
+      dir + "autorec.h", dir + "autorec.cc", "src/metarec/nn/layers.h", "src/metarec/nn/train.h"};
+  const std::string autorec_paper =
+      "S. Sedhain, A. K. Menon, S. Sanner, L. Xie, AutoRec: Autoencoders Meet "
+      "Collaborative "
+      "Filtering, WWW 2015";
+  const std::string autorec_common =
+      " One sigmoid hidden layer, identity output; the loss covers only the "
+      "observed ratings "
+      "(unobserved inputs are zero and their outputs get no gradient), plus an "
+      "L2 penalty on the "
+      "weights; Adam over mini-batches. Predicts ratings, clipped to the "
+      "training scale.";
+  for (bool item_based : {true, false}) {
+    c.push_back(
+        {item_based ? "i_autorec" : "u_autorec",
+         {"autoencoder",
+          true,
+          false,
+          true,
+          {},
+          "moderate",
+          std::string(item_based ? "I-AutoRec: an autoencoder of each item's vector of user "
+                                   "ratings; a rating is read off the reconstruction of the "
+                                   "item's vector at the user."
+                                 : "U-AutoRec: an autoencoder of each user's vector of item "
+                                   "ratings; a rating is read off the reconstruction of the "
+                                   "user's vector at the item.") +
+              autorec_common,
+          autorec_paper,
+          autorec_src},
+         AutoRec::schema(),
+         [item_based](const Params& p) { return std::make_unique<AutoRec>(item_based, p); }});
+  }
+}
+
+}  // namespace metarec::detail

@@ -17,12 +17,13 @@
 namespace metarec {
 namespace {
 
-// Small planted data: latent-factor preferences, popularity skew, genres, timestamps.
+// Small planted data: latent-factor preferences, popularity skew, genres, dense item vectors,
+// timestamps.
 const Interactions& planted(bool implicit) {
   static const Interactions ex = generate_synthetic(
-      parse_synthetic_spec("synthetic:users=300,items=200,per_user=25,factors=4,seed=7"));
+      parse_synthetic_spec("synthetic:users=300,items=200,per_user=25,factors=4,seed=7,vectors=8"));
   static const Interactions im = generate_synthetic(parse_synthetic_spec(
-      "synthetic:users=300,items=200,per_user=25,factors=4,seed=7,feedback=implicit"));
+      "synthetic:users=300,items=200,per_user=25,factors=4,seed=7,feedback=implicit,vectors=8"));
   return implicit ? im : ex;
 }
 

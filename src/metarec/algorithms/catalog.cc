@@ -102,6 +102,7 @@ std::vector<AlgorithmInfo> build_catalog() {
   detail::add_deep_ctr_models(c);
   detail::add_boltzmann_models(c);
   detail::add_autoencoder_models(c);
+  detail::add_content_models(c);
   return c;
 }
 

@@ -27,5 +27,7 @@ void add_deep_ctr_models(std::vector<AlgorithmInfo>& c);
 void add_boltzmann_models(std::vector<AlgorithmInfo>& c);
 /// Autoencoders: Mult-VAE, Mult-DAE, I-AutoRec and U-AutoRec.
 void add_autoencoder_models(std::vector<AlgorithmInfo>& c);
+/// Models built on side information: content-based filtering and the two-tower model.
+void add_content_models(std::vector<AlgorithmInfo>& c);
 
 }  // namespace metarec::detail

@@ -3,8 +3,8 @@
 #include <metarec/algorithms/bpr/bpr.h>
 #include <metarec/algorithms/catalog_entries.h>
 #include <metarec/algorithms/ease/ease.h>
-#include <metarec/algorithms/hybrid/hybrid.h>
 #include <metarec/algorithms/fm/fm.h>
+#include <metarec/algorithms/hybrid/hybrid.h>
 #include <metarec/algorithms/ials/ials.h>
 #include <metarec/algorithms/logistic_mf/logistic_mf.h>
 #include <metarec/algorithms/rp3beta/rp3beta.h>

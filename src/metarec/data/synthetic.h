@@ -19,7 +19,7 @@ struct SyntheticSpec {
   int32_t min_per_user = 5;
   int32_t factors = 8;
   int32_t genres = 18;
-  int32_t vectors = 0;      ///< dimension of dense item vectors (0: none)
+  int32_t vectors = 0;  ///< dimension of dense item vectors (0: none)
   bool implicit = false;
   double popularity = 0.8;  ///< Zipf exponent of item popularity
   double activity = 1.6;    ///< Pareto shape of user activity (smaller = heavier tail)

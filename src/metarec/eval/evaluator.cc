@@ -31,8 +31,8 @@ namespace {
 
 const std::set<std::string> kRating = {"rmse", "mae"};
 const std::set<std::string> kRanking = {
-    "precision", "precision_capped", "recall", "recall_capped", "hr", "ndcg", "map", "mrr",
-    "auc",       "topk_acc", "topk_acc_all"};
+    "precision", "precision_capped", "recall",      "recall_capped", "hr", "ndcg", "map", "mrr",
+    "auc",       "topk_acc",         "topk_acc_all"};
 const std::set<std::string> kBeyond = {"coverage", "diversity", "novelty", "gini"};
 const std::set<std::string> kSampledOk = {"hr", "ndcg", "mrr", "auc", "rmse", "mae"};
 
@@ -354,7 +354,9 @@ EvalResult evaluate_impl(const Recommender& model, const Interactions& train,
       if (m == "topk_acc") {
         res.metrics.emplace_back(name, total.topk_cases ? total.topk_hits[q] / static_cast<double>(total.topk_cases) : 0.0);
       } else if (m == "topk_acc_all") {
-        res.metrics.emplace_back(name, total.topk_cases ? total.topk_all_hits[q] / static_cast<double>(total.topk_cases) : 0.0);
+        res.metrics.emplace_back(
+            name, total.topk_cases ? total.topk_all_hits[q] / static_cast<double>(total.topk_cases)
+                                   : 0.0);
       } else if (m == "precision_capped") {
         const double d = total.capped_denoms[q];
         res.metrics.emplace_back(name, d > 0 ? total.sums[idx(m) * nk + q] / d : 0.0);

@@ -1,7 +1,7 @@
-// Two-tower model: the full backward pass (both towers with id, bag and history blocks, L2
-// normalization, in-batch softmax with a repeated item and logQ, rating head) against central
-// finite differences on a tiny instance; repeatability, re-ranking, save/load with the rating
-// head and fold-in of the catalog model.
+// Two-tower model: the full backward pass (both towers with id, bag, history and dense-vector
+// blocks, L2 normalization, in-batch softmax with a repeated item and logQ, rating head) against
+// central finite differences on a tiny instance; repeatability, re-ranking, save/load with the
+// rating head and fold-in of the catalog model.
 #include <gtest/gtest.h>
 #include <metarec/algorithms/catalog.h>
 #include <metarec/algorithms/two_tower/two_tower.h>
@@ -36,6 +36,7 @@ TEST(TwoTowerNetwork, BackwardMatchesFiniteDifferences) {
   s.attribute_vocabulary = 2;
   s.genre_vocabulary = 3;
   s.token_vocabulary = 2;
+  s.vector_dim = 2;
   s.history = true;
   s.rating_head = true;
   TwoTowerFeatures f;
@@ -43,6 +44,7 @@ TEST(TwoTowerNetwork, BackwardMatchesFiniteDifferences) {
   f.history = bags({{1, 2}, {0, 2, 4}, {3}, {1, 2, 3}}, 5);
   f.item_genres = bags({{0}, {1, 2}, {}, {0, 2}, {1}}, 3);
   f.item_tokens = bags({{1}, {}, {0, 1}, {0}, {1}}, 2);
+  f.item_vectors = {0.5f, -1, 0, 0, 1, 2, -0.5f, 0.25f, 2, -1};
   Rng rng(3);
   TwoTowerNetwork net(s, rng);
   // Larger random embeddings than the default so every block matters.
@@ -50,6 +52,12 @@ TEST(TwoTowerNetwork, BackwardMatchesFiniteDifferences) {
        {&net.user_id, &net.attribute, &net.history_item, &net.item_id, &net.genre, &net.token})
     for (Eigen::Index k = 0; k < e->table.value.size(); ++k)
       e->table.value.data()[k] = static_cast<float>(rng.uniform() * 2 - 1);
+  // Non-zero biases too: with zero biases an example whose ReLUs are all off has a zero-length
+  // output, where the normalization (and so the check) is undefined.
+  for (nn::Parameter* p : net.dense_parameters())
+    if (p->value.rows() == 1)
+      for (Eigen::Index k = 0; k < p->value.size(); ++k)
+        p->value.data()[k] = static_cast<float>(rng.uniform() - 0.5);
   TwoTowerBatch b;
   b.users = {0, 1, 2, 3, 1};
   b.items = {2, 4, 3, 2, 0};  // item 2 twice: masked as each other's negative
@@ -62,6 +70,10 @@ TEST(TwoTowerNetwork, BackwardMatchesFiniteDifferences) {
   auto pass = net.new_pass();
   for (auto* p : net.dense_parameters()) p->zero_grad();
   net.forward(f, b, loss, pass);
+  // The check is only well conditioned when no tower output is near zero length (the
+  // normalization's derivative grows as 1 / |y|).
+  EXPECT_GT(pass.nu.minCoeff(), 0.05f);
+  EXPECT_GT(pass.ni.minCoeff(), 0.05f);
   net.backward(f, b, loss, pass);
   net.user_tower.add_gradients(pass.user);
   net.item_tower.add_gradients(pass.item);

@@ -41,9 +41,10 @@ ParamSchema TwoTower::schema() {
                          "al. 2019)"),
       ParamSpec::boolean("history", true,
                          "the user tower sees the mean embedding of the user's training items"),
-      ParamSpec::boolean("side_info", true,
-                         "use user attributes, item genres and item text tokens when the "
-                         "dataset has them"),
+      ParamSpec::boolean(
+          "side_info", true,
+          "use user attributes, item genres, item text tokens and dense item vectors when the "
+          "dataset has them"),
       ParamSpec::integer("min_df", 2, 1, 1000000,
                          "item text tokens found in fewer items are dropped"),
       ParamSpec::real("rating_weight", 0, 0, 1000,
@@ -113,6 +114,7 @@ TwoTowerFeatures make_features(const Interactions& train, bool side_info, int mi
       f.item_tokens.vocabulary = tokens.cols();
     }
   }
+  if (im && im->has_vectors()) f.item_vectors = im->vectors;
   return f;
 }
 
@@ -159,6 +161,7 @@ void TwoTower::do_fit(const Interactions& train, const FitContext& ctx) {
   shape.attribute_vocabulary = f.user_attributes.vocabulary;
   shape.genre_vocabulary = f.item_genres.vocabulary;
   shape.token_vocabulary = f.item_tokens.vocabulary;
+  if (!f.item_vectors.empty()) shape.vector_dim = train.item_meta()->vector_dim;
   const bool explicit_data = train.feedback() == Feedback::kExplicit;
   shape.rating_head = explicit_data && p.get_float("rating_weight") > 0;
   mean_ = static_cast<float>(train.global_mean());
@@ -352,7 +355,7 @@ void TwoTower::do_save(ModelWriter& w) const {
                {m.rows(), m.cols()});
   };
   const int32_t dims[5] = {s.attribute_vocabulary, s.genre_vocabulary, s.token_vocabulary,
-                           s.rating_head ? 1 : 0, 0};
+                           s.rating_head ? 1 : 0, s.vector_dim};
   w.add("two_tower.shape", std::span<const int32_t>(dims, 5), {5});
   const float scale[3] = {mean_, scale_min_, scale_max_};
   w.add("two_tower.scale", std::span<const float>(scale, 3), {3});
@@ -373,12 +376,13 @@ void TwoTower::do_save(ModelWriter& w) const {
 void TwoTower::do_load(const ModelReader& r) {
   TwoTowerShape s = shape_for(num_users(), num_items());
   const auto dims = r.i32("two_tower.shape", {5});
-  if (dims[0] < 0 || dims[1] < 0 || dims[2] < 0 || dims[3] < 0 || dims[3] > 1)
+  if (dims[0] < 0 || dims[1] < 0 || dims[2] < 0 || dims[3] < 0 || dims[3] > 1 || dims[4] < 0)
     throw FormatError(r.path(), 0, "two_tower.shape out of range");
   s.attribute_vocabulary = dims[0];
   s.genre_vocabulary = dims[1];
   s.token_vocabulary = dims[2];
   s.rating_head = dims[3] == 1;
+  s.vector_dim = dims[4];
   const auto scale = r.f32("two_tower.scale", {3});
   mean_ = scale[0];
   scale_min_ = scale[1];

@@ -150,7 +150,13 @@ void TwoTowerNetwork::item_inputs(const TwoTowerFeatures& f, std::span<const int
       bag_mean(genre, f.item_genres.of(i), -1, x, r, c);
       c += d;
     }
-    if (shape.token_vocabulary > 0) bag_mean(token, f.item_tokens.of(i), -1, x, r, c);
+    if (shape.token_vocabulary > 0) {
+      bag_mean(token, f.item_tokens.of(i), -1, x, r, c);
+      c += d;
+    }
+    if (shape.vector_dim > 0)
+      x.block(r, c, 1, shape.vector_dim) = Eigen::Map<const nn::RowVector>(
+          f.item_vectors.data() + static_cast<size_t>(i) * shape.vector_dim, shape.vector_dim);
   }
 }
 

@@ -34,6 +34,9 @@ struct TwoTowerFeatures {
   IdBags item_genres;      ///< per item: genre ids
   IdBags item_tokens;      ///< per item: distinct text-token ids
   IdBags history;          ///< per user: training items (vocabulary = items), sorted
+  /// Dense item vectors computed elsewhere (items x TwoTowerShape::vector_dim, row-major), fed
+  /// to the item tower as they are: its first layer learns their projection.
+  std::vector<float> item_vectors;
 };
 
 /// Sizes of the network.
@@ -44,14 +47,15 @@ struct TwoTowerShape {
   int layers = 2;      ///< linear layers per tower (ReLU between, none after the last)
   int output = 32;     ///< width of the towers' outputs
   int32_t attribute_vocabulary = 0, genre_vocabulary = 0, token_vocabulary = 0;
-  bool history = true;  ///< the user tower sees the mean embedding of the user's items
+  int32_t vector_dim = 0;  ///< width of the dense item vectors (0: none)
+  bool history = true;     ///< the user tower sees the mean embedding of the user's items
   bool rating_head = false;
 
   int user_input() const {
     return embedding * (1 + (attribute_vocabulary > 0) + (history ? 1 : 0));
   }
   int item_input() const {
-    return embedding * (1 + (genre_vocabulary > 0) + (token_vocabulary > 0));
+    return embedding * (1 + (genre_vocabulary > 0) + (token_vocabulary > 0)) + vector_dim;
   }
   /// Tower sizes, in -> hidden ... -> output.
   std::vector<int> tower_sizes(int in) const;
@@ -76,7 +80,8 @@ struct TwoTowerLoss {
 /// excludes the pair's item (else the target would leak into the query).
 ///
 ///   u_raw = tower_u([e_u ; mean attr(u) ; mean hist(u) \ {i}]),  q = u_raw / |u_raw|
-///   i_raw = tower_i([e_i ; mean genre(i) ; mean token(i)]),       k = i_raw / |i_raw|
+///   i_raw = tower_i([e_i ; mean genre(i) ; mean token(i) ; v_i]),  k = i_raw / |i_raw|
+///   (v_i: the item's dense vector, a constant input)
 ///   L = w_ret * in_batch_softmax(q, k / t, log_q, duplicates masked)
 ///     + w_rat * mean (head([u_raw ; i_raw]) - r)^2
 class TwoTowerNetwork {

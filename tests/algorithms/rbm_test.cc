@@ -81,6 +81,21 @@ double energy(const detail::RbmNet& n, const std::vector<int32_t>& items,
   return e;
 }
 
+// The shared read-out of the Boltzmann models: 0.2 * 1 + 0.3 * 2 + 0.5 * 3 = 2.3, clipped to the
+// scale; rows without a hidden state read the cold state.
+TEST(RatingLevels, ExpectedRatingAndHiddenRows) {
+  detail::LevelScale s{{1, 2, 3}, 1, 3};
+  const float p[3] = {0.2f, 0.3f, 0.5f};
+  EXPECT_NEAR(s.expected(p), 2.3f, 1e-6);
+  s.hi = 2;
+  EXPECT_EQ(s.expected(p), 2.0f);
+  EXPECT_EQ(s.midpoint(), 1.5f);
+  const std::vector<float> states = {1, 2, 3, 4}, cold = {9, 9};
+  EXPECT_EQ(detail::hidden_row(states, cold, 1, 2)[0], 3.0f);
+  EXPECT_EQ(detail::hidden_row(states, cold, 2, 2)[0], 9.0f);
+  EXPECT_EQ(detail::hidden_row(states, cold, -1, 2)[0], 9.0f);
+}
+
 TEST(Rbm, FreeEnergyAndHiddenConditionalMatchEnumeration) {
   const auto n = tiny_net();
   const std::vector<int32_t> items = {0, 2};

@@ -170,13 +170,13 @@ void CfNade::do_fit(const Interactions& input, const FitContext& ctx) {
   const float init_std = static_cast<float>(params().get_float("init_std"));
   const int32_t nu = train.num_users(), ni = train.num_items();
 
-  level_values_ = detail::rating_levels(train, static_cast<int>(params().get_int("max_levels")));
-  const int L = static_cast<int>(level_values_.size());
+  levels_.values = detail::rating_levels(train, static_cast<int>(params().get_int("max_levels")));
+  const int L = static_cast<int>(levels_.values.size());
   const bool scaled =
       train.feedback() == Feedback::kExplicit && train.scale_min() < train.scale_max();
-  lo_ = scaled ? train.scale_min() : level_values_.front();
-  hi_ = scaled ? train.scale_max() : level_values_.back();
-  const std::vector<uint8_t> lv = detail::level_of_entries(train, level_values_);
+  levels_.lo = scaled ? train.scale_min() : levels_.values.front();
+  levels_.hi = scaled ? train.scale_max() : levels_.values.back();
+  const std::vector<uint8_t> lv = detail::level_of_entries(train, levels_.values);
   auto uptr = train.user_ptr();
 
   Rng init(ctx.seed);
@@ -337,16 +337,11 @@ float CfNade::predict(int32_t user, int32_t item) const {
   require_fitted();
   const int L = net_.levels, H = net_.hidden;
   if (item_based_) std::swap(user, item);  // the rows are items
-  if (item < 0 || item >= net_.n_items) return std::clamp(0.5f * (lo_ + hi_), lo_, hi_);
-  const float* h = (user >= 0 && static_cast<size_t>(user) * H < user_hidden_.size())
-                       ? user_hidden_.data() + static_cast<size_t>(user) * H
-                       : cold_hidden_.data();
+  if (item < 0 || item >= net_.n_items) return levels_.midpoint();
   float p[256];
-  net_.level_probs(item, std::span<const float>(h, static_cast<size_t>(H)),
+  net_.level_probs(item, detail::hidden_row(user_hidden_, cold_hidden_, user, H),
                    std::span<float>(p, static_cast<size_t>(L)));
-  double x = 0;
-  for (int k = 0; k < L; ++k) x += static_cast<double>(p[k]) * level_values_[k];
-  return static_cast<float>(std::clamp(x, static_cast<double>(lo_), static_cast<double>(hi_)));
+  return levels_.expected(std::span<const float>(p, static_cast<size_t>(L)));
 }
 
 void CfNade::score(int32_t user, std::span<float> out) const {
@@ -359,9 +354,7 @@ void CfNade::score(int32_t user, std::span<float> out) const {
 void CfNade::do_save(ModelWriter& w) const {
   const int64_t L = net_.levels, H = net_.hidden, ni = net_.n_items,
                 nu = static_cast<int64_t>(user_hidden_.size()) / H;
-  const double scale[2] = {lo_, hi_};
-  w.add("cf_nade.scale", std::span<const double>(scale, 2), {2});
-  w.add("cf_nade.levels", std::span<const float>(level_values_), {L});
+  levels_.save(w, "cf_nade");
   w.add("cf_nade.w", std::span<const float>(net_.w), {ni, L, H});
   w.add("cf_nade.v", std::span<const float>(net_.v), {ni, L, H});
   w.add("cf_nade.b", std::span<const float>(net_.b), {ni, L});
@@ -374,12 +367,8 @@ void CfNade::do_load(const ModelReader& r) {
   item_based_ = item_based;
   const int64_t H = params().get_int("hidden"), ni = item_based ? num_users() : num_items(),
                 nu = item_based ? num_items() : num_users();
-  auto scale = r.f64("cf_nade.scale", {2});
-  lo_ = static_cast<float>(scale[0]);
-  hi_ = static_cast<float>(scale[1]);
-  level_values_ = r.f32("cf_nade.levels");
-  const auto L = static_cast<int64_t>(level_values_.size());
-  if (L < 1 || L > 255) throw FormatError(r.path(), 0, "cf_nade: bad number of rating levels");
+  levels_.load(r, "cf_nade");
+  const auto L = static_cast<int64_t>(levels_.values.size());
   net_ = {};
   net_.n_items = static_cast<int32_t>(ni);
   net_.levels = static_cast<int>(L);

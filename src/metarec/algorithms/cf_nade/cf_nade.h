@@ -2,6 +2,7 @@
 // Collaborative Filtering", ICML 2016.
 #pragma once
 
+#include <metarec/algorithms/rbm/rating_levels.h>
 #include <metarec/algorithms/recommender.h>
 
 #include <cstdint>
@@ -78,8 +79,7 @@ class CfNade final : public Recommender, public RatingPredictor {
   void do_load(const ModelReader& r) override;
 
   detail::CfNadeNet net_;
-  std::vector<float> level_values_;
-  float lo_ = 0, hi_ = 0;
+  detail::LevelScale levels_;
   bool item_based_ = false;
   std::vector<float> user_hidden_;  // rows (users, or items if item_based) x H
   std::vector<float> cold_hidden_;  // tanh(c)

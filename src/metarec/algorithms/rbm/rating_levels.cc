@@ -56,4 +56,34 @@ Interactions transpose_ratings(const Interactions& train) {
   return b.build(o);
 }
 
+float LevelScale::expected(std::span<const float> p) const {
+  double x = 0;
+  for (size_t k = 0; k < values.size(); ++k) x += static_cast<double>(p[k]) * values[k];
+  return static_cast<float>(std::clamp(x, static_cast<double>(lo), static_cast<double>(hi)));
+}
+
+float LevelScale::midpoint() const { return std::clamp(0.5f * (lo + hi), lo, hi); }
+
+void LevelScale::save(ModelWriter& w, const std::string& prefix) const {
+  const double scale[2] = {lo, hi};
+  w.add(prefix + ".scale", std::span<const double>(scale, 2), {2});
+  w.add(prefix + ".levels", std::span<const float>(values), {static_cast<int64_t>(values.size())});
+}
+
+void LevelScale::load(const ModelReader& r, const std::string& prefix) {
+  const auto scale = r.f64(prefix + ".scale", {2});
+  lo = static_cast<float>(scale[0]);
+  hi = static_cast<float>(scale[1]);
+  values = r.f32(prefix + ".levels");
+  if (values.empty() || values.size() > 255)
+    throw FormatError(r.path(), 0, prefix + ": bad number of rating levels");
+}
+
+std::span<const float> hidden_row(std::span<const float> states, std::span<const float> cold,
+                                  int32_t row, int hidden) {
+  const auto h = static_cast<size_t>(hidden);
+  if (row < 0 || (static_cast<size_t>(row) + 1) * h > states.size()) return cold;
+  return states.subspan(static_cast<size_t>(row) * h, h);
+}
+
 }  // namespace metarec::detail

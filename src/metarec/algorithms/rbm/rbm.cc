@@ -277,13 +277,13 @@ void Rbm::do_fit(const Interactions& input, const FitContext& ctx) {
   const float init_std = static_cast<float>(params().get_float("init_std"));
   const int32_t nu = train.num_users(), ni = train.num_items();
 
-  level_values_ = detail::rating_levels(train, static_cast<int>(params().get_int("max_levels")));
-  const int L = static_cast<int>(level_values_.size());
+  levels_.values = detail::rating_levels(train, static_cast<int>(params().get_int("max_levels")));
+  const int L = static_cast<int>(levels_.values.size());
   const bool scaled =
       train.feedback() == Feedback::kExplicit && train.scale_min() < train.scale_max();
-  lo_ = scaled ? train.scale_min() : level_values_.front();
-  hi_ = scaled ? train.scale_max() : level_values_.back();
-  const std::vector<uint8_t> lv = detail::level_of_entries(train, level_values_);
+  levels_.lo = scaled ? train.scale_min() : levels_.values.front();
+  levels_.hi = scaled ? train.scale_max() : levels_.values.back();
+  const std::vector<uint8_t> lv = detail::level_of_entries(train, levels_.values);
   auto uptr = train.user_ptr();
 
   if (explainable_)
@@ -319,7 +319,8 @@ void Rbm::do_fit(const Interactions& input, const FitContext& ctx) {
     for (int k = 0; k < L; ++k) c[k] = 2.0 * global[k] / gsum;
     auto users = train.item_users(i);
     auto vals = train.item_values(i);
-    for (size_t b = 0; b < users.size(); ++b) c[detail::nearest_level(level_values_, vals[b])] += 1;
+    for (size_t b = 0; b < users.size(); ++b)
+      c[detail::nearest_level(levels_.values, vals[b])] += 1;
     const double s = std::accumulate(c.begin(), c.end(), 0.0);
     for (int k = 0; k < L; ++k)
       net_.bv[static_cast<size_t>(i) * L + k] = static_cast<float>(std::log(c[k] / s));
@@ -474,16 +475,11 @@ float Rbm::predict(int32_t user, int32_t item) const {
   require_fitted();
   const int L = net_.levels, F = net_.hidden;
   if (item_based_) std::swap(user, item);  // the rows are items
-  if (item < 0 || item >= net_.n_items) return std::clamp(0.5f * (lo_ + hi_), lo_, hi_);
-  const float* h = (user >= 0 && static_cast<size_t>(user) * F < user_hidden_.size())
-                       ? user_hidden_.data() + static_cast<size_t>(user) * F
-                       : cold_hidden_.data();
+  if (item < 0 || item >= net_.n_items) return levels_.midpoint();
   float p[256];
-  net_.visible_probs(item, std::span<const float>(h, static_cast<size_t>(F)),
+  net_.visible_probs(item, detail::hidden_row(user_hidden_, cold_hidden_, user, F),
                      std::span<float>(p, static_cast<size_t>(L)));
-  double x = 0;
-  for (int k = 0; k < L; ++k) x += static_cast<double>(p[k]) * level_values_[k];
-  return static_cast<float>(std::clamp(x, static_cast<double>(lo_), static_cast<double>(hi_)));
+  return levels_.expected(std::span<const float>(p, static_cast<size_t>(L)));
 }
 
 void Rbm::score(int32_t user, std::span<float> out) const {
@@ -496,9 +492,7 @@ void Rbm::score(int32_t user, std::span<float> out) const {
 void Rbm::do_save(ModelWriter& w) const {
   const int64_t L = net_.levels, F = net_.hidden, ni = net_.n_items,
                 nu = static_cast<int64_t>(user_hidden_.size()) / F;
-  const double scale[2] = {lo_, hi_};
-  w.add("rbm.scale", std::span<const double>(scale, 2), {2});
-  w.add("rbm.levels", std::span<const float>(level_values_), {L});
+  levels_.save(w, "rbm");
   w.add("rbm.w", std::span<const float>(net_.w), {ni, L, F});
   w.add("rbm.bv", std::span<const float>(net_.bv), {ni, L});
   w.add("rbm.bh", std::span<const float>(net_.bh), {F});
@@ -517,12 +511,8 @@ void Rbm::do_load(const ModelReader& r) {
   item_based_ = !explainable_ && params().get_bool("item_based");
   const int64_t F = params().get_int("hidden"), ni = item_based_ ? num_users() : num_items(),
                 nu = item_based_ ? num_items() : num_users();
-  auto scale = r.f64("rbm.scale", {2});
-  lo_ = static_cast<float>(scale[0]);
-  hi_ = static_cast<float>(scale[1]);
-  level_values_ = r.f32("rbm.levels");
-  const auto L = static_cast<int64_t>(level_values_.size());
-  if (L < 1 || L > 255) throw FormatError(r.path(), 0, "rbm: bad number of rating levels");
+  levels_.load(r, "rbm");
+  const auto L = static_cast<int64_t>(levels_.values.size());
   net_ = {};
   net_.n_items = static_cast<int32_t>(ni);
   net_.levels = static_cast<int>(L);

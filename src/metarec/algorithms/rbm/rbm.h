@@ -4,6 +4,7 @@
 // Collaborative Filtering", ICML Workshop on Human Interpretability in Machine Learning, 2016.
 #pragma once
 
+#include <metarec/algorithms/rbm/rating_levels.h>
 #include <metarec/algorithms/recommender.h>
 #include <metarec/core/rng.h>
 
@@ -95,7 +96,7 @@ class Rbm final : public Recommender, public RatingPredictor {
   void score(int32_t user, std::span<float> out) const override;
   float predict(int32_t user, int32_t item) const override;
   const detail::RbmNet& net() const { return net_; }
-  std::span<const float> level_values() const { return level_values_; }
+  std::span<const float> level_values() const { return levels_.values; }
   /// The explainability scores of `user` (items ascending, values in (0, 1]); empty for "rbm".
   std::vector<std::pair<int32_t, float>> explainability(int32_t user) const;
 
@@ -107,8 +108,7 @@ class Rbm final : public Recommender, public RatingPredictor {
   bool explainable_;
   bool item_based_ = false;
   detail::RbmNet net_;
-  std::vector<float> level_values_;
-  float lo_ = 0, hi_ = 0;
+  detail::LevelScale levels_;
   std::vector<float> user_hidden_;    // num_users x F: p(h = 1 | training ratings)
   std::vector<float> cold_hidden_;    // F: sigmoid(bh), for users out of range
   std::vector<int64_t> expl_ptr_{0};  // explainability CSR (explainable only)

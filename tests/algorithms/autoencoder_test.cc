@@ -7,6 +7,7 @@
 #include <metarec/algorithms/autoencoder/autorec.h>
 #include <metarec/algorithms/autoencoder/mult_vae.h>
 #include <metarec/algorithms/catalog.h>
+#include <metarec/data/synthetic.h>
 #include <metarec/nn/activations.h>
 #include <unistd.h>
 
@@ -249,6 +250,36 @@ TEST(AutoRec, OneThreadIsRepeatable) {
     return s;
   };
   EXPECT_EQ(run(), run());
+}
+
+// A column without training ratings has untrained output weights: I-AutoRec predicts a cold
+// user the item's training mean, U-AutoRec a cold item the user's.
+TEST(AutoRec, ColdColumnsGetTheRowsTrainingMean) {
+  const Interactions full =
+      generate_synthetic(parse_synthetic_spec("synthetic:users=60,items=40,per_user=10,seed=9"));
+  std::vector<int64_t> keep;
+  for (int64_t e = 0; e < full.nnz(); ++e)
+    if (full.entry_users()[e] != 0 && full.entry_items()[e] != 0) keep.push_back(e);
+  const Interactions train = full.subset(keep);
+  auto mean_of = [](std::span<const float> v) {
+    double s = 0;
+    for (float x : v) s += x;
+    return static_cast<float>(s / static_cast<double>(v.size()));
+  };
+  auto i_ar = make_recommender("i_autorec", {"epochs=2", "hidden=8"});
+  i_ar->fit(train);
+  const auto& ip = dynamic_cast<const RatingPredictor&>(*i_ar);
+  for (int32_t i : {3, 17, 39})
+    if (train.item_count(i) > 0) {
+      EXPECT_NEAR(ip.predict(0, i), mean_of(train.item_values(i)), 1e-5);
+    }
+  auto u_ar = make_recommender("u_autorec", {"epochs=2", "hidden=8"});
+  u_ar->fit(train);
+  const auto& up = dynamic_cast<const RatingPredictor&>(*u_ar);
+  for (int32_t u : {1, 30, 59})
+    if (train.user_count(u) > 0) {
+      EXPECT_NEAR(up.predict(u, 0), mean_of(train.user_values(u)), 1e-5);
+    }
 }
 
 }  // namespace

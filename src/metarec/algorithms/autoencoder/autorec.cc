@@ -191,6 +191,17 @@ void AutoRec::do_fit(const Interactions& train, const FitContext& ctx) {
       },
       64);
   net.encode({}, {}, empty_code_);
+  fallback_.resize(rows);
+  column_seen_ = RowVector::Zero(columns);
+  for (int32_t r = 0; r < rows; ++r) {
+    double sum = 0;
+    for (int64_t e = ptr[r]; e < ptr[r + 1]; ++e) {
+      sum += vals[static_cast<size_t>(e)];
+      column_seen_[cols[static_cast<size_t>(e)]] = 1;
+    }
+    const int64_t n = ptr[r + 1] - ptr[r];
+    fallback_[r] = static_cast<float>(n > 0 ? sum / static_cast<double>(n) : train.global_mean());
+  }
   w_ = std::move(net.w.value);
   b_dec_ = net.b_dec.value.row(0);
 }
@@ -198,6 +209,8 @@ void AutoRec::do_fit(const Interactions& train, const FitContext& ctx) {
 float AutoRec::raw(int32_t user, int32_t item) const {
   const int32_t row = item_based_ ? item : user, col = item_based_ ? user : item;
   const bool known = row >= 0 && row < codes_.rows();
+  if (column_seen_[col] == 0)
+    return std::clamp(known ? fallback_[row] : 0.5f * (lo_ + hi_), lo_, hi_);
   const float r =
       (known ? codes_.row(row).dot(w_.row(col)) : empty_code_.dot(w_.row(col))) + b_dec_[col];
   return std::clamp(r, lo_, hi_);
@@ -225,6 +238,8 @@ void AutoRec::do_save(ModelWriter& w) const {
   put("w", w_.data(), w_.rows(), w_.cols());
   put("b_dec", b_dec_.data(), 1, b_dec_.size());
   put("empty_code", empty_code_.data(), 1, empty_code_.size());
+  put("fallback", fallback_.data(), 1, fallback_.size());
+  put("column_seen", column_seen_.data(), 1, column_seen_.size());
   const float scale[2] = {lo_, hi_};
   put("scale", scale, 1, 2);
 }
@@ -245,6 +260,10 @@ void AutoRec::do_load(const ModelReader& r) {
   get("w", w_.data(), columns, hidden);
   get("b_dec", b_dec_.data(), 1, columns);
   get("empty_code", empty_code_.data(), 1, hidden);
+  fallback_.resize(rows);
+  column_seen_.resize(columns);
+  get("fallback", fallback_.data(), 1, rows);
+  get("column_seen", column_seen_.data(), 1, columns);
   float scale[2];
   get("scale", scale, 1, 2);
   lo_ = scale[0];

@@ -89,6 +89,10 @@ class AutoRec final : public Recommender, public RatingPredictor {
   nn::Matrix codes_;  // rows x hidden: the encoding of every example
   nn::Matrix w_;      // columns x hidden
   nn::RowVector b_dec_, empty_code_;
+  // A column without training ratings (a user unseen by I-AutoRec, an item unseen by U-AutoRec)
+  // has untrained output weights, so its prediction is the row's training mean instead (the
+  // global mean for an empty row): fallback_[r] per row, column_seen_[c] 1 or 0.
+  nn::RowVector fallback_, column_seen_;
 };
 
 }  // namespace metarec

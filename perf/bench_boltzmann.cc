@@ -2,31 +2,16 @@
 // like MovieLens 100K (943 users, 1,682 items, ~100K ratings on a 1-5 scale): one epoch, by
 // thread count. Items per second = training ratings / second.
 //   build/bench_boltzmann --benchmark_filter='BM_BoltzmannEpoch/cf_nade'
-#include <benchmark/benchmark.h>
-#include <metarec/algorithms/catalog.h>
-#include <metarec/data/synthetic.h>
+#include <utility>
+
+#include "one_epoch.h"
 
 namespace {
-
-const metarec::Interactions& data() {
-  static const metarec::Interactions d = metarec::generate_synthetic(
-      metarec::parse_synthetic_spec("synthetic:users=943,items=1682,per_user=106,seed=1"));
-  return d;
-}
 
 // state.range(0) = threads.
 void BM_BoltzmannEpoch(benchmark::State& state, const std::string& algo,
                        std::vector<std::string> params) {
-  const auto& d = data();
-  metarec::FitContext ctx;
-  ctx.threads = static_cast<int>(state.range(0));
-  params.push_back("epochs=1");
-  for (auto _ : state) {
-    auto m = metarec::make_recommender(algo, params);
-    m->fit(d, ctx);
-    benchmark::DoNotOptimize(m.get());
-  }
-  state.SetItemsProcessed(state.iterations() * d.nnz());
+  metarec::perf::one_epoch(state, algo, std::move(params));
 }
 
 }  // namespace

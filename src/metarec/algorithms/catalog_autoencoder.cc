@@ -1,6 +1,7 @@
 // Catalog entries of the autoencoder recommenders (Mult-VAE, Mult-DAE,
-// I-AutoRec, U-AutoRec).
+// I-AutoRec, U-AutoRec, CDAE).
 #include <metarec/algorithms/autoencoder/autorec.h>
+#include <metarec/algorithms/autoencoder/cdae.h>
 #include <metarec/algorithms/autoencoder/mult_vae.h>
 #include <metarec/algorithms/catalog_entries.h>
 
@@ -8,7 +9,8 @@ namespace metarec::detail {
 
 void add_autoencoder_models(std::vector<AlgorithmInfo>& c) {
   const std::string dir = "src/metarec/algorithms/autoencoder/";
-  const std::vector<std::string> vae_src = {dir + "mult_vae.h", dir + "mult_vae.cc",
+  const std::vector<std::string> vae_src = {dir + "mult_vae.h",        dir + "mult_vae.cc",
+                                            dir + "sparse_input.h",    dir + "sparse_input.cc",
                                             "src/metarec/nn/layers.h", "src/metarec/nn/train.h"};
   const std::string vae_paper =
       "D. Liang, R. G. Krishnan, M. D. Hoffman, T. "
@@ -56,6 +58,26 @@ void add_autoencoder_models(std::vector<AlgorithmInfo>& c) {
                 vae_src},
                MultVae::schema(false),
                [](const Params& p) { return std::make_unique<MultVae>(false, p); }});
+  c.push_back({"cdae",
+               {"autoencoder",
+                true,
+                true,
+                false,
+                {},
+                "moderate",
+                "CDAE: a denoising autoencoder of the user's binary item row (entries dropped "
+                "with probability q, survivors scaled by 1/(1-q)) with a per-user input node "
+                "V_u added to the sigmoid hidden layer, and a sigmoid output per item trained "
+                "with the logistic loss on the user's positives and sampled unobserved items "
+                "(negatives per positive, drawn afresh each epoch), L2 on all weights; Adam over "
+                "batches of users. Ratings count as implicit positives. Scores new users from "
+                "their items without refitting (fold-in, with V_u = 0).",
+                "Y. Wu, C. DuBois, A. X. Zheng, M. Ester, Collaborative Denoising Auto-Encoders "
+                "for Top-N Recommender Systems, WSDM 2016",
+                {dir + "cdae.h", dir + "cdae.cc", dir + "sparse_input.h", dir + "sparse_input.cc",
+                 "src/metarec/nn/layers.h", "src/metarec/nn/train.h"}},
+               Cdae::schema(),
+               [](const Params& p) { return std::make_unique<Cdae>(p); }});
   const std::vector<std::string> autorec_src = {
       dir + "autorec.h", dir + "autorec.cc", "src/metarec/nn/layers.h", "src/metarec/nn/train.h"};
   const std::string autorec_paper =

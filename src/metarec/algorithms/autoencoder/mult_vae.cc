@@ -16,23 +16,6 @@ using nn::RowVector;
 
 namespace {
 
-void init_weight(nn::Parameter& p, const std::string& name, int in, int out, Rng& rng) {
-  p.name = name;
-  p.value.resize(in, out);
-  const double bound = std::sqrt(6.0 / (in + out));
-  for (Eigen::Index k = 0; k < p.value.size(); ++k)
-    p.value.data()[k] = static_cast<float>((2 * rng.uniform() - 1) * bound);
-  p.zero_grad();
-}
-
-void init_bias(nn::Parameter& p, const std::string& name, int out, Rng& rng) {
-  p.name = name;
-  p.value.resize(1, out);
-  for (Eigen::Index k = 0; k < p.value.size(); ++k)
-    p.value.data()[k] = static_cast<float>(0.001 * rng.normal());
-  p.zero_grad();
-}
-
 // out = b + x W for one row, as a sum of W's rows (no BLAS: called from many
 // threads at once).
 void row_times(const float* x, const Matrix& w, const Matrix& b, RowVector& out) {
@@ -43,43 +26,18 @@ void row_times(const float* x, const Matrix& w, const Matrix& b, RowVector& out)
 
 }  // namespace
 
-void SparseRows::add_normalized(std::span<const int32_t> items, float dropout, Rng& rng) {
-  if (!items.empty()) {
-    const float v = 1.0f / std::sqrt(static_cast<float>(items.size()));
-    const float keep = 1.0f - dropout, scaled = v / keep;
-    for (int32_t i : items) {
-      if (dropout > 0) {
-        if (rng.uniform() < keep) {
-          index.push_back(i);
-          value.push_back(scaled);
-        }
-      } else {
-        index.push_back(i);
-        value.push_back(v);
-      }
-    }
-  }
-  ptr.push_back(static_cast<int64_t>(index.size()));
-}
-
-void SparseRows::add_binary(std::span<const int32_t> items) {
-  index.insert(index.end(), items.begin(), items.end());
-  value.insert(value.end(), items.size(), 1.0f);
-  ptr.push_back(static_cast<int64_t>(index.size()));
-}
-
 MultVaeNetwork::MultVaeNetwork(const MultVaeShape& s, Rng& rng) : shape(s) {
   METAREC_CHECK(s.items > 0 && s.hidden > 0 && s.latent > 0, "Mult-VAE: bad shape ", s.items,
                 " items, hidden ", s.hidden, ", latent ", s.latent);
   const int code = s.variational ? 2 * s.latent : s.latent;
-  init_weight(w1, "w1", s.items, s.hidden, rng);
-  init_bias(b1, "b1", s.hidden, rng);
-  init_weight(wq, "wq", s.hidden, code, rng);
-  init_bias(bq, "bq", code, rng);
-  init_weight(wd1, "wd1", s.latent, s.hidden, rng);
-  init_bias(bd1, "bd1", s.hidden, rng);
-  init_weight(wd2, "wd2", s.hidden, s.items, rng);
-  init_bias(bd2, "bd2", s.items, rng);
+  init_glorot(w1, "w1", s.items, s.hidden, rng);
+  init_small_bias(b1, "b1", s.hidden, rng);
+  init_glorot(wq, "wq", s.hidden, code, rng);
+  init_small_bias(bq, "bq", code, rng);
+  init_glorot(wd1, "wd1", s.latent, s.hidden, rng);
+  init_small_bias(bd1, "bd1", s.hidden, rng);
+  init_glorot(wd2, "wd2", s.hidden, s.items, rng);
+  init_small_bias(bd2, "bd2", s.items, rng);
 }
 
 std::vector<nn::Parameter*> MultVaeNetwork::parameters() {
@@ -192,26 +150,9 @@ double MultVaeNetwork::loss(const SparseRows& in, const SparseRows& target, floa
   Matrix da1 = dq * wq.value.transpose();
   da1.array() *= 1.0f - p.h1.array().square();
   b1.grad += da1.colwise().sum();
-  // dW1 = X^T da1 with X sparse: gather each item's (row, value) pairs, then
-  // one item per task, so every row of dW1 is summed by one thread in row
+  // dW1 = X^T da1 with X sparse, each row of dW1 summed by one thread in row
   // order.
-  by_item_.resize(static_cast<size_t>(shape.items));
-  std::vector<int32_t> touched;
-  for (int64_t r = 0; r < n; ++r)
-    for (int64_t e = in.ptr[r]; e < in.ptr[r + 1]; ++e) {
-      auto& list = by_item_[in.index[e]];
-      if (list.empty()) touched.push_back(in.index[e]);
-      list.emplace_back(static_cast<int32_t>(r), in.value[e]);
-    }
-  parallel_for(
-      static_cast<int64_t>(touched.size()), threads,
-      [&](int64_t t) {
-        auto& list = by_item_[touched[t]];
-        auto g = w1.grad.row(touched[t]);
-        for (const auto& [r, v] : list) g.noalias() += v * da1.row(r);
-        list.clear();
-      },
-      64);
+  dw1_.accumulate(in, da1, w1.grad, threads);
   return total;
 }
 

@@ -33,6 +33,7 @@
 // (batch x hidden x items) go to BLAS through Eigen.
 #pragma once
 
+#include <metarec/algorithms/autoencoder/sparse_input.h>
 #include <metarec/algorithms/recommender.h>
 #include <metarec/nn/layers.h>
 
@@ -50,28 +51,6 @@ struct MultVaeShape {
   int hidden = 600;
   int latent = 200;
   bool variational = true;  ///< false: Mult-DAE
-};
-
-/// A batch of sparse input rows in CSR form (row r's entries are [ptr[r], ptr[r
-/// + 1])).
-struct SparseRows {
-  std::vector<int64_t> ptr{0};
-  std::vector<int32_t> index;
-  std::vector<float> value;
-
-  int64_t rows() const { return static_cast<int64_t>(ptr.size()) - 1; }
-  void clear() {
-    ptr.assign(1, 0);
-    index.clear();
-    value.clear();
-  }
-  /// Appends a row: `items` with value 1 / sqrt(size) (the L2-normalized binary
-  /// row), each kept with probability 1 - dropout and then scaled by 1 / (1 -
-  /// dropout) (inverted dropout; one rng.uniform() per item when dropout > 0,
-  /// none otherwise).
-  void add_normalized(std::span<const int32_t> items, float dropout, Rng& rng);
-  /// Appends a row of `items` with value 1 each (the binary target).
-  void add_binary(std::span<const int32_t> items);
 };
 
 /// The network's parameters with a forward pass and the loss's full backward
@@ -114,7 +93,7 @@ class MultVaeNetwork {
   nn::Parameter w1, b1, wq, bq, wd1, bd1, wd2, bd2;
 
  private:
-  std::vector<std::vector<std::pair<int32_t, float>>> by_item_;  // scratch of dW1 (item -> rows)
+  SparseRowGradient dw1_;  // scratch of dW1
 };
 
 /// How a network is trained (the catalog parameters).

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "../nn/gradient_check.h"
+#include "model_fixtures.h"
 #include "planted_communities.h"
 
 namespace metarec {
@@ -153,12 +154,7 @@ TEST(MultVae, SaveLoadGivesIdenticalScoresAndFoldIn) {
   const auto [train, held] = fixtures::planted_communities(73);
   auto m = make_recommender("mult_dae", {"epochs=2", "hidden=16", "latent=4"});
   m->fit(train);
-  const std::string path = (std::filesystem::temp_directory_path() /
-                            ("metarec_mult_vae_" + std::to_string(::getpid()) + ".model"))
-                               .string();
-  m->save(path);
-  auto back = Recommender::load(path);
-  std::filesystem::remove(path);
+  auto back = fixtures::saved_and_loaded(*m);
   std::vector<float> a(40), b(40);
   for (int32_t u = 0; u < 60; u += 7) {
     m->score(u, a);

@@ -15,6 +15,8 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "model_fixtures.h"
+
 namespace metarec {
 namespace {
 
@@ -55,22 +57,6 @@ void dense_grad(const detail::CfNadeNet& n, const std::vector<int32_t>& in_i,
       g.b[out_i[t] * L + m] += ug.db[t * L + m];
       for (int j = 0; j < H; ++j) g.v[(out_i[t] * L + m) * H + j] += ug.dv[(t * L + m) * H + j];
     }
-}
-
-// Two user groups x two item groups: 5 inside a group's block, 1 outside, 30% of pairs missing.
-Interactions planted_blocks() {
-  InteractionsBuilder b;
-  for (int u = 0; u < 40; ++u) b.users().intern("u" + std::to_string(u));
-  for (int i = 0; i < 30; ++i) b.items().intern("i" + std::to_string(i));
-  Rng rng(3);
-  for (int u = 0; u < 40; ++u)
-    for (int i = 0; i < 30; ++i)
-      if (rng.uniform() >= 0.3) b.add(u, i, (u < 20) == (i < 15) ? 5.0f : 1.0f);
-  InteractionsBuilder::Options o;
-  o.feedback = "explicit";
-  o.scale_min = 1;
-  o.scale_max = 5;
-  return b.build(o);
 }
 
 TEST(CfNade, BackwardPassMatchesFiniteDifferences) {
@@ -133,7 +119,7 @@ TEST(CfNade, LevelProbabilitiesFollowTheSharedScores) {
 
 // A planted block structure: held-out ratings far better than the global mean (RMSE about 2).
 TEST(CfNade, BeatsTheGlobalMeanOnPlantedBlocks) {
-  const Interactions d = planted_blocks();
+  const Interactions d = fixtures::planted_rating_blocks();
   const Split sp = make_split(d, SplitSpec::parse("user_random:test=0.2,seed=1"));
   EvalOptions o;
   o.metrics = {"rmse"};
@@ -175,12 +161,7 @@ TEST(CfNade, SaveLoadGivesIdenticalPredictions) {
       parse_synthetic_spec("synthetic:users=80,items=50,per_user=12,factors=3,seed=4"));
   auto m = make_recommender("cf_nade", {"hidden=6", "epochs=2"});
   m->fit(d);
-  const std::string path =
-      (std::filesystem::temp_directory_path() / ("metarec_cf_nade_" + std::to_string(::getpid())))
-          .string();
-  m->save(path);
-  auto l = Recommender::load(path);
-  std::remove(path.c_str());
+  auto l = fixtures::saved_and_loaded(*m);
   const auto& p = dynamic_cast<const RatingPredictor&>(*m);
   const auto& q = dynamic_cast<const RatingPredictor&>(*l);
   for (int32_t u = 0; u < d.num_users(); u += 7)

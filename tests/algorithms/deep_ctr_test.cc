@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "model_fixtures.h"
+
 namespace metarec {
 namespace {
 
@@ -228,16 +230,12 @@ TEST(DeepCtr, OneThreadAndASeedAreRepeatableBitForBit) {
 
 TEST(DeepCtr, SaveAndLoadReproduceScoresAndPredictions) {
   const Planted d = planted_interaction();
-  const std::string path = (std::filesystem::temp_directory_path() /
-                            ("metarec_deep_ctr_" + std::to_string(::getpid()) + ".model"))
-                               .string();
   for (const char* name : {"wide_deep", "deepfm", "nfm", "xdeepfm"}) {
     auto m = make_recommender(name, {"epochs=2"});
     FitContext ctx;
     ctx.threads = 1;
     m->fit(d.train, ctx);
-    m->save(path);
-    auto back = Recommender::load(path);
+    auto back = fixtures::saved_and_loaded(*m);
     ASSERT_EQ(back->algorithm(), name);
     for (int32_t u : {0, 7, 39}) {
       std::vector<float> a(static_cast<size_t>(m->num_items())), b(a.size());
@@ -248,7 +246,6 @@ TEST(DeepCtr, SaveAndLoadReproduceScoresAndPredictions) {
                 dynamic_cast<const RatingPredictor&>(*back).predict(u, 5));
     }
   }
-  std::filesystem::remove(path);
 }
 
 }  // namespace

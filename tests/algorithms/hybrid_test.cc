@@ -12,14 +12,11 @@
 #include <string>
 #include <vector>
 
+#include "model_fixtures.h"
 #include "planted_communities.h"
 
 namespace metarec {
 namespace {
-
-std::string temp_file(const std::string& name) {
-  return (std::filesystem::temp_directory_path() / ("metarec_hybrid_" + name)).string();
-}
 
 // z-scores of a member's scores for one user, computed directly.
 std::vector<double> standardized(const Recommender& m, int32_t user) {
@@ -138,10 +135,7 @@ TEST(Hybrid, MembersTravelInsideTheModelFile) {
         std::vector<std::string>{"mode=switching", "members=item_knn+most_popular"}}) {
     auto h = make_recommender("hybrid", params);
     h->fit(train);
-    const std::string path = temp_file("roundtrip");
-    h->save(path);
-    auto back = Recommender::load(path);
-    std::filesystem::remove(path);
+    auto back = fixtures::saved_and_loaded(*h);
     ASSERT_EQ(back->algorithm(), "hybrid");
     std::vector<float> a(static_cast<size_t>(train.num_items())), b(a.size());
     for (int32_t u = 0; u < train.num_users(); u += 9) {

@@ -15,6 +15,8 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "model_fixtures.h"
+
 namespace metarec {
 namespace {
 
@@ -30,22 +32,6 @@ Interactions build(const std::vector<std::tuple<int, int, float>>& rows, float l
   o.feedback = "explicit";
   o.scale_min = lo;
   o.scale_max = hi;
-  return b.build(o);
-}
-
-// Two user groups x two item groups: 5 inside a group's block, 1 outside, 30% of pairs missing.
-Interactions planted_blocks() {
-  InteractionsBuilder b;
-  for (int u = 0; u < 40; ++u) b.users().intern("u" + std::to_string(u));
-  for (int i = 0; i < 30; ++i) b.items().intern("i" + std::to_string(i));
-  Rng rng(3);
-  for (int u = 0; u < 40; ++u)
-    for (int i = 0; i < 30; ++i)
-      if (rng.uniform() >= 0.3) b.add(u, i, (u < 20) == (i < 15) ? 5.0f : 1.0f);
-  InteractionsBuilder::Options o;
-  o.feedback = "explicit";
-  o.scale_min = 1;
-  o.scale_max = 5;
   return b.build(o);
 }
 
@@ -199,7 +185,7 @@ TEST(Rbm, ExplainabilityIsTheNeighbourFractionWhoRated) {
 
 // A planted block structure: held-out ratings far better than the global mean (RMSE about 2).
 TEST(Rbm, BeatsTheGlobalMeanOnPlantedBlocks) {
-  const Interactions d = planted_blocks();
+  const Interactions d = fixtures::planted_rating_blocks();
   const Split sp = make_split(d, SplitSpec::parse("user_random:test=0.2,seed=1"));
   EvalOptions o;
   o.metrics = {"rmse"};
@@ -245,12 +231,7 @@ TEST(Rbm, SaveLoadGivesIdenticalPredictions) {
   for (const char* name : {"rbm", "explainable_rbm"}) {
     auto m = make_recommender(name, {"hidden=6", "epochs=3"});
     m->fit(d);
-    const std::string path = (std::filesystem::temp_directory_path() /
-                              ("metarec_rbm_" + std::to_string(::getpid()) + name))
-                                 .string();
-    m->save(path);
-    auto l = Recommender::load(path);
-    std::remove(path.c_str());
+    auto l = fixtures::saved_and_loaded(*m);
     const auto& p = dynamic_cast<const RatingPredictor&>(*m);
     const auto& q = dynamic_cast<const RatingPredictor&>(*l);
     for (int32_t u = 0; u < d.num_users(); u += 7)

@@ -12,6 +12,8 @@
 #include <cmath>
 #include <filesystem>
 
+#include "model_fixtures.h"
+
 namespace metarec {
 namespace {
 
@@ -150,12 +152,7 @@ TEST(TwoTower, SaveLoadWithTheRatingHeadReproducesScores) {
   ctx.threads = 1;
   auto m = make_recommender("two_tower", {"epochs=1", "rating_weight=0.5", "candidates=15"});
   m->fit(planted(), ctx);
-  const std::string path = (std::filesystem::temp_directory_path() /
-                            ("metarec_two_tower_" + std::to_string(::getpid()) + ".model"))
-                               .string();
-  m->save(path);
-  auto loaded = Recommender::load(path);
-  std::filesystem::remove(path);
+  auto loaded = fixtures::saved_and_loaded(*m);
   for (int32_t u = 0; u < 120; u += 13) EXPECT_EQ(scores_of(*loaded, u), scores_of(*m, u));
   std::vector<float> a(80), b(80);
   const auto items = m->seen_items(4);

@@ -1,5 +1,6 @@
 // Logistic MF: the exact full-data gradient in blocks of users, and alternating AdaGrad ascent.
 #include <metarec/algorithms/logistic_mf/logistic_mf.h>
+#include <metarec/core/blas_threads.h>
 #include <metarec/core/error.h>
 #include <metarec/core/parallel.h>
 
@@ -62,6 +63,9 @@ void logistic_mf_gradient(const Interactions& data, const LogisticMfParams& m,
   const float alpha = static_cast<float>(c.alpha);
   const int32_t rows = block_rows(nu, ni);
   RowMat S(rows, ni);
+  // The block products are OpenBLAS's, between OpenMP loops over the rows: give BLAS the same
+  // threads (the CLI starts OpenBLAS with one).
+  const ScopedBlasThreads blas(resolve_threads(threads));
   std::vector<double> item_bias_grad(user_side ? 0 : static_cast<size_t>(ni), 0.0);
 
   for (int32_t u0 = 0; u0 < nu; u0 += rows) {

@@ -15,6 +15,17 @@ namespace metarec::cli {
 
 namespace {
 
+// The split of a run for the header: the first fold's spec names fold=0, which misleads when
+// every fold ran ("5 folds of kfold:folds=5,seed=42", not "...,fold=0,...").
+std::string split_of_run(const ExperimentResult& r) {
+  std::string s = r.folds.front().split;
+  if (r.folds.size() < 2) return s;
+  const auto at = s.find("fold=");
+  if (at == std::string::npos || (at > 0 && s[at - 1] != ',' && s[at - 1] != ':')) return s;
+  auto end = s.find(',', at);
+  return end == std::string::npos ? s.substr(0, at > 0 ? at - 1 : 0) : s.erase(at, end - at + 1);
+}
+
 struct EvalArgs {
   std::string split = "kfold:folds=5";
   std::string metrics;
@@ -140,7 +151,7 @@ void register_evaluate(CLI::App& app, Globals& g) {
     }
     std::cout << algo << " (" << (r.params.empty() ? "no parameters" : r.params) << ") on "
               << d.spec << ", " << r.folds.size() << (r.folds.size() > 1 ? " folds of " : " split ")
-              << r.folds.front().split << ", protocol " << r.protocol << "\n\n";
+              << split_of_run(r) << ", protocol " << r.protocol << "\n\n";
     std::vector<std::string> header = {"metric"};
     if (r.folds.size() > 1)
       for (size_t f = 0; f < r.folds.size(); ++f) header.push_back("fold " + std::to_string(f + 1));
@@ -231,7 +242,7 @@ void register_compare(CLI::App& app, Globals& g) {
     std::cout << d.spec << ": " << human_count(d.data.num_users()) << " users, "
               << human_count(d.data.num_items()) << " items, " << human_count(d.data.nnz()) << " "
               << to_string(d.data.feedback()) << " interactions; " << results.front().folds.size()
-              << " fold(s) of " << results.front().folds.front().split << ", protocol "
+              << " fold(s) of " << split_of_run(results.front()) << ", protocol "
               << results.front().protocol << "\n\n"
               << t.str();
   });

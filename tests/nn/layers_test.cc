@@ -3,10 +3,12 @@
 #include <gtest/gtest.h>
 #include <metarec/core/error.h>
 #include <metarec/meta/selector_net.h>
+#include <metarec/meta/selectors.h>
 #include <metarec/nn/layers.h>
 
 #include <cmath>
 #include <functional>
+#include <limits>
 
 #include "gradient_check.h"
 
@@ -119,6 +121,79 @@ TEST(ContrastiveLoss, HandComputedValueAndGradient) {
   contrastive_loss(sr, y, 0.2f, 1.0f, &dsr);
   expect_gradient(
       sr, dsr, [&] { return contrastive_loss(sr, y, 0.2f, 1.0f, nullptr); }, "loss");
+}
+
+TEST(ListwiseLoss, HandValueSkipsIneligibleAndMatchesFiniteDifferences) {
+  // Row: similarities 0.5, 0.2, (ineligible), -0.1; distances 0, 0.5, NaN, 1; T = 0.5.
+  // p ~ exp(-d / T) = (1, e^-1, e^-2), q ~ exp(s / T) = (e, e^0.4, e^-0.2), both normalized;
+  // L = -sum p log q = 0.870063, dL/ds = (q - p) / T (computed by hand, see the commit).
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  Matrix s(1, 4), d(1, 4);
+  s << 0.5f, 0.2f, 0.9f, -0.1f;
+  d << 0.0f, 0.5f, nan, 1.0f;
+  Matrix ds;
+  EXPECT_NEAR(listwise_loss(s, d, 0.5f, &ds), 0.870063, 1e-5);
+  EXPECT_NEAR(ds(0, 0), -0.249404, 1e-5);
+  EXPECT_NEAR(ds(0, 1), 0.103851, 1e-5);
+  EXPECT_EQ(ds(0, 2), 0.0f);  // ineligible: no gradient, whatever its similarity
+  EXPECT_NEAR(ds(0, 3), 0.145553, 1e-5);
+  Rng rng(9);
+  Matrix sr = random_matrix(4, 5, rng, 0.5);
+  Matrix dr = random_matrix(4, 5, rng, 0.5).cwiseAbs();
+  dr(1, 2) = nan;
+  dr(3, 0) = nan;
+  Matrix dsr;
+  listwise_loss(sr, dr, 0.2f, &dsr);
+  expect_gradient(
+      sr, dsr, [&] { return listwise_loss(sr, dr, 0.2f, nullptr); }, "listwise");
+  EXPECT_THROW(listwise_loss(sr, dr, 0.0f, nullptr), InvalidArgument);
+  EXPECT_THROW(listwise_loss(sr, Matrix(4, 4), 0.2f, nullptr), InvalidArgument);
+}
+
+TEST(SelectorNet, ListwiseTermLearnsTheWholeOrder) {
+  // Three clusters of meta-features; in each the four algorithms have their own order of
+  // distances from the best. The seed's loss only names the best one, so the order of the others
+  // is left to chance; the listwise term must recover all of it. (At weight 1 the seed's hinge,
+  // which pushes every incorrect algorithm below the margin, still flattens the order: 0.87.)
+  const float order[3][4] = {{0, 0.3f, 0.6f, 1}, {1, 0, 0.6f, 0.3f}, {0.6f, 1, 0.3f, 0}};
+  Rng rng(12);
+  const Matrix emb = random_matrix(4, 16, rng);
+  const Matrix centres = random_matrix(3, 6, rng, 3.0);
+  Matrix x(60, 6), d(60, 4);
+  std::vector<int> y;
+  for (int i = 0; i < 60; ++i) {
+    const int c = i % 3;
+    x.row(i) = centres.row(c) + random_matrix(1, 6, rng, 0.3);
+    for (int a = 0; a < 4; ++a) d(i, a) = order[c][a];
+    y.push_back(static_cast<int>(std::min_element(order[c], order[c] + 4) - order[c]));
+  }
+  auto mean_spearman = [&](float listwise_weight) {
+    SelectorConfig c;
+    c.inputs = 6;
+    c.hidden = 32;
+    c.outputs = 16;
+    c.epochs = 150;
+    c.batch = 8;
+    c.dropout = 0.1f;
+    c.listwise_weight = listwise_weight;
+    SelectorNet net(c);
+    train_selector(net, x, y, emb, c, {}, d);
+    nn::CosineMatrix cos;
+    const Matrix s = cos.forward(net.forward(x, false), emb);
+    double total = 0;
+    for (int i = 0; i < 60; ++i) {
+      std::vector<double> pred, truth;
+      for (int a = 0; a < 4; ++a) {
+        pred.push_back(s(i, a));
+        truth.push_back(-d(i, a));
+      }
+      total += spearman(pred, truth);
+    }
+    return total / 60;
+  };
+  const double with = mean_spearman(10.0f), without = mean_spearman(0.0f);
+  EXPECT_GT(with, 0.99);
+  EXPECT_LT(without, with - 0.1);
 }
 
 TEST(SelectorNet, HasTheSeedsWeightCount) {

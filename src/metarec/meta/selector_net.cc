@@ -95,12 +95,56 @@ double contrastive_loss(const nn::Matrix& s, const std::vector<int>& y, float ma
   return total / static_cast<double>(n);
 }
 
+double listwise_loss(const nn::Matrix& s, const nn::Matrix& d, float temperature, nn::Matrix* ds) {
+  const Eigen::Index n = s.rows(), a = s.cols();
+  METAREC_CHECK(d.rows() == n && d.cols() == a, "listwise_loss: distances are ", d.rows(), " x ",
+                d.cols(), ", similarities ", n, " x ", a);
+  METAREC_CHECK(temperature > 0, "listwise_loss: temperature must be > 0, got ", temperature);
+  if (ds) ds->setZero(n, a);
+  const double inv_t = 1.0 / temperature;
+  double total = 0;
+  std::vector<double> p(static_cast<size_t>(a)), q(static_cast<size_t>(a));
+  for (Eigen::Index i = 0; i < n; ++i) {
+    // Both softmaxes over the eligible entries, each shifted by its maximum.
+    double p_max = -INFINITY, q_max = -INFINITY;
+    for (Eigen::Index j = 0; j < a; ++j) {
+      if (std::isnan(d(i, j))) continue;
+      p_max = std::max(p_max, -d(i, j) * inv_t);
+      q_max = std::max(q_max, s(i, j) * inv_t);
+    }
+    if (p_max == -INFINITY) continue;  // no eligible algorithm: the row adds nothing
+    double p_sum = 0, q_sum = 0;
+    for (Eigen::Index j = 0; j < a; ++j) {
+      const bool on = !std::isnan(d(i, j));
+      p[j] = on ? std::exp(-d(i, j) * inv_t - p_max) : 0.0;
+      q[j] = on ? std::exp(s(i, j) * inv_t - q_max) : 0.0;
+      p_sum += p[j];
+      q_sum += q[j];
+    }
+    const double log_q_sum = std::log(q_sum) + q_max;
+    for (Eigen::Index j = 0; j < a; ++j) {
+      if (std::isnan(d(i, j))) continue;
+      p[j] /= p_sum;
+      total -= p[j] * (s(i, j) * inv_t - log_q_sum);
+      if (ds) (*ds)(i, j) = static_cast<float>((q[j] / q_sum - p[j]) * inv_t);
+    }
+  }
+  if (ds) *ds /= static_cast<float>(n);
+  return total / static_cast<double>(n);
+}
+
 std::vector<SelectorEpoch> train_selector(
     SelectorNet& net, const nn::Matrix& x, const std::vector<int>& y, const nn::Matrix& embeddings,
-    const SelectorConfig& c, const std::function<void(int, const SelectorEpoch&)>& on_epoch) {
+    const SelectorConfig& c, const std::function<void(int, const SelectorEpoch&)>& on_epoch,
+    const nn::Matrix& distances) {
   METAREC_CHECK(x.rows() == static_cast<Eigen::Index>(y.size()) && x.rows() > 0,
                 "train_selector: ", x.rows(), " examples and ", y.size(), " labels");
   METAREC_CHECK(c.epochs >= 1 && c.batch >= 1, "train_selector: epochs and batch must be >= 1");
+  const bool listwise = c.listwise_weight > 0;
+  METAREC_CHECK(
+      !listwise || (distances.rows() == x.rows() && distances.cols() == embeddings.rows()),
+      "train_selector: the listwise term needs ", x.rows(), " x ", embeddings.rows(),
+      " distances, got ", distances.rows(), " x ", distances.cols());
   // The products are small (32 x 256 by 256 x 256): OpenBLAS threads next to OpenMP made
   // training 7x slower on 2 cores.
   const ScopedBlasThreads serial(1);
@@ -115,9 +159,11 @@ std::vector<SelectorEpoch> train_selector(
     for (size_t start = 0; start < order.size(); start += static_cast<size_t>(c.batch)) {
       const size_t end = std::min(order.size(), start + static_cast<size_t>(c.batch));
       nn::Matrix xb(static_cast<Eigen::Index>(end - start), x.cols());
+      nn::Matrix db(listwise ? xb.rows() : 0, distances.cols());
       std::vector<int> yb;
       for (size_t r = start; r < end; ++r) {
         xb.row(static_cast<Eigen::Index>(r - start)) = x.row(order[r]);
+        if (listwise) db.row(static_cast<Eigen::Index>(r - start)) = distances.row(order[r]);
         yb.push_back(y[static_cast<size_t>(order[r])]);
       }
       opt.zero_grad();
@@ -125,7 +171,12 @@ std::vector<SelectorEpoch> train_selector(
       nn::CosineMatrix cos;
       const nn::Matrix s = cos.forward(pred, embeddings);
       nn::Matrix ds;
-      const double loss = contrastive_loss(s, yb, c.margin, c.hard_weight, &ds);
+      double loss = contrastive_loss(s, yb, c.margin, c.hard_weight, &ds);
+      if (listwise) {
+        nn::Matrix dl;
+        loss += c.listwise_weight * listwise_loss(s, db, c.listwise_temperature, &dl);
+        ds += c.listwise_weight * dl;
+      }
       net.backward(cos.backward(ds));
       opt.step();
       const double w = static_cast<double>(end - start);

@@ -26,6 +26,10 @@ struct SelectorConfig {
   int batch = 32;            ///< examples per Adam step (shuffled every epoch)
   float margin = 0.2f;       ///< incorrect pairs are pushed below this cosine
   float hard_weight = 1.0f;  ///< extra weight on the most similar incorrect algorithm
+  /// Weight of the listwise term (listwise_loss) added to the seed's loss; 0 trains the seed's
+  /// design exactly.
+  float listwise_weight = 0;
+  float listwise_temperature = 0.1f;  ///< of both softmaxes of the listwise term
   uint64_t seed = 42;
 };
 
@@ -58,16 +62,28 @@ class SelectorNet {
 double contrastive_loss(const nn::Matrix& s, const std::vector<int>& y, float margin,
                         float hard_weight, nn::Matrix* ds);
 
+/// The listwise term: on each row of S, the cross-entropy between a softmax of the eligible
+/// algorithms' distances from the best (p_j ~ exp(-D[i,j] / T)) and a softmax of their
+/// similarities (q_j ~ exp(S[i,j] / T)):
+///   L_i = -sum_j p_j log q_j,  dL_i/dS[i,j] = (q_j - p_j) / T,
+/// averaged over the rows. D holds normalized distances in [0, 1], NaN for an ineligible
+/// algorithm (left out of both softmaxes). The seed's loss only names the best algorithm; this
+/// term asks the similarities to order all of them. Fills `ds` (n x A) when non-null.
+double listwise_loss(const nn::Matrix& s, const nn::Matrix& d, float temperature, nn::Matrix* ds);
+
 struct SelectorEpoch {
   double loss = 0;         ///< mean training loss
   double mean_cosine = 0;  ///< mean cosine of predictions with their correct embedding
 };
 
 /// Trains `net` on meta-features X (n x inputs) labelled with y (index into the rows of
-/// `embeddings`, A x outputs). Deterministic by the config's seed. `on_epoch` may be empty.
+/// `embeddings`, A x outputs). With c.listwise_weight > 0, `distances` (n x A, see
+/// listwise_loss) feeds the listwise term. Deterministic by the config's seed. `on_epoch` may be
+/// empty.
 std::vector<SelectorEpoch> train_selector(
     SelectorNet& net, const nn::Matrix& x, const std::vector<int>& y, const nn::Matrix& embeddings,
-    const SelectorConfig& c, const std::function<void(int, const SelectorEpoch&)>& on_epoch = {});
+    const SelectorConfig& c, const std::function<void(int, const SelectorEpoch&)>& on_epoch = {},
+    const nn::Matrix& distances = {});
 
 /// The seed's similarity gap of each example: S[i,y] - max_{j != y} S[i,j] (positive: the correct
 /// algorithm is the most similar).

@@ -53,11 +53,15 @@ struct SelectorOptions {
 /// The seed's residual contrastive network (selector_net.h) as a selector: meta-features are
 /// standardized with the training datasets' statistics, the network is trained to map each
 /// training dataset onto the embedding of its best algorithm, and an algorithm's score is the
-/// cosine of the prediction with its embedding. Not thread-safe (the network keeps activations).
+/// cosine of the prediction with its embedding. "contrastive_listwise" (network.listwise_weight
+/// > 0) adds the listwise term, which asks the cosines to order every algorithm by its distance
+/// from the best. Not thread-safe (the network keeps activations).
 class ContrastiveSelector : public AlgorithmSelector {
  public:
   explicit ContrastiveSelector(SelectorOptions o);
-  std::string name() const override { return "contrastive"; }
+  std::string name() const override {
+    return o_.network.listwise_weight > 0 ? "contrastive_listwise" : "contrastive";
+  }
   void fit(const Knowledge& k, const std::vector<size_t>& train) override;
   std::vector<double> score(const std::vector<double>& features) const override;
   /// Loss and mean cosine per epoch of the last fit().
@@ -75,8 +79,7 @@ class ContrastiveSelector : public AlgorithmSelector {
   std::vector<SelectorEpoch> history_;
 };
 
-/// "single_best", "nearest_datasets", "boosted_trees" or "contrastive". Throws InvalidArgument
-/// otherwise.
+/// One of selector_names(). Throws InvalidArgument otherwise.
 std::unique_ptr<AlgorithmSelector> make_selector(const std::string& name, const SelectorOptions& o);
 const std::vector<std::string>& selector_names();
 /// The XGBoost per-algorithm regressors (boosted_selector.cc).

@@ -1,6 +1,7 @@
 // BPR-MF training: Hogwild SGD over blocks of sampled (user, positive, negative) triples.
 #include <metarec/algorithms/bpr/bpr.h>
 #include <metarec/algorithms/bpr/user_item_mask.h>
+#include <metarec/algorithms/common/user_blocks.h>
 #include <metarec/core/error.h>
 #include <metarec/core/parallel.h>
 #include <metarec/core/rng.h>
@@ -74,7 +75,6 @@ void Bpr::do_fit(const Interactions& train, const FitContext& ctx) {
   // Users are visited in a fresh random order each epoch, in a fixed number of blocks (never
   // dependent on the thread count, so one thread replays the same updates for a seed). Each user
   // takes as many triples as it has positives: the user's factors and item list stay in cache.
-  const int64_t blocks = std::clamp<int64_t>(nu / 16, 1, 1024);
   const Rng base = Rng(ctx.seed).fork(0xB9B);
   float* ib = item_bias_.data();
   const int32_t ni = train.num_items();
@@ -85,46 +85,35 @@ void Bpr::do_fit(const Interactions& train, const FitContext& ctx) {
 
   for (int e = 0; e < epochs; ++e) {
     ctx.check_cancel();
-    Rng shuffle = base.fork(static_cast<uint64_t>(e) << 32);
-    for (int32_t q = nu - 1; q > 0; --q)
-      std::swap(order[q], order[shuffle.uniform_int(static_cast<uint64_t>(q) + 1)]);
-    parallel_for_tid(
-        blocks, ctx.threads,
-        [&](int64_t b, int tid) {
-          Rng rng = base.fork((static_cast<uint64_t>(e) << 32) + 1 + b);
-          UserItemMask& seen = masks[static_cast<size_t>(tid)];
-          const int32_t lo = static_cast<int32_t>(nu * b / blocks);
-          const int32_t hi = static_cast<int32_t>(nu * (b + 1) / blocks);
-          for (int32_t q = lo; q < hi; ++q) {
-            const int32_t u = order[q];
-            const auto pos = train.user_items(u);
-            const int64_t n = static_cast<int64_t>(pos.size());
-            if (n == 0 || n >= ni) continue;  // nothing to learn, or no negative exists
-            seen.set(pos);
-            // Uniform negatives by rejection against the user's bitmap; the shared sampler
-            // serves popularity sampling and users who have seen most of the catalogue.
-            auto fallback = [&] { return sampler.sample(u, rng); };
-            auto negative = [&]() -> int32_t {
-              return mode == NegativeMode::kUniform ? seen.sample(rng, fallback) : fallback();
-            };
-            float* pu = user_row(u);
-            for (int64_t s = 0; s < n; ++s) {
-              const int32_t i = pos[rng.uniform_int(static_cast<uint64_t>(n))];
-              int32_t j = negative();
-              if (candidates > 1) {  // dynamic negative sampling: the best-scored candidate
-                float best = ib[j] + dot_simd(pu, item_row(j), k);
-                for (int c = 1; c < candidates; ++c) {
-                  const int32_t jc = negative();
-                  const float x = ib[jc] + dot_simd(pu, item_row(jc), k);
-                  if (x > best) best = x, j = jc;
-                }
-              }
-              bpr_step(pu, item_row(i), item_row(j), ib + i, ib + j, k, lr, reg);
-            }
-            seen.clear(pos);
+    shuffle_users(order, base, e);
+    for_each_user_block(nu, ctx.threads, base, e, order, [&](int32_t u, Rng& rng, int tid) {
+      const auto pos = train.user_items(u);
+      const int64_t n = static_cast<int64_t>(pos.size());
+      if (n == 0 || n >= ni) return;  // nothing to learn, or no negative exists
+      UserItemMask& seen = masks[static_cast<size_t>(tid)];
+      seen.set(pos);
+      // Uniform negatives by rejection against the user's bitmap; the shared sampler serves
+      // popularity sampling and users who have seen most of the catalogue.
+      auto fallback = [&] { return sampler.sample(u, rng); };
+      auto negative = [&]() -> int32_t {
+        return mode == NegativeMode::kUniform ? seen.sample(rng, fallback) : fallback();
+      };
+      float* pu = user_row(u);
+      for (int64_t s = 0; s < n; ++s) {
+        const int32_t i = pos[rng.uniform_int(static_cast<uint64_t>(n))];
+        int32_t j = negative();
+        if (candidates > 1) {  // dynamic negative sampling: the best-scored candidate
+          float best = ib[j] + dot_simd(pu, item_row(j), k);
+          for (int c = 1; c < candidates; ++c) {
+            const int32_t jc = negative();
+            const float x = ib[jc] + dot_simd(pu, item_row(jc), k);
+            if (x > best) best = x, j = jc;
           }
-        },
-        1);
+        }
+        bpr_step(pu, item_row(i), item_row(j), ib + i, ib + j, k, lr, reg);
+      }
+      seen.clear(pos);
+    });
     ctx.report(static_cast<double>(e + 1) / epochs, "SGD epoch");
   }
   // Users without training data keep no random factors: they rank by item bias alone.

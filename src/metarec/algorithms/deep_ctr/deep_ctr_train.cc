@@ -1,5 +1,6 @@
 // The training loop shared by the deep CTR models: FM rows per interaction (and per sampled
 // negative on implicit data), Hogwild over mini-batches, Adam and lazy Adam.
+#include <metarec/algorithms/common/user_blocks.h>
 #include <metarec/algorithms/deep_ctr/deep_ctr.h>
 #include <metarec/core/error.h>
 #include <metarec/core/parallel.h>
@@ -81,7 +82,6 @@ void train_deep_ctr(DeepCtrNetwork& net, const Interactions& train, const FmFeat
   }
 
   const NegativeSampler sampler(train, NegativeMode::kUniform);
-  const int64_t blocks = std::clamp<int64_t>(nu / 16, 1, 1024);
   const Rng base = Rng(ctx.seed).fork(0xDC7);
   nn::MiniBatches batches(rows, cfg.batch);
 
@@ -90,17 +90,10 @@ void train_deep_ctr(DeepCtrNetwork& net, const Interactions& train, const FmFeat
     if (cfg.implicit) {
       // Fresh negatives: users in a fixed number of blocks (independent of the thread count),
       // each block with its own random stream.
-      parallel_for_tid(
-          blocks, threads,
-          [&](int64_t b, int) {
-            Rng rng = base.fork((static_cast<uint64_t>(e) << 32) + 1 + static_cast<uint64_t>(b));
-            const int32_t lo = static_cast<int32_t>(nu * b / blocks);
-            const int32_t hi = static_cast<int32_t>(nu * (b + 1) / blocks);
-            for (int32_t u = lo; u < hi; ++u)
-              for (int64_t r = offset[u]; r < offset[u + 1]; ++r)
-                if (row_target[r] == 0) row_item[r] = sampler.sample(u, rng);
-          },
-          1);
+      for_each_user_block(nu, threads, base, e, {}, [&](int32_t u, Rng& rng, int) {
+        for (int64_t r = offset[u]; r < offset[u + 1]; ++r)
+          if (row_target[r] == 0) row_item[r] = sampler.sample(u, rng);
+      });
     }
     Rng shuffle = base.fork(static_cast<uint64_t>(e) << 32);
     batches.shuffle(shuffle);

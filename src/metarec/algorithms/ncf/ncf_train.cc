@@ -1,6 +1,7 @@
 // NCF training: per-epoch negative sampling, Hogwild over mini-batches, Adam (lazy on the
 // embedding rows of the batch) or SGD.
 #include <metarec/algorithms/bpr/user_item_mask.h>
+#include <metarec/algorithms/common/user_blocks.h>
 #include <metarec/algorithms/ncf/ncf.h>
 #include <metarec/algorithms/ncf/ncf_diversity.h>
 #include <metarec/core/error.h>
@@ -121,7 +122,6 @@ void train_ncf(NcfNetwork& net, const Interactions& train, const NcfTraining& cf
   }
 
   const NegativeSampler sampler(train, NegativeMode::kUniform);
-  const int64_t blocks = std::clamp<int64_t>(nu / 16, 1, 1024);
   std::vector<UserItemMask> masks(static_cast<size_t>(threads), UserItemMask(ni));
   const Rng base = Rng(seed).fork(0x9CF7);
   nn::MiniBatches batches(rows, cfg.batch);
@@ -129,24 +129,16 @@ void train_ncf(NcfNetwork& net, const Interactions& train, const NcfTraining& cf
   for (int e = 0; e < cfg.epochs; ++e) {
     ctx.check_cancel();
     // Fresh negatives: users in a fixed number of blocks, each with its own random stream.
-    parallel_for_tid(
-        blocks, threads,
-        [&](int64_t b, int tid) {
-          Rng rng = base.fork((static_cast<uint64_t>(e) << 32) + 1 + static_cast<uint64_t>(b));
-          UserItemMask& seen = masks[static_cast<size_t>(tid)];
-          const int32_t lo = static_cast<int32_t>(nu * b / blocks);
-          const int32_t hi = static_cast<int32_t>(nu * (b + 1) / blocks);
-          for (int32_t u = lo; u < hi; ++u) {
-            const auto pos = train.user_items(u);
-            if (pos.empty() || static_cast<int64_t>(pos.size()) >= ni) continue;
-            seen.set(pos);
-            auto fallback = [&] { return sampler.sample(u, rng); };
-            for (int64_t r = offset[u]; r < offset[u + 1]; ++r)
-              if (row_label[r] == 0) row_item[r] = seen.sample(rng, fallback);
-            seen.clear(pos);
-          }
-        },
-        1);
+    for_each_user_block(nu, threads, base, e, {}, [&](int32_t u, Rng& rng, int tid) {
+      const auto pos = train.user_items(u);
+      if (pos.empty() || static_cast<int64_t>(pos.size()) >= ni) return;
+      UserItemMask& seen = masks[static_cast<size_t>(tid)];
+      seen.set(pos);
+      auto fallback = [&] { return sampler.sample(u, rng); };
+      for (int64_t r = offset[u]; r < offset[u + 1]; ++r)
+        if (row_label[r] == 0) row_item[r] = seen.sample(rng, fallback);
+      seen.clear(pos);
+    });
     Rng shuffle = base.fork(static_cast<uint64_t>(e) << 32);
     batches.shuffle(shuffle);
 

@@ -1,6 +1,7 @@
 // WARP training: for each sampled positive, search for a margin-violating negative and take a
 // rank-weighted hinge step.
 #include <metarec/algorithms/bpr/user_item_mask.h>
+#include <metarec/algorithms/common/user_blocks.h>
 #include <metarec/algorithms/warp/warp.h>
 #include <metarec/core/error.h>
 #include <metarec/core/parallel.h>
@@ -90,7 +91,6 @@ void Warp::do_fit(const Interactions& train, const FitContext& ctx) {
   const int32_t nu = train.num_users(), ni = train.num_items();
   // As in BPR: users in a fresh random order each epoch, split into a fixed number of blocks
   // (independent of the thread count), each user taking as many positives as it has.
-  const int64_t blocks = std::clamp<int64_t>(nu / 16, 1, 1024);
   const Rng base = Rng(ctx.seed).fork(0x3A6F);
   float* ib = item_bias_.data();
   std::vector<UserItemMask> masks(static_cast<size_t>(resolve_threads(ctx.threads)),
@@ -100,47 +100,36 @@ void Warp::do_fit(const Interactions& train, const FitContext& ctx) {
 
   for (int e = 0; e < epochs; ++e) {
     ctx.check_cancel();
-    Rng shuffle = base.fork(static_cast<uint64_t>(e) << 32);
-    for (int32_t q = nu - 1; q > 0; --q)
-      std::swap(order[q], order[shuffle.uniform_int(static_cast<uint64_t>(q) + 1)]);
-    parallel_for_tid(
-        blocks, ctx.threads,
-        [&](int64_t b, int tid) {
-          Rng rng = base.fork((static_cast<uint64_t>(e) << 32) + 1 + b);
-          UserItemMask& seen = masks[static_cast<size_t>(tid)];
-          const int32_t lo = static_cast<int32_t>(nu * b / blocks);
-          const int32_t hi = static_cast<int32_t>(nu * (b + 1) / blocks);
-          for (int32_t q = lo; q < hi; ++q) {
-            const int32_t u = order[q];
-            const auto pos = train.user_items(u);
-            const int64_t n = static_cast<int64_t>(pos.size());
-            if (n == 0 || n >= ni) continue;
-            seen.set(pos);
-            auto fallback = [&] { return sampler.sample(u, rng); };
-            float* pu = user_row(u);
-            for (int64_t s = 0; s < n; ++s) {
-              const int32_t i = pos[rng.uniform_int(static_cast<uint64_t>(n))];
-              const float threshold = ib[i] + dot_simd(pu, item_row(i), k) - margin;
-              for (int32_t t = 1; t <= max_trials; ++t) {
-                const int32_t j = seen.sample(rng, fallback);
-                if (ib[j] + dot_simd(pu, item_row(j), k) > threshold) {
-                  const float w = warp_weight(ni, t);
-                  if (w > 0) {
-                    warp_step(pu, item_row(i), item_row(j), ib + i, ib + j, k, lr, w, reg);
-                    if (max_norm > 0) {
-                      clip_norm(pu, k, max_norm);
-                      clip_norm(item_row(i), k, max_norm);
-                      clip_norm(item_row(j), k, max_norm);
-                    }
-                  }
-                  break;
-                }
+    shuffle_users(order, base, e);
+    for_each_user_block(nu, ctx.threads, base, e, order, [&](int32_t u, Rng& rng, int tid) {
+      const auto pos = train.user_items(u);
+      const int64_t n = static_cast<int64_t>(pos.size());
+      if (n == 0 || n >= ni) return;
+      UserItemMask& seen = masks[static_cast<size_t>(tid)];
+      seen.set(pos);
+      auto fallback = [&] { return sampler.sample(u, rng); };
+      float* pu = user_row(u);
+      for (int64_t s = 0; s < n; ++s) {
+        const int32_t i = pos[rng.uniform_int(static_cast<uint64_t>(n))];
+        const float threshold = ib[i] + dot_simd(pu, item_row(i), k) - margin;
+        for (int32_t t = 1; t <= max_trials; ++t) {
+          const int32_t j = seen.sample(rng, fallback);
+          if (ib[j] + dot_simd(pu, item_row(j), k) > threshold) {
+            const float w = warp_weight(ni, t);
+            if (w > 0) {
+              warp_step(pu, item_row(i), item_row(j), ib + i, ib + j, k, lr, w, reg);
+              if (max_norm > 0) {
+                clip_norm(pu, k, max_norm);
+                clip_norm(item_row(i), k, max_norm);
+                clip_norm(item_row(j), k, max_norm);
               }
             }
-            seen.clear(pos);
+            break;
           }
-        },
-        1);
+        }
+      }
+      seen.clear(pos);
+    });
     ctx.report(static_cast<double>(e + 1) / epochs, "SGD epoch");
   }
   for (int32_t u = 0; u < train.num_users(); ++u)

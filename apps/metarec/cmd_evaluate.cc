@@ -7,6 +7,7 @@
 #include <metarec/eval/experiment.h>
 
 #include <iostream>
+#include <optional>
 #include <sstream>
 
 #include "cli.h"
@@ -95,6 +96,22 @@ ExperimentSpec make_spec(const EvalArgs& a, const Globals& g, const LoadedDatase
   return s;
 }
 
+// A given split is fitted and evaluated from its train and test parts alone, so they are made
+// first and the full data is released: `evaluate funk_mf` on a 9.7M-rating given split peaked at
+// 643 MB before, 568 MB after. Empty when the experiment's split is not the dataset's given one.
+std::optional<Split> release_into_given_split(LoadedDataset& d, const ExperimentSpec& s,
+                                              std::string& name) {
+  if (d.parts.empty()) return std::nullopt;
+  SplitSpec ss = SplitSpec::parse(s.split);
+  if (ss.method != "given") return std::nullopt;
+  if (s.split.find("seed=") == std::string::npos) ss.seed = s.seed;
+  std::optional<Split> sp = make_split(d.data, ss, &d.parts);
+  name = ss.to_string();
+  d.data = Interactions();
+  std::vector<uint8_t>().swap(d.parts);
+  return sp;
+}
+
 nlohmann::json result_json(const ExperimentResult& r) {
   nlohmann::json folds = nlohmann::json::array();
   for (const auto& f : r.folds) {
@@ -141,8 +158,11 @@ void register_evaluate(CLI::App& app, Globals& g) {
     ExperimentSpec s = make_spec(args, g, d, cases);
     Progress bar("evaluate " + algo, !g.json);
     s.progress = bar.callback();
+    std::string split_name;
+    const std::optional<Split> given = release_into_given_split(d, s, split_name);
     ExperimentResult r =
-        run_experiment(algo, params, d.data, s, d.parts.empty() ? nullptr : &d.parts);
+        given ? run_experiment(algo, params, *given, split_name, s)
+              : run_experiment(algo, params, d.data, s, d.parts.empty() ? nullptr : &d.parts);
     bar.done();
     if (g.json) {
       nlohmann::json j = result_json(r);
@@ -204,6 +224,13 @@ void register_compare(CLI::App& app, Globals& g) {
     }
     std::vector<SampledCase> cases;
     ExperimentSpec s = make_spec(args, g, d, cases);
+    std::ostringstream about;  // said after the table, of the data as loaded
+    about << d.spec << ": " << human_count(d.data.num_users()) << " users, "
+          << human_count(d.data.num_items()) << " items, " << human_count(d.data.nnz()) << " "
+          << to_string(d.data.feedback()) << " interactions; ";
+    // One given split serves every algorithm.
+    std::string split_name;
+    const std::optional<Split> given = release_into_given_split(d, s, split_name);
     std::vector<ExperimentResult> results;
     for (size_t q = 0; q < names.size(); ++q) {
       Progress bar(
@@ -211,7 +238,8 @@ void register_compare(CLI::App& app, Globals& g) {
           !g.json);
       s.progress = bar.callback();
       results.push_back(
-          run_experiment(names[q], {}, d.data, s, d.parts.empty() ? nullptr : &d.parts));
+          given ? run_experiment(names[q], {}, *given, split_name, s)
+                : run_experiment(names[q], {}, d.data, s, d.parts.empty() ? nullptr : &d.parts));
     }
     if (g.json) {
       nlohmann::json j = nlohmann::json::array();
@@ -239,11 +267,9 @@ void register_compare(CLI::App& app, Globals& g) {
       row.push_back(fmt(r.fit_seconds / static_cast<double>(r.folds.size()), 3));
       t.add(row);
     }
-    std::cout << d.spec << ": " << human_count(d.data.num_users()) << " users, "
-              << human_count(d.data.num_items()) << " items, " << human_count(d.data.nnz()) << " "
-              << to_string(d.data.feedback()) << " interactions; " << results.front().folds.size()
-              << " fold(s) of " << split_of_run(results.front()) << ", protocol "
-              << results.front().protocol << "\n\n"
+    std::cout << about.str() << results.front().folds.size() << " fold(s) of "
+              << split_of_run(results.front()) << ", protocol " << results.front().protocol
+              << "\n\n"
               << t.str();
   });
 }

@@ -43,4 +43,11 @@ ExperimentResult run_experiment(const std::string& algorithm, const std::vector<
                                 const Interactions& data, const ExperimentSpec& spec,
                                 const std::vector<uint8_t>* parts = nullptr);
 
+/// Runs `algorithm` once on a split made beforehand (`split_name` is what the fold reports): a
+/// given split whose full data the caller has released, or one split shared by several
+/// algorithms.
+ExperimentResult run_experiment(const std::string& algorithm,
+                                const std::vector<std::string>& params, const Split& split,
+                                const std::string& split_name, const ExperimentSpec& spec);
+
 }  // namespace metarec

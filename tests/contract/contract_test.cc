@@ -184,6 +184,41 @@ TEST_P(Contract, BadParametersAreRejected) {
   }
 }
 
+// The same interactions with no side information (no genres, vectors, text, user attributes or
+// timestamps), as a plain user,item[,rating] file gives.
+const Interactions& bare(bool implicit) {
+  auto make = [](const Interactions& src) {
+    InteractionsBuilder b;
+    b.users().absorb(src.user_ids());
+    b.items().absorb(src.item_ids());
+    for (int64_t e = 0; e < src.nnz(); ++e)
+      b.add(src.entry_users()[e], src.entry_items()[e], src.entry_values()[e]);
+    InteractionsBuilder::Options o;
+    o.feedback = src.feedback() == Feedback::kImplicit ? "implicit" : "explicit";
+    return b.build(o);
+  };
+  static const Interactions ex = make(planted(false)), im = make(planted(true));
+  return implicit ? im : ex;
+}
+
+// A model whose card asks for side information either works without it (finite scores) or
+// refuses with an InvalidArgument that says so; it never crashes or scores NaN.
+TEST_P(Contract, WithoutSideInformationWorksOrSaysWhy) {
+  const Interactions& data = bare(implicit());
+  ASSERT_EQ(data.item_meta(), nullptr);
+  ASSERT_FALSE(data.has_timestamps());
+  auto m = info().make(Params(info().schema));
+  try {
+    m->fit(data);
+  } catch (const InvalidArgument& e) {
+    EXPECT_FALSE(info().card.side_info.empty())
+        << GetParam() << " needs no side information but refused plain data: " << e.what();
+    return;
+  }
+  for (int32_t u = 0; u < data.num_users(); u += 37)
+    for (float x : scores(*m, u)) ASSERT_TRUE(std::isfinite(x)) << "user " << u;
+}
+
 TEST_P(Contract, UnfittedModelRefusesToScore) {
   auto m = info().make(Params(info().schema));
   std::vector<float> s(10);

@@ -33,6 +33,31 @@ SparseMatrix SparseMatrix::from_rows(int32_t cols, std::vector<std::vector<std::
   return m;
 }
 
+SparseMatrix SparseMatrix::from_csr(int32_t cols, std::vector<int64_t> ptr,
+                                    std::vector<int32_t> idx, std::vector<float> val) {
+  SparseMatrix m;
+  m.cols_ = cols;
+  m.ptr_ = std::move(ptr);
+  m.idx_ = std::move(idx);
+  m.val_ = std::move(val);
+  const std::string why = m.invalid();
+  METAREC_CHECK(why.empty(), "sparse matrix: ", why);
+  return m;
+}
+
+std::string SparseMatrix::invalid() const {
+  if (ptr_.empty() || ptr_.front() != 0 || ptr_.back() != nnz() || val_.size() != idx_.size())
+    return "row pointers do not match the entries";
+  for (int32_t row = 0; row < rows(); ++row)
+    if (ptr_[row] > ptr_[row + 1]) return "row pointers decrease";
+  for (int32_t row = 0; row < rows(); ++row) {
+    for (int64_t p = ptr_[row]; p < ptr_[row + 1]; ++p)
+      if (idx_[p] < 0 || idx_[p] >= cols_ || (p > ptr_[row] && idx_[p] <= idx_[p - 1]))
+        return "column indices out of range or unsorted";
+  }
+  return {};
+}
+
 void SparseMatrix::add_row(int32_t r, float scale, std::span<float> out) const {
   const int64_t b = ptr_[r], e = ptr_[r + 1];
   for (int64_t p = b; p < e; ++p) out[idx_[p]] += scale * val_[p];
@@ -71,15 +96,8 @@ SparseMatrix SparseMatrix::load(const ModelReader& r, const std::string& prefix)
   m.ptr_ = r.i64(prefix + ".ptr", {shape[0] + 1});
   m.idx_ = r.i32(prefix + ".idx");
   m.val_ = r.f32(prefix + ".val", {static_cast<int64_t>(m.idx_.size())});
-  if (m.ptr_.front() != 0 || m.ptr_.back() != m.nnz())
-    throw FormatError(r.path(), 0, prefix + ": row pointers do not match the entries");
-  for (int32_t row = 0; row < m.rows(); ++row) {
-    if (m.ptr_[row] > m.ptr_[row + 1]) throw FormatError(r.path(), 0, prefix + ": row pointers decrease");
-    for (int64_t p = m.ptr_[row]; p < m.ptr_[row + 1]; ++p) {
-      if (m.idx_[p] < 0 || m.idx_[p] >= m.cols_ || (p > m.ptr_[row] && m.idx_[p] <= m.idx_[p - 1]))
-        throw FormatError(r.path(), 0, prefix + ": column indices out of range or unsorted");
-    }
-  }
+  const std::string why = m.invalid();
+  if (!why.empty()) throw FormatError(r.path(), 0, prefix + ": " + why);
   return m;
 }
 

@@ -17,6 +17,10 @@ class SparseMatrix {
   SparseMatrix() = default;
   /// Builds from per-row lists (each sorted or not; duplicates within a row are an error).
   static SparseMatrix from_rows(int32_t cols, std::vector<std::vector<std::pair<int32_t, float>>> rows);
+  /// Takes compressed arrays as they are: ptr (rows + 1, from 0 to nnz, non-decreasing), and per
+  /// row ascending column indices in [0, cols). Throws InvalidArgument when they are not.
+  static SparseMatrix from_csr(int32_t cols, std::vector<int64_t> ptr, std::vector<int32_t> idx,
+                               std::vector<float> val);
 
   int32_t rows() const { return static_cast<int32_t>(ptr_.size()) - 1; }
   int32_t cols() const { return cols_; }
@@ -41,6 +45,9 @@ class SparseMatrix {
   static SparseMatrix load(const ModelReader& r, const std::string& prefix);
 
  private:
+  /// Why the arrays do not form a valid matrix, or empty.
+  std::string invalid() const;
+
   int32_t cols_ = 0;
   std::vector<int64_t> ptr_{0};
   std::vector<int32_t> idx_;

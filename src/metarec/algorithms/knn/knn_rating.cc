@@ -111,7 +111,8 @@ void KnnRating::do_fit(const Interactions& train, const FitContext& ctx) {
     }
   }
   sim_ = knn_similarities(train, o, ctx);
-  sim_t_ = user_based_ ? SparseMatrix() : sim_.transpose();
+  sim_t_ = SparseMatrix();
+  sim_t_once_ = std::make_unique<std::once_flag>();
 }
 
 void KnnRating::index_ratings() {
@@ -135,6 +136,11 @@ void KnnRating::index_ratings() {
       item_vals_[q] = user_vals_[static_cast<size_t>(user_ptr_[u]) + k];
     }
   }
+}
+
+const SparseMatrix& KnnRating::sim_t() const {
+  std::call_once(*sim_t_once_, [this] { sim_t_ = sim_.transpose(); });
+  return sim_t_;
 }
 
 bool KnnRating::known(int32_t user, int32_t item) const {
@@ -298,19 +304,20 @@ void KnnRating::score(int32_t user, std::span<float> out) const {
     // which predict() walks row i, so the result equals predict() exactly.
     thread_local std::vector<int64_t> start;
     thread_local std::vector<Neighbor> bucket;
+    const SparseMatrix& st = sim_t();
     start.assign(static_cast<size_t>(ni) + 1, 0);
     auto items = seen_items(user);
     const float* vals = user_vals_.data() + user_ptr_[user];
     for (int32_t j : items) {
-      auto col = sim_t_.row_indices(j);
-      auto cs = sim_t_.row_values(j);
+      auto col = st.row_indices(j);
+      auto cs = st.row_values(j);
       for (size_t p = 0; p < col.size(); ++p) start[static_cast<size_t>(col[p]) + 1] += cs[p] > 0;
     }
     for (int32_t i = 0; i < ni; ++i) start[i + 1] += start[i];
     bucket.resize(static_cast<size_t>(start.back()));
     for (size_t k = 0; k < items.size(); ++k) {
-      auto col = sim_t_.row_indices(items[k]);
-      auto cs = sim_t_.row_values(items[k]);
+      auto col = st.row_indices(items[k]);
+      auto cs = st.row_values(items[k]);
       for (size_t p = 0; p < col.size(); ++p)
         if (cs[p] > 0) bucket[static_cast<size_t>(start[col[p]]++)] = {items[k], cs[p], vals[k]};
     }
@@ -363,7 +370,8 @@ void KnnRating::do_load(const ModelReader& r) {
   sim_ = SparseMatrix::load(r, "knn.sim");
   if (sim_.rows() != nx || sim_.cols() != nx)
     throw FormatError(r.path(), 0, "similarity matrix does not match the number of users/items");
-  sim_t_ = user_based_ ? SparseMatrix() : sim_.transpose();
+  sim_t_ = SparseMatrix();
+  sim_t_once_ = std::make_unique<std::once_flag>();
   mean_ = r.f32("knn.mean");
   bu_ = r.f32("knn.user_bias");
   bi_ = r.f32("knn.item_bias");

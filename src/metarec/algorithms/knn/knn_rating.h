@@ -7,6 +7,8 @@
 #include <metarec/algorithms/recommender.h>
 #include <metarec/core/sparse_matrix.h>
 
+#include <memory>
+#include <mutex>
 #include <vector>
 
 namespace metarec {
@@ -67,7 +69,11 @@ class KnnRating final : public Recommender, public RatingPredictor, public ItemS
   double mu_ = 0;
   float lo_ = 0, hi_ = 0;
   SparseMatrix sim_;
-  SparseMatrix sim_t_;          // item-based: the transpose, for score()
+  /// Item-based: the transpose of sim_, built by the first score() (rating predictions, the
+  /// usual use, never need it).
+  const SparseMatrix& sim_t() const;
+  mutable std::unique_ptr<std::once_flag> sim_t_once_ = std::make_unique<std::once_flag>();
+  mutable SparseMatrix sim_t_;
   std::vector<float> mean_;     // kMeans: the mean rating of each x
   std::vector<float> bu_, bi_;  // kBaseline or pearson_baseline: the fitted biases
   // The ratings, by user (offsets over the seen items) and by item.

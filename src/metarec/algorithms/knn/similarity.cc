@@ -251,10 +251,12 @@ void keep_best(Row& row, int32_t keep, std::vector<float>& scratch) {
   row.resize(w);
 }
 
-// All rows' similarities with accumulator A.
+// All rows' similarities with accumulator A, as a sparse matrix. Each thread appends the rows
+// it finishes to its own buffers; one pass then lays them out in row order (no allocation per
+// row, and the rows are ascending by construction).
 template <typename A>
-void similarity_rows(const Csr& rows, const Csr& cols, const SimilarityOptions& o,
-                     const RowStats& st, const FitContext& ctx, std::vector<Row>& out) {
+SparseMatrix similarity_rows(const Csr& rows, const Csr& cols, const SimilarityOptions& o,
+                             const RowStats& st, const FitContext& ctx) {
   const int32_t n = rows.rows();
   const double n_cols = static_cast<double>(cols.rows());
   // A parallel region's start-up costs more than the whole job on tiny data.
@@ -264,8 +266,25 @@ void similarity_rows(const Csr& rows, const Csr& cols, const SimilarityOptions& 
     std::vector<int32_t> touched;
     Row cand;  // positive similarities, ascending index
     std::vector<float> scratch, sims;
+    std::vector<int32_t> out_idx;  // finished rows, in the order this thread finished them
+    std::vector<float> out_val;
   };
   std::vector<Work> work(static_cast<size_t>(threads));
+  {
+    // Room for every row's kept entries up front (address space only until written): no copy as
+    // the buffers grow.
+    const int64_t per_thread = std::min<int64_t>(
+        int64_t{n} * std::min<int64_t>(o.neighbors, n) / threads + 1, int64_t{1} << 26);
+    for (Work& w : work) {
+      w.out_idx.reserve(static_cast<size_t>(per_thread));
+      w.out_val.reserve(static_cast<size_t>(per_thread));
+    }
+  }
+  struct Placed {
+    int32_t tid = 0;
+    int64_t start = 0, count = 0;
+  };
+  std::vector<Placed> placed(static_cast<size_t>(n));
   std::atomic<int64_t> done{0};
   parallel_for_tid(
       n, threads,
@@ -335,12 +354,37 @@ void similarity_rows(const Csr& rows, const Csr& cols, const SimilarityOptions& 
         }
         w.touched.clear();
         keep_best(w.cand, o.neighbors, w.scratch);
-        out[static_cast<size_t>(a)].assign(w.cand.begin(), w.cand.end());
+        placed[static_cast<size_t>(a)] = {tid, static_cast<int64_t>(w.out_idx.size()),
+                                          static_cast<int64_t>(w.cand.size())};
+        for (const auto& [b, f] : w.cand) {
+          w.out_idx.push_back(b);
+          w.out_val.push_back(f);
+        }
         const int64_t d = ++done;
         if (tid == 0 && d % 256 == 0)
           ctx.report(static_cast<double>(d) / static_cast<double>(n), "similarities");
       },
       16);
+  std::vector<int64_t> ptr(static_cast<size_t>(n) + 1, 0);
+  bool in_order = true;  // one thread did every row, in row order: its buffers are the matrix
+  for (int32_t a = 0; a < n; ++a) {
+    const Placed& pl = placed[static_cast<size_t>(a)];
+    in_order = in_order && pl.tid == placed[0].tid && pl.start == ptr[a];
+    ptr[a + 1] = ptr[a] + pl.count;
+  }
+  if (in_order) {
+    Work& w = work[static_cast<size_t>(placed[0].tid)];
+    return SparseMatrix::from_csr(n, std::move(ptr), std::move(w.out_idx), std::move(w.out_val));
+  }
+  std::vector<int32_t> idx(static_cast<size_t>(ptr.back()));
+  std::vector<float> val(idx.size());
+  for (int32_t a = 0; a < n; ++a) {
+    const Placed& pl = placed[static_cast<size_t>(a)];
+    const Work& w = work[static_cast<size_t>(pl.tid)];
+    std::copy_n(w.out_idx.begin() + pl.start, pl.count, idx.begin() + ptr[a]);
+    std::copy_n(w.out_val.begin() + pl.start, pl.count, val.begin() + ptr[a]);
+  }
+  return SparseMatrix::from_csr(n, std::move(ptr), std::move(idx), std::move(val));
 }
 
 }  // namespace
@@ -420,42 +464,31 @@ SparseMatrix knn_similarities(const Interactions& train, const SimilarityOptions
   const Csr by_item = transpose(by_user, train.num_items());
   const Csr& rows = o.user_based ? by_user : by_item;
   const Csr& cols = o.user_based ? by_item : by_user;
-  const int32_t n = rows.rows();
   const bool whole = o.kind == SimilarityKind::kCosine || o.kind == SimilarityKind::kPearson ||
                      o.kind == SimilarityKind::kAdjustedCosine ||
                      o.kind == SimilarityKind::kJaccard || o.kind == SimilarityKind::kBm25 ||
                      o.kind == SimilarityKind::kTfidf;
   const RowStats st = whole ? row_stats(rows) : RowStats{};
-  std::vector<Row> out(static_cast<size_t>(n));
   switch (o.kind) {
     case SimilarityKind::kJaccard:
-      similarity_rows<CountAcc>(rows, cols, o, st, ctx, out);
-      break;
+      return similarity_rows<CountAcc>(rows, cols, o, st, ctx);
     case SimilarityKind::kCosine:
-      if (unit) {
-        similarity_rows<CountAcc>(rows, cols, o, st, ctx, out);
-      } else {
-        similarity_rows<DotAcc>(rows, cols, o, st, ctx, out);
-      }
-      break;
+      return unit ? similarity_rows<CountAcc>(rows, cols, o, st, ctx)
+                  : similarity_rows<DotAcc>(rows, cols, o, st, ctx);
     case SimilarityKind::kPearson:
     case SimilarityKind::kAdjustedCosine:
     case SimilarityKind::kBm25:
     case SimilarityKind::kTfidf:
-      similarity_rows<DotAcc>(rows, cols, o, st, ctx, out);
-      break;
+      return similarity_rows<DotAcc>(rows, cols, o, st, ctx);
     case SimilarityKind::kCoCosine:
     case SimilarityKind::kPearsonBaseline:
-      similarity_rows<Co3Acc>(rows, cols, o, st, ctx, out);
-      break;
+      return similarity_rows<Co3Acc>(rows, cols, o, st, ctx);
     case SimilarityKind::kMsd:
-      similarity_rows<MsdAcc>(rows, cols, o, st, ctx, out);
-      break;
+      return similarity_rows<MsdAcc>(rows, cols, o, st, ctx);
     case SimilarityKind::kCoPearson:
-      similarity_rows<Co5Acc>(rows, cols, o, st, ctx, out);
-      break;
+      return similarity_rows<Co5Acc>(rows, cols, o, st, ctx);
   }
-  return SparseMatrix::from_rows(n, std::move(out));
+  METAREC_THROW(InvalidArgument, "similarity: unknown kind");
 }
 
 }  // namespace metarec

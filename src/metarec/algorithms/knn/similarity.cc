@@ -372,7 +372,7 @@ SparseMatrix similarity_rows(const Csr& rows, const Csr& cols, const SimilarityO
     in_order = in_order && pl.tid == placed[0].tid && pl.start == ptr[a];
     ptr[a + 1] = ptr[a] + pl.count;
   }
-  if (in_order) {
+  if (in_order && n > 0) {
     Work& w = work[static_cast<size_t>(placed[0].tid)];
     return SparseMatrix::from_csr(n, std::move(ptr), std::move(w.out_idx), std::move(w.out_val));
   }

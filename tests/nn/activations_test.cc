@@ -1,4 +1,4 @@
-// Sigmoid, tanh, softmax and log-softmax: hand values, stability on extreme inputs and
+// Sigmoid, tanh, SELU, softmax and log-softmax: hand values, stability on extreme inputs and
 // finite-difference gradient checks.
 #include <gtest/gtest.h>
 #include <metarec/core/error.h>
@@ -49,7 +49,7 @@ TEST(NnActivations, SigmoidAndTanhGradients) {
 TEST(NnActivations, EveryActivationBackwardMatchesFiniteDifferences) {
   Rng rng(12);
   for (auto act : {nn::Activation::kIdentity, nn::Activation::kRelu, nn::Activation::kSigmoid,
-                   nn::Activation::kTanh}) {
+                   nn::Activation::kTanh, nn::Activation::kSelu}) {
     Matrix x = random_matrix(3, 4, rng);
     const Matrix w = random_matrix(3, 4, rng);
     Matrix y = x;
@@ -65,6 +65,29 @@ TEST(NnActivations, EveryActivationBackwardMatchesFiniteDifferences) {
         },
         "activation " + std::to_string(static_cast<int>(act)));
   }
+}
+
+// SELU by hand (lambda 1.0507..., alpha 1.6732...): lambda x above 0, lambda alpha (e^x - 1)
+// below, tending to -lambda alpha; its derivative jumps at 0 from lambda alpha to lambda.
+TEST(NnActivations, SeluMatchesHandValuesAndItsDerivativeOnBothSides) {
+  const double lambda = 1.0507009873554805, alpha = 1.6732632423543772;
+  EXPECT_EQ(nn::selu(0), 0.0f);
+  EXPECT_NEAR(nn::selu(2), 2 * lambda, 1e-6);
+  EXPECT_NEAR(nn::selu(-1), lambda * alpha * (std::exp(-1.0) - 1), 1e-6);
+  // e^x - 1 in float would lose about 3% here; expm1 keeps small x exact.
+  EXPECT_NEAR(nn::selu(-1e-6f), lambda * alpha * std::expm1(static_cast<double>(-1e-6f)), 1e-12);
+  EXPECT_NEAR(nn::selu(-50), -lambda * alpha, 1e-6);
+  EXPECT_EQ(nn::parse_activation("selu"), nn::Activation::kSelu);
+  Matrix x(1, 4);
+  x << -2.0f, -0.5f, 0.5f, 3.0f;
+  Matrix y = x;
+  nn::activate(nn::Activation::kSelu, y);
+  Matrix g = Matrix::Ones(1, 4);
+  nn::activation_backward(nn::Activation::kSelu, y, g);
+  EXPECT_NEAR(g(0, 0), lambda * alpha * std::exp(-2.0), 1e-6);
+  EXPECT_NEAR(g(0, 1), lambda * alpha * std::exp(-0.5), 1e-6);
+  EXPECT_NEAR(g(0, 2), lambda, 1e-6);
+  EXPECT_NEAR(g(0, 3), lambda, 1e-6);
 }
 
 TEST(NnActivations, SoftmaxRowsSumToOneEvenForHugeLogits) {

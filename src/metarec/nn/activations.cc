@@ -1,4 +1,4 @@
-// Sigmoid, tanh, softmax and log-softmax: forward and backward passes.
+// Sigmoid, tanh, SELU, softmax and log-softmax: forward and backward passes.
 #include <metarec/core/error.h>
 #include <metarec/nn/activations.h>
 
@@ -12,24 +12,32 @@ Activation parse_activation(const std::string& name) {
   if (name == "relu") return Activation::kRelu;
   if (name == "sigmoid") return Activation::kSigmoid;
   if (name == "tanh") return Activation::kTanh;
+  if (name == "selu") return Activation::kSelu;
   METAREC_THROW(InvalidArgument, "unknown activation \"", name,
-                "\" (valid: identity, relu, sigmoid, tanh)");
+                "\" (valid: identity, relu, sigmoid, tanh, selu)");
 }
 
 void activate(Activation act, Matrix& x) {
+  activate(act, std::span<float>(x.data(), static_cast<size_t>(x.size())));
+}
+
+void activate(Activation act, std::span<float> x) {
   float* v = x.data();
-  const Eigen::Index n = x.size();
+  const size_t n = x.size();
   switch (act) {
     case Activation::kIdentity:
       break;
     case Activation::kRelu:
-      for (Eigen::Index k = 0; k < n; ++k) v[k] = v[k] > 0 ? v[k] : 0.0f;
+      for (size_t k = 0; k < n; ++k) v[k] = v[k] > 0 ? v[k] : 0.0f;
       break;
     case Activation::kSigmoid:
-      for (Eigen::Index k = 0; k < n; ++k) v[k] = sigmoid(v[k]);
+      for (size_t k = 0; k < n; ++k) v[k] = sigmoid(v[k]);
       break;
     case Activation::kTanh:
-      for (Eigen::Index k = 0; k < n; ++k) v[k] = std::tanh(v[k]);
+      for (size_t k = 0; k < n; ++k) v[k] = std::tanh(v[k]);
+      break;
+    case Activation::kSelu:
+      for (size_t k = 0; k < n; ++k) v[k] = selu(v[k]);
       break;
   }
 }
@@ -37,20 +45,31 @@ void activate(Activation act, Matrix& x) {
 void activation_backward(Activation act, const Matrix& y, Matrix& dy) {
   METAREC_CHECK(y.rows() == dy.rows() && y.cols() == dy.cols(), "activation_backward: shapes ",
                 y.rows(), "x", y.cols(), " and ", dy.rows(), "x", dy.cols(), " differ");
+  activation_backward(act, std::span<const float>(y.data(), static_cast<size_t>(y.size())),
+                      std::span<float>(dy.data(), static_cast<size_t>(dy.size())));
+}
+
+void activation_backward(Activation act, std::span<const float> y, std::span<float> dy) {
+  METAREC_CHECK(y.size() == dy.size(), "activation_backward: ", y.size(), " outputs and ",
+                dy.size(), " gradients");
   const float* o = y.data();
   float* g = dy.data();
-  const Eigen::Index n = y.size();
+  const size_t n = y.size();
   switch (act) {
     case Activation::kIdentity:
       break;
     case Activation::kRelu:
-      for (Eigen::Index k = 0; k < n; ++k) g[k] = o[k] > 0 ? g[k] : 0.0f;
+      for (size_t k = 0; k < n; ++k) g[k] = o[k] > 0 ? g[k] : 0.0f;
       break;
     case Activation::kSigmoid:
-      for (Eigen::Index k = 0; k < n; ++k) g[k] *= o[k] * (1.0f - o[k]);
+      for (size_t k = 0; k < n; ++k) g[k] *= o[k] * (1.0f - o[k]);
       break;
     case Activation::kTanh:
-      for (Eigen::Index k = 0; k < n; ++k) g[k] *= 1.0f - o[k] * o[k];
+      for (size_t k = 0; k < n; ++k) g[k] *= 1.0f - o[k] * o[k];
+      break;
+    case Activation::kSelu:
+      for (size_t k = 0; k < n; ++k)
+        g[k] *= o[k] > 0 ? kSeluLambda : o[k] + kSeluLambda * kSeluAlpha;
       break;
   }
 }

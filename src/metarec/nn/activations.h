@@ -1,5 +1,6 @@
-// Element-wise activations (ReLU lives in layers.h; here sigmoid and tanh), the row-wise softmax
-// and log-softmax, and numerically stable scalar helpers shared by the losses and the models.
+// Element-wise activations (ReLU lives in layers.h; here sigmoid, tanh and SELU), the row-wise
+// softmax and log-softmax, and numerically stable scalar helpers shared by the losses and the
+// models.
 //
 // Every layer keeps what its backward pass needs from its last forward pass, so one object
 // serves one forward/backward at a time (not thread-safe); the free functions are pure.
@@ -8,6 +9,7 @@
 #include <metarec/nn/layers.h>
 
 #include <cmath>
+#include <span>
 
 namespace metarec::nn {
 
@@ -24,18 +26,33 @@ inline double softplus(double x) { return std::max(x, 0.0) + std::log1p(std::exp
 /// log sigmoid(x) = -softplus(-x), finite for every x.
 inline double log_sigmoid(double x) { return -softplus(-x); }
 
-/// The activations a layer can apply after its affine map. Each derivative is a function of the
-/// activation's output y: ReLU 1[y > 0], sigmoid y (1 - y), tanh 1 - y^2, identity 1.
-enum class Activation { kIdentity, kRelu, kSigmoid, kTanh };
+/// SELU's constants (Klambauer, Unterthiner, Mayr, Hochreiter, "Self-Normalizing Neural
+/// Networks", NIPS 2017): selu(x) = lambda x for x > 0, lambda alpha (e^x - 1) otherwise.
+inline constexpr float kSeluLambda = 1.0507009873554804934f;
+inline constexpr float kSeluAlpha = 1.6732632423543772848f;
 
-/// Parses "identity", "relu", "sigmoid" or "tanh"; InvalidArgument otherwise.
+/// selu(x), with expm1 so that small negative x keep their precision.
+inline float selu(float x) {
+  return x > 0 ? kSeluLambda * x : kSeluLambda * kSeluAlpha * std::expm1(x);
+}
+
+/// The activations a layer can apply after its affine map. Each derivative is a function of the
+/// activation's output y: ReLU 1[y > 0], sigmoid y (1 - y), tanh 1 - y^2, identity 1, SELU
+/// lambda for y > 0 and y + lambda alpha (= lambda alpha e^x) otherwise.
+enum class Activation { kIdentity, kRelu, kSigmoid, kTanh, kSelu };
+
+/// Parses "identity", "relu", "sigmoid", "tanh" or "selu"; InvalidArgument otherwise.
 Activation parse_activation(const std::string& name);
 
 /// Applies `act` to every entry of `x` in place.
 void activate(Activation act, Matrix& x);
+/// The same on contiguous values, e.g. a block of whole rows of a row-major matrix.
+void activate(Activation act, std::span<float> x);
 
 /// Given y = act(x) and dy = dL/dy, turns dy into dL/dx in place (same shapes).
 void activation_backward(Activation act, const Matrix& y, Matrix& dy);
+/// The same on contiguous values (same lengths).
+void activation_backward(Activation act, std::span<const float> y, std::span<float> dy);
 
 /// 1 / (1 + e^-x), element-wise.
 class Sigmoid {

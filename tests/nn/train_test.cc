@@ -59,6 +59,19 @@ TEST(NnTrain, EarlyStoppingRemembersTheBestEpochAndWaitsForPatience) {
   EXPECT_THROW(nn::EarlyStopping(0), InvalidArgument);
 }
 
+// 100 updates annealed over 40% of them: beta rises by 0.5 / 40 per update to 0.5 at update 40.
+TEST(NnTrain, KlAnnealingRisesLinearlyThenHolds) {
+  const nn::KlAnnealing a(0.5f, 0.4f, 100);
+  EXPECT_EQ(a.beta(0), 0.0f);
+  EXPECT_FLOAT_EQ(a.beta(10), 0.125f);
+  EXPECT_FLOAT_EQ(a.beta(20), 0.25f);
+  EXPECT_FLOAT_EQ(a.beta(40), 0.5f);
+  EXPECT_FLOAT_EQ(a.beta(99), 0.5f);
+  // A zero fraction (or run) reaches beta_max after one update.
+  EXPECT_FLOAT_EQ(nn::KlAnnealing(0.2f, 0.0f, 100).beta(1), 0.2f);
+  EXPECT_THROW(nn::KlAnnealing(-1.0f, 0.5f, 10), InvalidArgument);
+}
+
 TEST(NnTrain, ScopedBlasThreadsRejectsZeroThreads) {
   EXPECT_THROW(nn::ScopedBlasThreads(0), InvalidArgument);
   nn::ScopedBlasThreads one(1);  // and restores the previous count on exit

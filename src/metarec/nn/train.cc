@@ -1,4 +1,4 @@
-// Mini-batches and early stopping.
+// Mini-batches, early stopping and KL annealing.
 #include <metarec/core/error.h>
 #include <metarec/nn/train.h>
 
@@ -19,6 +19,15 @@ MiniBatches::MiniBatches(int64_t examples, int64_t batch_size, bool drop_last)
 
 void MiniBatches::shuffle(Rng& rng) {
   for (size_t k = order_.size(); k > 1; --k) std::swap(order_[k - 1], order_[rng.uniform_int(k)]);
+}
+
+KlAnnealing::KlAnnealing(float beta_max, float fraction, int64_t total_updates)
+    : beta_max_(beta_max),
+      anneal_updates_(
+          std::max(1.0, static_cast<double>(fraction) * static_cast<double>(total_updates))) {
+  METAREC_CHECK(beta_max >= 0 && fraction >= 0 && total_updates >= 0,
+                "KlAnnealing: beta_max, fraction and total_updates must be >= 0, got ", beta_max,
+                ", ", fraction, ", ", total_updates);
 }
 
 std::span<const int64_t> MiniBatches::batch(int64_t b) const {

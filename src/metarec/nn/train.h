@@ -1,11 +1,12 @@
 // Training-loop helpers shared by the neural models: seeded mini-batches, early stopping on a
-// validation metric, and a scope that runs OpenBLAS single-threaded while OpenMP parallelizes
-// over the batch.
+// validation metric, the KL weight annealing of variational autoencoders, and a scope that runs
+// OpenBLAS single-threaded while OpenMP parallelizes over the batch.
 #pragma once
 
 #include <metarec/core/blas_threads.h>
 #include <metarec/core/rng.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <span>
@@ -60,6 +61,24 @@ class EarlyStopping {
   double min_delta_;
   double best_;
   int best_epoch_ = -1, epochs_ = 0, since_best_ = 0;
+};
+
+/// The weight of the KL term of a variational autoencoder under linear annealing, relative to the
+/// run's length (Mult-VAE's schedule, see algorithms/autoencoder/mult_vae.h): beta rises
+/// linearly with the update count from 0 to `beta_max`, reaching it after `fraction` of
+/// `total_updates`, then stays there.
+class KlAnnealing {
+ public:
+  KlAnnealing(float beta_max, float fraction, int64_t total_updates);
+  /// beta for update number `update` (counting from 0).
+  float beta(int64_t update) const {
+    return static_cast<float>(std::min(1.0, static_cast<double>(update) / anneal_updates_) *
+                              beta_max_);
+  }
+
+ private:
+  float beta_max_;
+  double anneal_updates_;
 };
 
 /// The BLAS thread scope of core/blas_threads.h, under the name the neural core has used.

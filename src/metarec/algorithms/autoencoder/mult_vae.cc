@@ -197,8 +197,7 @@ double train_mult_vae(MultVaeNetwork& net, const Interactions& train, const Mult
   auto params = net.parameters();
   nn::Adam adam(params, cfg.learning_rate);
   const int64_t total_updates = static_cast<int64_t>(cfg.epochs) * batches.count();
-  const double anneal_updates =
-      std::max(1.0, static_cast<double>(cfg.anneal_fraction) * static_cast<double>(total_updates));
+  const nn::KlAnnealing anneal(cfg.beta_max, cfg.anneal_fraction, total_updates);
   int64_t updates = 0;
   SparseRows input, target;
   MultVaeNetwork::Pass pass;
@@ -218,8 +217,7 @@ double train_mult_vae(MultVaeNetwork& net, const Interactions& train, const Mult
       }
       float beta = 0;
       if (net.shape.variational) {
-        beta = static_cast<float>(std::min(1.0, static_cast<double>(updates) / anneal_updates) *
-                                  cfg.beta_max);
+        beta = anneal.beta(updates);
         pass.eps.resize(static_cast<Eigen::Index>(idx.size()), net.shape.latent);
         for (Eigen::Index k = 0; k < pass.eps.size(); ++k)
           pass.eps.data()[k] = static_cast<float>(rng.normal());

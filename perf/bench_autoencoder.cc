@@ -1,9 +1,9 @@
 // Training speed of the autoencoders: one epoch of Mult-VAE / Mult-DAE / CDAE on
 // synthetic data shaped like the ML-1M strong-generalization training set
 // (5,440 users, 3,696 items, ~165 items per user), and one epoch of I-AutoRec /
-// U-AutoRec on data shaped like ML-100K, by thread count. Items per second =
-// training users (rows) per second for Mult-VAE/DAE and CDAE, ratings for
-// AutoRec.
+// U-AutoRec / DeepRec on data shaped like ML-100K, by thread count. Items per
+// second = training users (rows) per second for Mult-VAE/DAE and CDAE, ratings
+// for AutoRec and DeepRec.
 // Compare with perf/multvae_torch.py on the real split (docs/neural.md).
 //   build/bench_autoencoder --benchmark_filter='BM_Epoch/(mult_vae|cdae)'
 #include <benchmark/benchmark.h>
@@ -61,6 +61,11 @@ BENCHMARK_CAPTURE(BM_Epoch, i_autorec, "i_autorec", false)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 BENCHMARK_CAPTURE(BM_Epoch, u_autorec, "u_autorec", false)
+    ->Arg(1)
+    ->Arg(2)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(BM_Epoch, deeprec_ae, "deeprec_ae", false)
     ->Arg(1)
     ->Arg(2)
     ->Unit(benchmark::kMillisecond)

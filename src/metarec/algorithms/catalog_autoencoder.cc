@@ -1,7 +1,8 @@
 // Catalog entries of the autoencoder recommenders (Mult-VAE, Mult-DAE,
-// I-AutoRec, U-AutoRec, CDAE).
+// I-AutoRec, U-AutoRec, CDAE, DeepRec).
 #include <metarec/algorithms/autoencoder/autorec.h>
 #include <metarec/algorithms/autoencoder/cdae.h>
+#include <metarec/algorithms/autoencoder/deeprec.h>
 #include <metarec/algorithms/autoencoder/mult_vae.h>
 #include <metarec/algorithms/catalog_entries.h>
 
@@ -112,6 +113,28 @@ void add_autoencoder_models(std::vector<AlgorithmInfo>& c) {
          AutoRec::schema(),
          [item_based](const Params& p) { return std::make_unique<AutoRec>(item_based, p); }});
   }
+  c.push_back(
+      {"deeprec_ae",
+       {"autoencoder",
+        true,
+        false,
+        true,
+        {},
+        "expensive",
+        "DeepRec: a deep autoencoder of each user's vector of item ratings (encoder "
+        "widths `layers`, the decoder their mirror image, own or tied weights), SELU "
+        "activations, heavy dropout on the code layer, a linear output; the masked MSE "
+        "counts only the observed ratings; dense re-feeding takes a second step per "
+        "batch with the reconstruction f(x) as input and target. SGD with momentum (or "
+        "Adam) over batches of users. Predicts ratings, clipped to the training "
+        "scale (cold users: the item's mean; cold items: the user's), and folds in new "
+        "users from their ratings.",
+        "O. Kuchaiev, B. Ginsburg, Training Deep AutoEncoders for Collaborative "
+        "Filtering, arXiv:1708.01715, 2017",
+        {dir + "deeprec.h", dir + "deeprec.cc", dir + "sparse_input.h", dir + "sparse_input.cc",
+         "src/metarec/nn/activations.h", "src/metarec/nn/train.h"}},
+       DeepRecAe::schema(),
+       [](const Params& p) { return std::make_unique<DeepRecAe>(p); }});
 }
 
 }  // namespace metarec::detail

@@ -1,0 +1,672 @@
+// DeepRec: the network's forward and backward passes, the masked and dense (re-feeding) losses, the
+// training loop, and the catalog model's parameters, prediction, fold-in and persistence.
+#include <metarec/algorithms/autoencoder/deeprec.h>
+#include <metarec/core/error.h>
+#include <metarec/core/parallel.h>
+#include <metarec/core/strings.h>
+#include <metarec/nn/optim.h>
+#include <metarec/nn/train.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <optional>
+#include <utility>
+
+namespace metarec {
+
+using nn::Activation;
+using nn::Matrix;
+using nn::RowVector;
+
+namespace {
+
+float activate_scalar(Activation act, float x) {
+  switch (act) {
+    case Activation::kIdentity:
+      return x;
+    case Activation::kRelu:
+      return x > 0 ? x : 0.0f;
+    case Activation::kSigmoid:
+      return nn::sigmoid(x);
+    case Activation::kTanh:
+      return std::tanh(x);
+    case Activation::kSelu:
+      return nn::selu(x);
+  }
+  return x;
+}
+
+void activate_row(Activation act, RowVector& h) {
+  for (Eigen::Index k = 0; k < h.size(); ++k) h[k] = activate_scalar(act, h[k]);
+}
+
+// The reason `fn` throws InvalidArgument, or "" when it does not (a text parameter's check).
+template <typename Fn>
+std::string problem_of(Fn&& fn) {
+  try {
+    fn();
+  } catch (const InvalidArgument& e) {
+    return e.what();
+  }
+  return "";
+}
+
+// `rows` rows cut into min(parts, rows) contiguous blocks of near-equal size, in order, as (first
+// row, row count): one block per thread.
+std::vector<std::pair<Eigen::Index, Eigen::Index>> row_blocks(Eigen::Index rows, int parts) {
+  const Eigen::Index count = std::max<Eigen::Index>(1, std::min<Eigen::Index>(parts, rows));
+  std::vector<std::pair<Eigen::Index, Eigen::Index>> out;
+  for (Eigen::Index t = 0; t < count; ++t) {
+    const Eigen::Index lo = rows * t / count, hi = rows * (t + 1) / count;
+    out.emplace_back(lo, hi - lo);
+  }
+  return out;
+}
+
+// Rows [lo, lo + count) of a row-major matrix as one contiguous run of values.
+std::span<float> rows_of(Matrix& m, Eigen::Index lo, Eigen::Index count) {
+  return {m.data() + lo * m.cols(), static_cast<size_t>(count * m.cols())};
+}
+
+// What the ratings are divided by inside the network: the scale's largest absolute value over 5, so
+// that 1-5 stars enter unchanged (deeprec.h says why).
+float rating_scale_of(float lo, float hi) {
+  const float s = std::max(std::fabs(lo), std::fabs(hi)) / 5;
+  return s > 0 ? s : 1.0f;
+}
+
+}  // namespace
+
+std::vector<int> parse_deeprec_layers(const std::string& text) {
+  std::vector<int> sizes;
+  for (const std::string& part : split_list(text)) {
+    int v = 0;
+    const auto [end, ec] = std::from_chars(part.data(), part.data() + part.size(), v);
+    METAREC_CHECK(ec == std::errc() && end == part.data() + part.size(),
+                  "deeprec_ae: layer size \"", part,
+                  "\" is not an integer (write the encoder as e.g. 512,512,1024)");
+    METAREC_CHECK(v >= 1 && v <= 16384, "deeprec_ae: layer size ", v, " is not in [1, 16384]");
+    sizes.push_back(v);
+  }
+  METAREC_CHECK(!sizes.empty() && sizes.size() <= 8, "deeprec_ae: \"", text, "\" gives ",
+                sizes.size(), " encoder layers, expected 1 to 8");
+  return sizes;
+}
+
+DeepRecNetwork::DeepRecNetwork(const DeepRecShape& s, Rng& rng) : shape(s) {
+  METAREC_CHECK(s.items > 0 && !s.encoder.empty(), "deeprec_ae: bad shape, ", s.items,
+                " items and ", s.encoder.size(), " encoder layers");
+  METAREC_CHECK(s.dropout >= 0 && s.dropout < 1, "deeprec_ae: dropout ", s.dropout,
+                " is not in [0, 1)");
+  const int n = layers(), k = n / 2;
+  w.resize(static_cast<size_t>(s.tied ? k : n));
+  b.resize(static_cast<size_t>(n));
+  for (int l = 0; l < n; ++l) {
+    const int in = l == 0 ? s.items : width(l - 1);
+    if (!s.tied || l < k) init_glorot(w[l], "w" + std::to_string(l), in, width(l), rng);
+    b[l].name = "b" + std::to_string(l);
+    b[l].value = Matrix::Zero(1, width(l));
+    b[l].zero_grad();
+  }
+}
+
+int DeepRecNetwork::width(int l) const {
+  const int k = static_cast<int>(shape.encoder.size());
+  if (l < k) return shape.encoder[static_cast<size_t>(l)];
+  if (l == 2 * k - 1) return shape.items;
+  return shape.encoder[static_cast<size_t>(2 * k - 2 - l)];
+}
+
+Activation DeepRecNetwork::activation_of(int l) const {
+  return l == layers() - 1 && !shape.activate_output ? Activation::kIdentity : shape.activation;
+}
+
+const Matrix& DeepRecNetwork::weight_of(int l, bool& transposed) const {
+  const int k = layers() / 2;
+  transposed = shape.tied && l >= k;
+  return w[static_cast<size_t>(transposed ? 2 * k - 1 - l : l)].value;
+}
+
+std::vector<nn::Parameter*> DeepRecNetwork::parameters() {
+  std::vector<nn::Parameter*> out = weights();
+  for (auto& p : b) out.push_back(&p);
+  return out;
+}
+
+std::vector<const nn::Parameter*> DeepRecNetwork::parameters() const {
+  std::vector<const nn::Parameter*> out;
+  for (const auto& p : w) out.push_back(&p);
+  for (const auto& p : b) out.push_back(&p);
+  return out;
+}
+
+std::vector<nn::Parameter*> DeepRecNetwork::weights() {
+  std::vector<nn::Parameter*> out;
+  for (auto& p : w) out.push_back(&p);
+  return out;
+}
+
+void DeepRecNetwork::forward(const SparseRows& x, Pass& p, Rng* dropout_rng, int threads) const {
+  run_forward(&x, nullptr, p, dropout_rng, threads);
+}
+
+void DeepRecNetwork::forward(const Matrix& x, Pass& p, Rng* dropout_rng, int threads) const {
+  METAREC_CHECK(x.cols() == shape.items, "deeprec_ae: dense input has ", x.cols(),
+                " columns, expected ", shape.items);
+  run_forward(nullptr, &x, p, dropout_rng, threads);
+}
+
+void DeepRecNetwork::run_forward(const SparseRows* xs, const Matrix* xd, Pass& p, Rng* dropout_rng,
+                                 int threads) const {
+  const int n = layers(), k = n / 2;
+  const Eigen::Index rows = xs != nullptr ? xs->rows() : xd->rows();
+  p.a.resize(static_cast<size_t>(n));
+  for (int l = 0; l < n; ++l) p.a[l].resize(rows, width(l));
+  // Inverted dropout on the code: one rng.uniform() per entry, row by row, drawn before the blocks
+  // run so that the draws do not depend on the thread count.
+  p.mask.resize(0, 0);
+  if (dropout_rng != nullptr && shape.dropout > 0) {
+    p.mask.resize(rows, width(k - 1));
+    p.code.resize(rows, width(k - 1));
+    const float keep = 1.0f / (1.0f - shape.dropout);
+    for (Eigen::Index e = 0; e < p.mask.size(); ++e)
+      p.mask.data()[e] = dropout_rng->uniform() < shape.dropout ? 0.0f : keep;
+  }
+  const bool dropped = p.mask.size() > 0;
+  const auto blocks = row_blocks(rows, threads);
+  parallel_for(
+      static_cast<int64_t>(blocks.size()), threads,
+      [&](int64_t t) {
+        const auto [lo, m] = blocks[static_cast<size_t>(t)];
+        auto h = p.a[0].middleRows(lo, m);
+        if (xs != nullptr) {
+          for (Eigen::Index r = lo; r < lo + m; ++r) {
+            auto row = p.a[0].row(r);
+            row = b[0].value.row(0);
+            for (int64_t e = xs->ptr[r]; e < xs->ptr[r + 1]; ++e) {
+              METAREC_CHECK(xs->index[e] >= 0 && xs->index[e] < shape.items, "deeprec_ae: item ",
+                            xs->index[e], " out of range");
+              row.noalias() += xs->value[e] * w[0].value.row(xs->index[e]);
+            }
+          }
+        } else {
+          h.noalias() = xd->middleRows(lo, m) * w[0].value;
+          h.rowwise() += b[0].value.row(0);
+        }
+        nn::activate(activation_of(0), rows_of(p.a[0], lo, m));
+        for (int l = 0; l < n; ++l) {
+          if (l > 0) {
+            const Matrix& in = l == k && dropped ? p.code : p.a[l - 1];
+            bool transposed = false;
+            const Matrix& wl = weight_of(l, transposed);
+            auto y = p.a[l].middleRows(lo, m);
+            if (transposed)
+              y.noalias() = in.middleRows(lo, m) * wl.transpose();
+            else
+              y.noalias() = in.middleRows(lo, m) * wl;
+            y.rowwise() += b[l].value.row(0);
+            nn::activate(activation_of(l), rows_of(p.a[l], lo, m));
+          }
+          if (l == k - 1 && dropped)
+            p.code.middleRows(lo, m) =
+                p.a[l].middleRows(lo, m).cwiseProduct(p.mask.middleRows(lo, m));
+        }
+      },
+      1);
+}
+
+void DeepRecNetwork::backward(Matrix g, const SparseRows* xs, const Matrix* xd, Pass& p,
+                              int threads) {
+  const int n = layers(), k = n / 2;
+  const bool dropped = p.mask.size() > 0;
+  const auto blocks = row_blocks(g.rows(), threads);
+  const size_t parts = blocks.size();
+  // Block 0 sums straight into the parameters' gradients; each other block writes its own
+  // scratch (assigned on its first write, so never zeroed), added to the gradients afterwards in
+  // block order, each weight's rows in parallel. The result depends on the thread count only
+  // through that order.
+  dw_part_.resize(parts);
+  db_part_.resize(parts);
+  std::vector<std::vector<char>> written(parts, std::vector<char>(w.size(), 0));
+  for (size_t t = 1; t < parts; ++t) {
+    dw_part_[t].resize(w.size());
+    db_part_[t].resize(b.size());
+  }
+  // Adds (or, on a block's first write of weight j, assigns) the product `prod` to weight j's sum.
+  auto add_dw = [&](size_t t, int j, const auto& prod) {
+    const size_t jj = static_cast<size_t>(j);
+    if (t == 0) {
+      w[jj].grad.noalias() += prod;
+    } else if (!written[t][jj]) {
+      dw_part_[t][jj].noalias() = prod;
+      written[t][jj] = 1;
+    } else {
+      dw_part_[t][jj].noalias() += prod;
+    }
+  };
+  // dL/d(first layer's pre-activation) of every row, for the sparse weight gradient afterwards.
+  Matrix first;
+  if (xs != nullptr) first.resize(g.rows(), width(0));
+  parallel_for(
+      static_cast<int64_t>(parts), threads,
+      [&](int64_t ti) {
+        const size_t t = static_cast<size_t>(ti);
+        const auto [lo, m] = blocks[t];
+        Matrix gt = g.middleRows(lo, m);
+        for (int l = n - 1; l >= 0; --l) {
+          nn::activation_backward(activation_of(l), rows_of(p.a[l], lo, m),
+                                  std::span<float>(gt.data(), static_cast<size_t>(gt.size())));
+          if (t == 0)
+            b[static_cast<size_t>(l)].grad += gt.colwise().sum();
+          else
+            db_part_[t][static_cast<size_t>(l)] = gt.colwise().sum();
+          if (l == 0) {
+            if (xs != nullptr)
+              first.middleRows(lo, m) = gt;
+            else
+              add_dw(t, 0, xd->middleRows(lo, m).transpose() * gt);
+            break;
+          }
+          const auto in = (l == k && dropped ? p.code : p.a[l - 1]).middleRows(lo, m);
+          Matrix dx;
+          if (shape.tied && l >= k) {
+            const int j = 2 * k - 1 - l;
+            add_dw(t, j, gt.transpose() * in);
+            dx.noalias() = gt * w[static_cast<size_t>(j)].value;
+          } else {
+            add_dw(t, l, in.transpose() * gt);
+            dx.noalias() = gt * w[static_cast<size_t>(l)].value.transpose();
+          }
+          gt = std::move(dx);
+          if (l == k && dropped) gt.array() *= p.mask.middleRows(lo, m).array();
+        }
+      },
+      1);
+  if (parts > 1) {
+    // Chunks of 64 rows of every weight, in one parallel region.
+    std::vector<std::pair<size_t, Eigen::Index>> chunks;
+    for (size_t j = 0; j < w.size(); ++j)
+      for (Eigen::Index r = 0; r < w[j].grad.rows(); r += 64) chunks.emplace_back(j, r);
+    parallel_for(
+        static_cast<int64_t>(chunks.size()), threads,
+        [&](int64_t c) {
+          const auto [j, lo] = chunks[static_cast<size_t>(c)];
+          const Eigen::Index count = std::min<Eigen::Index>(64, w[j].grad.rows() - lo);
+          for (size_t t = 1; t < parts; ++t)
+            if (written[t][j])
+              w[j].grad.middleRows(lo, count) += dw_part_[t][j].middleRows(lo, count);
+        },
+        4);
+  }
+  for (size_t t = 1; t < parts; ++t)
+    for (size_t l = 0; l < b.size(); ++l) b[l].grad += db_part_[t][l];
+  if (xs != nullptr) dw_first_.accumulate(*xs, first, w[0].grad, threads);
+}
+
+double DeepRecNetwork::masked_loss(const SparseRows& x, Pass& p, bool backward_pass, int threads) {
+  METAREC_CHECK(static_cast<int>(p.a.size()) == layers() && p.a.back().rows() == x.rows(),
+                "deeprec_ae: the last forward pass was not of these ", x.rows(), " rows");
+  const int64_t count = static_cast<int64_t>(x.index.size());
+  if (count == 0) return 0;
+  const Matrix& y = p.a.back();
+  const float scale = 2.0f / static_cast<float>(count);
+  Matrix g;
+  if (backward_pass) g = Matrix::Zero(y.rows(), y.cols());
+  // O(entries) work: not worth a parallel region (each one is a synchronization).
+  double total = 0;
+  for (Eigen::Index r = 0; r < x.rows(); ++r) {
+    double s = 0;
+    for (int64_t e = x.ptr[r]; e < x.ptr[r + 1]; ++e) {
+      const float err = y(r, x.index[e]) - x.value[e];
+      s += static_cast<double>(err) * err;
+      if (backward_pass) g(r, x.index[e]) = scale * err;
+    }
+    total += s;
+  }
+  if (backward_pass) backward(std::move(g), &x, nullptr, p, threads);
+  return total / static_cast<double>(count);
+}
+
+double DeepRecNetwork::dense_loss(const Matrix& x, const Matrix& target, Pass& p,
+                                  bool backward_pass, int threads) {
+  METAREC_CHECK(static_cast<int>(p.a.size()) == layers() && p.a.back().rows() == target.rows() &&
+                    p.a.back().cols() == target.cols() && x.rows() == target.rows(),
+                "deeprec_ae: the last forward pass does not match the ", target.rows(), " x ",
+                target.cols(), " target");
+  const double count = static_cast<double>(target.size());
+  if (count == 0) return 0;
+  Matrix g = p.a.back() - target;
+  const double total = g.cast<double>().squaredNorm() / count;
+  if (backward_pass) {
+    g *= static_cast<float>(2.0 / count);
+    backward(std::move(g), nullptr, &x, p, threads);
+  }
+  return total;
+}
+
+void DeepRecNetwork::code_row(std::span<const int32_t> items, std::span<const float> values,
+                              RowVector& h) const {
+  METAREC_CHECK(items.size() == values.size(), "deeprec_ae: ", items.size(), " items but ",
+                values.size(), " ratings");
+  h = b[0].value.row(0);
+  for (size_t e = 0; e < items.size(); ++e) {
+    METAREC_CHECK(items[e] >= 0 && items[e] < shape.items, "deeprec_ae: item ", items[e],
+                  " out of range");
+    h.noalias() += values[e] * w[0].value.row(items[e]);
+  }
+  activate_row(activation_of(0), h);
+  RowVector next;
+  for (int l = 1; l + 1 < layers(); ++l) {
+    bool transposed = false;
+    const Matrix& wl = weight_of(l, transposed);
+    next = b[l].value.row(0);
+    if (transposed) {
+      for (Eigen::Index j = 0; j < next.size(); ++j) next[j] += h.dot(wl.row(j));
+    } else {
+      for (Eigen::Index r = 0; r < wl.rows(); ++r)
+        if (h[r] != 0) next.noalias() += h[r] * wl.row(r);
+    }
+    activate_row(activation_of(l), next);
+    std::swap(h, next);
+  }
+}
+
+float DeepRecNetwork::output_at(std::span<const float> h, int32_t item) const {
+  const int l = layers() - 1;
+  const Eigen::Map<const RowVector> hv(h.data(), static_cast<Eigen::Index>(h.size()));
+  bool transposed = false;
+  const Matrix& wl = weight_of(l, transposed);
+  const float z = (transposed ? hv.dot(wl.row(item)) : hv.dot(wl.col(item))) + b[l].value(0, item);
+  return activate_scalar(activation_of(l), z);
+}
+
+void DeepRecNetwork::output_row(std::span<const float> h, std::span<float> out) const {
+  const int l = layers() - 1;
+  METAREC_CHECK(static_cast<int64_t>(out.size()) == shape.items, "deeprec_ae: output has size ",
+                out.size(), ", expected ", shape.items);
+  const Eigen::Map<const RowVector> hv(h.data(), static_cast<Eigen::Index>(h.size()));
+  Eigen::Map<RowVector> o(out.data(), static_cast<Eigen::Index>(out.size()));
+  bool transposed = false;
+  const Matrix& wl = weight_of(l, transposed);
+  o = b[l].value.row(0);
+  if (transposed) {
+    for (Eigen::Index i = 0; i < o.size(); ++i) o[i] += hv.dot(wl.row(i));
+  } else {
+    for (Eigen::Index r = 0; r < wl.rows(); ++r)
+      if (hv[r] != 0) o.noalias() += hv[r] * wl.row(r);
+  }
+  const Activation act = activation_of(l);
+  for (float& v : out) v = activate_scalar(act, v);
+}
+
+double train_deeprec(DeepRecNetwork& net, const Interactions& train, const DeepRecTraining& cfg,
+                     const FitContext& ctx, uint64_t seed) {
+  METAREC_CHECK(train.num_items() == net.shape.items, "deeprec_ae: network has ", net.shape.items,
+                " items, data ", train.num_items());
+  std::vector<int32_t> users;
+  for (int32_t u = 0; u < train.num_users(); ++u)
+    if (train.user_count(u) > 0) users.push_back(u);
+  if (users.empty()) return 0;
+  // A batch's products cost about batch x items x encoder[0] multiply-adds per layer at the ends;
+  // below about four million (AutoRec's threshold, not measured for this model) the batch is not
+  // split.
+  const int64_t batch_rows = std::min<int64_t>(cfg.batch, static_cast<int64_t>(users.size()));
+  const int threads = batch_rows * net.shape.items * net.shape.encoder[0] >= (int64_t{1} << 22)
+                          ? resolve_threads(ctx.threads)
+                          : 1;
+  nn::ScopedBlasThreads blas(1);  // the threads split each batch's rows instead
+  Rng rng(seed);
+  nn::MiniBatches batches(static_cast<int64_t>(users.size()), cfg.batch);
+  auto params = net.parameters();
+  auto weights = net.weights();
+  std::optional<nn::Adam> adam;
+  std::optional<nn::Sgd> sgd;
+  if (cfg.sgd)
+    sgd.emplace(params, cfg.learning_rate, cfg.momentum);
+  else
+    adam.emplace(params, cfg.learning_rate);
+  auto step = [&] {
+    if (cfg.weight_decay > 0)
+      for (auto* q : weights) q->grad += cfg.weight_decay * q->value;
+    if (sgd)
+      sgd->step();
+    else
+      adam->step();
+    for (auto* q : params) q->zero_grad();
+  };
+  for (auto* q : params) q->zero_grad();
+  SparseRows x;
+  DeepRecNetwork::Pass pass;
+  Matrix refed;
+  double epoch_loss = 0;
+  for (int epoch = 0; epoch < cfg.epochs; ++epoch) {
+    ctx.check_cancel();
+    batches.shuffle(rng);
+    epoch_loss = 0;
+    for (int64_t b = 0; b < batches.count(); ++b) {
+      x.clear();
+      for (int64_t k : batches.batch(b)) {
+        const auto items = train.user_items(users[k]);
+        const auto values = train.user_values(users[k]);
+        x.index.insert(x.index.end(), items.begin(), items.end());
+        for (float v : values) x.value.push_back(v / cfg.rating_scale);
+        x.ptr.push_back(static_cast<int64_t>(x.index.size()));
+      }
+      net.forward(x, pass, &rng, threads);
+      epoch_loss += net.masked_loss(x, pass, true, threads);
+      step();
+      if (cfg.refeed) {
+        refed = pass.a.back();
+        net.forward(refed, pass, &rng, threads);
+        net.dense_loss(refed, refed, pass, true, threads);
+        step();
+      }
+    }
+    epoch_loss /= static_cast<double>(batches.count());
+    METAREC_CHECK(std::isfinite(epoch_loss), "deeprec_ae: training diverged in epoch ", epoch + 1,
+                  " (masked MSE ", epoch_loss, "); lower learning_rate");
+    ctx.report(static_cast<double>(epoch + 1) / cfg.epochs,
+               "epoch " + std::to_string(epoch + 1) + " masked MSE " + std::to_string(epoch_loss));
+  }
+  return epoch_loss;
+}
+
+ParamSchema DeepRecAe::schema() {
+  // Defaults chosen on ML-100K u1 (docs/neural.md): the paper's Netflix network (512,512,1024) is
+  // too big for 943 users (u1 RMSE 0.955 against 0.948 for 256,256,512 at equal settings); SGD with
+  // momentum, as in the paper, beat Adam (best Adam 0.983 at 20 epochs, overfitting after); with
+  // momentum, lr 0.01 and 120 epochs did best, and weight decay 0.001 helped a little (0.942 ->
+  // 0.938).
+  return {
+      ParamSpec::text(
+          "layers", "256,256,512",
+          "encoder widths from the input side, comma-separated (1 to 8 layers); the decoder "
+          "mirrors them, so the last is the code layer",
+          [](const std::string& v) { return problem_of([&] { parse_deeprec_layers(v); }); }),
+      ParamSpec::choice("activation", "selu", {"selu", "relu", "tanh", "sigmoid"},
+                        "activation of every hidden layer")
+          .tune({"selu", "relu", "tanh"}),
+      ParamSpec::boolean("activate_output", false,
+                         "apply the activation on the output layer too (default: linear)"),
+      ParamSpec::boolean("tied", false, "decoder weights are the transposes of the encoder's"),
+      ParamSpec::real("dropout", 0.8, 0, 0.99, "dropout on the code layer in training")
+          .tune(0, 0.9),
+      ParamSpec::boolean("refeed", true,
+                         "dense re-feeding: a second step per batch on f(x) as input and target"),
+      ParamSpec::integer("epochs", 120, 1, 100000, "passes over the training users")
+          .tune(20, 300, true),
+      ParamSpec::integer("batch_size", 64, 1, 1 << 20, "users per optimizer step")
+          .tune(16, 512, true),
+      ParamSpec::choice("optimizer", "momentum", {"momentum", "adam"},
+                        "SGD with momentum (the paper's) or Adam"),
+      ParamSpec::real("learning_rate", 0.01, 0, 1, "step size", true).tune(1e-4, 3e-2, true),
+      ParamSpec::real("momentum", 0.9, 0, 0.999, "momentum of the SGD optimizer"),
+      ParamSpec::real("weight_decay", 1e-3, 0, 10,
+                      "L2 penalty: weight_decay * W added to each weight's gradient per step")
+          .tune(1e-5, 1e-2, true),
+  };
+}
+
+DeepRecAe::DeepRecAe(const Params& p) : Recommender("deeprec_ae", p) {}
+DeepRecAe::~DeepRecAe() = default;
+
+const DeepRecNetwork& DeepRecAe::network() const {
+  require_fitted();
+  return *net_;
+}
+
+DeepRecShape DeepRecAe::shape_for(int32_t items) const {
+  const Params& p = params();
+  DeepRecShape s;
+  s.items = items;
+  s.encoder = parse_deeprec_layers(p.get_string("layers"));
+  s.tied = p.get_bool("tied");
+  s.activation = nn::parse_activation(p.get_string("activation"));
+  s.activate_output = p.get_bool("activate_output");
+  s.dropout = static_cast<float>(p.get_float("dropout"));
+  return s;
+}
+
+void DeepRecAe::do_fit(const Interactions& train, const FitContext& ctx) {
+  const Params& p = params();
+  DeepRecTraining cfg;
+  cfg.epochs = static_cast<int>(p.get_int("epochs"));
+  cfg.batch = static_cast<int>(p.get_int("batch_size"));
+  cfg.learning_rate = static_cast<float>(p.get_float("learning_rate"));
+  cfg.sgd = p.get_string("optimizer") == "momentum";
+  cfg.momentum = static_cast<float>(p.get_float("momentum"));
+  cfg.weight_decay = static_cast<float>(p.get_float("weight_decay"));
+  cfg.refeed = p.get_bool("refeed");
+  lo_ = train.scale_min();
+  hi_ = train.scale_max();
+  cfg.rating_scale = rating_scale_of(lo_, hi_);
+  global_mean_ = static_cast<float>(train.global_mean());
+  const int32_t users = train.num_users(), items = train.num_items();
+  user_mean_.resize(users);
+  for (int32_t u = 0; u < users; ++u) {
+    double sum = 0;
+    for (float v : train.user_values(u)) sum += v;
+    const int64_t n = train.user_count(u);
+    user_mean_[u] = n > 0 ? static_cast<float>(sum / static_cast<double>(n)) : global_mean_;
+  }
+  item_mean_.resize(items);
+  item_seen_.resize(items);
+  for (int32_t i = 0; i < items; ++i) {
+    double sum = 0;
+    for (float v : train.item_values(i)) sum += v;
+    const int64_t n = train.item_count(i);
+    item_mean_[i] = n > 0 ? static_cast<float>(sum / static_cast<double>(n)) : global_mean_;
+    item_seen_[i] = n > 0 ? 1.0f : 0.0f;
+  }
+  Rng rng = Rng(ctx.seed).fork(0xDEE);
+  net_ = std::make_unique<DeepRecNetwork>(shape_for(items), rng);
+  train_deeprec(*net_, train, cfg, ctx, ctx.seed ^ 0xDEE9EC);
+  codes_.resize(users, net_->shape.encoder[0]);
+  parallel_for(
+      users, resolve_threads(ctx.threads),
+      [&](int64_t u) {
+        RowVector h;
+        code_of(train.user_items(static_cast<int32_t>(u)),
+                train.user_values(static_cast<int32_t>(u)), h);
+        codes_.row(u) = h;
+      },
+      16);
+}
+
+float DeepRecAe::predict(int32_t user, int32_t item) const {
+  require_fitted();
+  METAREC_CHECK(item >= 0 && item < num_items(), "deeprec_ae: item ", item, " out of range");
+  if (seen_items(user).empty()) return std::clamp(item_mean_[item], lo_, hi_);
+  if (item_seen_[item] == 0) return std::clamp(user_mean_[user], lo_, hi_);
+  const std::span<const float> h(codes_.row(user).data(), static_cast<size_t>(codes_.cols()));
+  return std::clamp(net_->output_at(h, item) * rating_scale_of(lo_, hi_), lo_, hi_);
+}
+
+void DeepRecAe::code_of(std::span<const int32_t> items, std::span<const float> ratings,
+                        RowVector& h) const {
+  const float scale = rating_scale_of(lo_, hi_);
+  std::vector<float> scaled(ratings.size());
+  for (size_t e = 0; e < ratings.size(); ++e) scaled[e] = ratings[e] / scale;
+  net_->code_row(items, scaled, h);
+}
+
+void DeepRecAe::fill(std::span<const float> h, float row_mean, std::span<float> out) const {
+  const float scale = rating_scale_of(lo_, hi_);
+  net_->output_row(h, out);
+  for (int32_t i = 0; i < num_items(); ++i)
+    out[i] = std::clamp(item_seen_[i] != 0 ? out[i] * scale : row_mean, lo_, hi_);
+}
+
+void DeepRecAe::score(int32_t user, std::span<float> out) const {
+  require_fitted();
+  METAREC_CHECK(static_cast<int64_t>(out.size()) == num_items(),
+                "deeprec_ae: score buffer has size ", out.size(), ", expected ", num_items());
+  if (seen_items(user).empty()) {
+    for (int32_t i = 0; i < num_items(); ++i) out[i] = std::clamp(item_mean_[i], lo_, hi_);
+    return;
+  }
+  fill(std::span<const float>(codes_.row(user).data(), static_cast<size_t>(codes_.cols())),
+       user_mean_[user], out);
+}
+
+void DeepRecAe::score_new_user(std::span<const int32_t> items, std::span<const float> values,
+                               std::span<float> out) const {
+  require_fitted();
+  METAREC_CHECK(static_cast<int64_t>(out.size()) == num_items(),
+                "deeprec_ae: score buffer has size ", out.size(), ", expected ", num_items());
+  METAREC_CHECK(values.size() == items.size(),
+                "deeprec_ae: fold-in needs one rating per item, got ", values.size(), " for ",
+                items.size(), " items");
+  if (items.empty()) {
+    for (int32_t i = 0; i < num_items(); ++i) out[i] = std::clamp(item_mean_[i], lo_, hi_);
+    return;
+  }
+  RowVector h;
+  code_of(items, values, h);
+  double sum = 0;
+  for (float v : values) sum += v;
+  fill(std::span<const float>(h.data(), static_cast<size_t>(h.size())),
+       static_cast<float>(sum / static_cast<double>(values.size())), out);
+}
+
+void DeepRecAe::do_save(ModelWriter& w) const {
+  auto put = [&](const std::string& name, const float* data, Eigen::Index r, Eigen::Index c) {
+    w.add("deeprec." + name, std::span<const float>(data, static_cast<size_t>(r * c)), {r, c});
+  };
+  for (const auto* p : std::as_const(*net_).parameters())
+    put(p->name, p->value.data(), p->value.rows(), p->value.cols());
+  put("codes", codes_.data(), codes_.rows(), codes_.cols());
+  put("user_mean", user_mean_.data(), 1, user_mean_.size());
+  put("item_mean", item_mean_.data(), 1, item_mean_.size());
+  put("item_seen", item_seen_.data(), 1, item_seen_.size());
+  const float scalars[3] = {lo_, hi_, global_mean_};
+  put("scale", scalars, 1, 3);
+}
+
+void DeepRecAe::do_load(const ModelReader& r) {
+  auto get = [&](const std::string& name, float* data, int64_t rows, int64_t cols) {
+    const std::vector<float> v = r.f32("deeprec." + name, {rows, cols});
+    std::memcpy(data, v.data(), sizeof(float) * v.size());
+  };
+  Rng rng(0);
+  auto net = std::make_unique<DeepRecNetwork>(shape_for(num_items()), rng);
+  for (auto* p : net->parameters()) get(p->name, p->value.data(), p->value.rows(), p->value.cols());
+  codes_.resize(num_users(), net->shape.encoder[0]);
+  get("codes", codes_.data(), codes_.rows(), codes_.cols());
+  user_mean_.resize(num_users());
+  item_mean_.resize(num_items());
+  item_seen_.resize(num_items());
+  get("user_mean", user_mean_.data(), 1, num_users());
+  get("item_mean", item_mean_.data(), 1, num_items());
+  get("item_seen", item_seen_.data(), 1, num_items());
+  float scalars[3];
+  get("scale", scalars, 1, 3);
+  lo_ = scalars[0];
+  hi_ = scalars[1];
+  global_mean_ = scalars[2];
+  net_ = std::move(net);
+}
+
+}  // namespace metarec

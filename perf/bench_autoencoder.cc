@@ -1,8 +1,8 @@
-// Training speed of the autoencoders: one epoch of Mult-VAE / Mult-DAE / CDAE on
+// Training speed of the autoencoders: one epoch of Mult-VAE / Mult-DAE / CDAE / SVAE on
 // synthetic data shaped like the ML-1M strong-generalization training set
 // (5,440 users, 3,696 items, ~165 items per user), and one epoch of I-AutoRec /
 // U-AutoRec / DeepRec on data shaped like ML-100K, by thread count. Items per
-// second = training users (rows) per second for Mult-VAE/DAE and CDAE, ratings
+// second = training users (rows) per second for Mult-VAE/DAE, CDAE and SVAE, ratings
 // for AutoRec and DeepRec.
 // Compare with perf/multvae_torch.py on the real split (docs/neural.md).
 //   build/bench_autoencoder --benchmark_filter='BM_Epoch/(mult_vae|cdae)'
@@ -46,6 +46,11 @@ BENCHMARK_CAPTURE(BM_Epoch, mult_vae, "mult_vae", true)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 BENCHMARK_CAPTURE(BM_Epoch, mult_dae, "mult_dae", true)
+    ->Arg(1)
+    ->Arg(2)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(BM_Epoch, svae, "svae", true)
     ->Arg(1)
     ->Arg(2)
     ->Unit(benchmark::kMillisecond)

@@ -1,9 +1,10 @@
 // Catalog entries of the autoencoder recommenders (Mult-VAE, Mult-DAE,
-// I-AutoRec, U-AutoRec, CDAE, DeepRec).
+// I-AutoRec, U-AutoRec, CDAE, DeepRec, SVAE).
 #include <metarec/algorithms/autoencoder/autorec.h>
 #include <metarec/algorithms/autoencoder/cdae.h>
 #include <metarec/algorithms/autoencoder/deeprec.h>
 #include <metarec/algorithms/autoencoder/mult_vae.h>
+#include <metarec/algorithms/autoencoder/svae.h>
 #include <metarec/algorithms/catalog_entries.h>
 
 namespace metarec::detail {
@@ -59,6 +60,32 @@ void add_autoencoder_models(std::vector<AlgorithmInfo>& c) {
                 vae_src},
                MultVae::schema(false),
                [](const Params& p) { return std::make_unique<MultVae>(false, p); }});
+  c.push_back(
+      {"svae",
+       {"autoencoder",
+        true,
+        true,
+        false,
+        {"timestamps"},
+        "expensive",
+        "SVAE: a sequential variational autoencoder. The user's items in time order (a user "
+        "without distinct timestamps, or every user with order=shuffled, is trained in a fresh "
+        "random order each epoch and scored in a fixed pseudo-random order: a set model) pass "
+        "through an item embedding and a GRU; after each item a Gaussian latent code (mean "
+        "and log-variance from a tanh layer of the GRU state; a reparameterized sample in "
+        "training, the mean to score) is decoded through a tanh layer to logits over all items, "
+        "trained with the multinomial log-likelihood of the next next_k items plus the KL term "
+        "weighted by beta annealed linearly to beta_max (as Mult-VAE). Backpropagation through "
+        "the whole history (cut to the latest max_length items); Adam over batches of users, "
+        "lazy Adam on the embedding rows. Scores a user from the GRU state after their last "
+        "item; folds in new users from their items, in time order when they carry timestamps.",
+        "N. Sachdeva, G. Manco, E. Ritacco, V. Pudi, Sequential Variational Autoencoders for "
+        "Collaborative Filtering, WSDM 2019",
+        {dir + "svae.h", dir + "svae.cc", "src/metarec/algorithms/history_fold_in.h",
+         "src/metarec/nn/gru.h", "src/metarec/nn/gru.cc", "src/metarec/nn/mlp.h",
+         "src/metarec/nn/embedding.h", "src/metarec/nn/train.h"}},
+       Svae::schema(),
+       [](const Params& p) { return std::make_unique<Svae>(p); }});
   c.push_back({"cdae",
                {"autoencoder",
                 true,

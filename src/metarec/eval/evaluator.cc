@@ -1,17 +1,16 @@
 // Protocol loops: per-user parallel scoring, metric accumulation in double, fixed output order.
+#include <metarec/algorithms/history_fold_in.h>
+#include <metarec/core/error.h>
+#include <metarec/core/parallel.h>
+#include <metarec/core/top_k.h>
 #include <metarec/eval/evaluator.h>
-
+#include <metarec/eval/metrics.h>
 #include <omp.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <set>
-
-#include <metarec/core/error.h>
-#include <metarec/core/parallel.h>
-#include <metarec/core/top_k.h>
-#include <metarec/eval/metrics.h>
 
 namespace metarec {
 
@@ -84,8 +83,11 @@ EvalResult evaluate_impl(const Recommender& model, const Interactions& train,
   METAREC_CHECK(opts.protocol == "full" || opts.protocol == "sampled",
                 "evaluate: protocol must be full or sampled, got \"", opts.protocol, "\"");
   const FoldIn* folder = nullptr;
+  const HistoryFoldIn* history_folder = nullptr;
   if (fold_in) {
     folder = dynamic_cast<const FoldIn*>(&model);
+    // Sequential models read a held-out user's items in time order when the data has times.
+    if (fold_in->has_timestamps()) history_folder = dynamic_cast<const HistoryFoldIn*>(&model);
     METAREC_CHECK(folder, model.algorithm(),
                   " cannot score users it was not trained on (it does not implement fold-in), "
                   "which strong generalization needs");
@@ -181,7 +183,12 @@ EvalResult evaluate_impl(const Recommender& model, const Interactions& train,
       const int32_t u = users[j];
       auto& s = scores[tid];
       if (fold_in) {
-        folder->score_new_user(fold_in->user_items(u), fold_in->user_values(u), s);
+        if (history_folder) {
+          history_folder->score_new_history(fold_in->user_items(u), fold_in->user_values(u),
+                                            fold_in->user_times(u), s);
+        } else {
+          folder->score_new_user(fold_in->user_items(u), fold_in->user_values(u), s);
+        }
         if (want_all) unexcluded[tid].assign(s.begin(), s.end());
         for (int32_t i : fold_in->user_items(u)) s[i] = kExcluded;
       } else {

@@ -58,12 +58,13 @@ EvalResult evaluate(const Recommender& model, const Interactions& train, const I
                     const EvalOptions& opts);
 
 /// Strong generalization: every user with `test` entries is scored by FoldIn::score_new_user
-/// from their `fold_in` items (not from training), the fold-in items are excluded from the
-/// ranking, and the full-protocol ranking and beyond-accuracy metrics are computed over the test
-/// items (protocol "fold_in"). `model` was fitted on `train` (which holds none of these users'
-/// entries; it supplies item popularity for novelty) and must implement FoldIn, else
-/// InvalidArgument. Only the full protocol; no rating metrics. score_new_user runs in parallel
-/// over users, so it must be thread-safe (it is const).
+/// from their `fold_in` items (not from training; by HistoryFoldIn::score_new_history, with the
+/// items' timestamps, when the model has it and `fold_in` has timestamps), the fold-in items are
+/// excluded from the ranking, and the full-protocol ranking and beyond-accuracy metrics are
+/// computed over the test items (protocol "fold_in"). `model` was fitted on `train` (which holds
+/// none of these users' entries; it supplies item popularity for novelty) and must implement
+/// FoldIn, else InvalidArgument. Only the full protocol; no rating metrics. score_new_user runs in
+/// parallel over users, so it must be thread-safe (it is const).
 EvalResult evaluate_fold_in(const Recommender& model, const Interactions& train,
                             const Interactions& fold_in, const Interactions& test,
                             const EvalOptions& opts);

@@ -58,5 +58,3 @@ BENCHMARK_CAPTURE(BM_Fit, mixture_mf / k32m4, "mixture_mf", {"epochs=2"}, true, 
     ->Arg(2)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
-
-BENCHMARK_MAIN();

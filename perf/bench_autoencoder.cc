@@ -75,5 +75,3 @@ BENCHMARK_CAPTURE(BM_Epoch, deeprec_ae, "deeprec_ae", false)
     ->Arg(2)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
-
-BENCHMARK_MAIN();

@@ -36,5 +36,3 @@ BENCHMARK_CAPTURE(BM_BoltzmannEpoch, cf_nade / h500, "cf_nade", {"hidden=500"})
     ->Arg(2)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
-
-BENCHMARK_MAIN();

@@ -51,5 +51,3 @@ BENCHMARK_CAPTURE(BM_Fit, logistic_mf / k32, "logistic_mf", {"factors=32", "iter
     ->Arg(2)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
-
-BENCHMARK_MAIN();

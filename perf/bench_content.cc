@@ -69,5 +69,3 @@ BENCHMARK_CAPTURE(BM_TwoTowerEpoch, side_info_rating_head,
                   std::vector<std::string>{"rating_weight=0.5"})
     ->Unit(benchmark::kMillisecond)
     ->Iterations(1);
-
-BENCHMARK_MAIN();

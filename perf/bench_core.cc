@@ -21,5 +21,3 @@ static void BM_Synthetic(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_Synthetic)->Unit(benchmark::kMillisecond);
-
-BENCHMARK_MAIN();

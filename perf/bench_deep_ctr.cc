@@ -41,5 +41,3 @@ BENCHMARK_CAPTURE(BM_DeepCtrEpoch, xdeepfm, "xdeepfm", {})
     ->Arg(2)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
-
-BENCHMARK_MAIN();

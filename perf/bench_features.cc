@@ -65,5 +65,3 @@ BENCHMARK_CAPTURE(features, synthetic_no_landmarkers, kSynthetic, false)
     ->Name("BM_MetaFeatures/synthetic_1m_explicit/no_landmarkers")
     ->Arg(1)
     ->Unit(benchmark::kMillisecond);
-
-BENCHMARK_MAIN();

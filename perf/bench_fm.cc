@@ -55,5 +55,3 @@ BENCHMARK_CAPTURE(BM_Fit, fm_mcmc / k8 / ids, "fm_mcmc", {"iterations=20", "burn
     ->Arg(2)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
-
-BENCHMARK_MAIN();

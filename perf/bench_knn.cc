@@ -99,5 +99,3 @@ BENCHMARK_CAPTURE(fit_predict, knn_baseline_user, std::string("knn_baseline"),
 BENCHMARK_CAPTURE(fit_predict, slope_one, std::string("slope_one"), std::vector<std::string>{})
     ->Name("BM_Predict/slope_one")
     ->Unit(benchmark::kMillisecond);
-
-BENCHMARK_MAIN();

@@ -2,6 +2,10 @@
 // comparison with pandas in perf/loader_vs_pandas.sh.
 //   bench_loader --write PATH [--rows N] [--seed S]   write a synthetic ratings.csv
 //   bench_loader PATH                                  load it, print JSON with time and memory
+#include <metarec/core/error.h>
+#include <metarec/core/process.h>
+#include <metarec/core/rng.h>
+#include <metarec/data/delimited.h>
 #include <sys/resource.h>
 
 #include <chrono>
@@ -9,10 +13,6 @@
 #include <cstring>
 #include <iostream>
 #include <string>
-
-#include <metarec/core/error.h>
-#include <metarec/core/rng.h>
-#include <metarec/data/delimited.h>
 
 namespace {
 
@@ -49,6 +49,7 @@ int write_csv(const std::string& path, int64_t rows, uint64_t seed) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  metarec::prepare_process(argv);  // the CLI's malloc and BLAS settings (core/process.h)
   if (argc >= 3 && std::strcmp(argv[1], "--write") == 0) {
     int64_t rows = 20'000'000;
     uint64_t seed = 1;

@@ -79,5 +79,3 @@ BENCHMARK(BM_InitNormal)
     ->ArgNames({"fill_normal", "threads"})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
-
-BENCHMARK_MAIN();

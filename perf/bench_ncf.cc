@@ -53,5 +53,3 @@ BENCHMARK_CAPTURE(BM_NcfEpoch, neumf / f64, "neumf", {"factors=64", "pretrain=fa
     ->Arg(2)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
-
-BENCHMARK_MAIN();

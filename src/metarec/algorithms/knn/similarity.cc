@@ -271,10 +271,12 @@ SparseMatrix similarity_rows(const Csr& rows, const Csr& cols, const SimilarityO
   };
   std::vector<Work> work(static_cast<size_t>(threads));
   {
-    // Room for every row's kept entries up front (address space only until written): no copy as
-    // the buffers grow.
-    const int64_t per_thread = std::min<int64_t>(
-        int64_t{n} * std::min<int64_t>(o.neighbors, n) / threads + 1, int64_t{1} << 26);
+    // Room for every row's kept entries in every thread's buffers (address space only until
+    // written): a thread may finish more than its share of the rows, and a buffer that never
+    // moves is never copied. Large reservations also let malloc back them with huge pages,
+    // where each 4 KiB page fault would cost about as much as filling the page.
+    const int64_t per_thread =
+        std::min<int64_t>(int64_t{n} * std::min<int64_t>(o.neighbors, n) + 1, int64_t{1} << 26);
     for (Work& w : work) {
       w.out_idx.reserve(static_cast<size_t>(per_thread));
       w.out_val.reserve(static_cast<size_t>(per_thread));
@@ -376,13 +378,16 @@ SparseMatrix similarity_rows(const Csr& rows, const Csr& cols, const SimilarityO
     Work& w = work[static_cast<size_t>(placed[0].tid)];
     return SparseMatrix::from_csr(n, std::move(ptr), std::move(w.out_idx), std::move(w.out_val));
   }
-  std::vector<int32_t> idx(static_cast<size_t>(ptr.back()));
-  std::vector<float> val(idx.size());
+  // Appended row by row into reserved arrays: no zero-filling pass over the whole matrix first.
+  std::vector<int32_t> idx;
+  std::vector<float> val;
+  idx.reserve(static_cast<size_t>(ptr.back()));
+  val.reserve(static_cast<size_t>(ptr.back()));
   for (int32_t a = 0; a < n; ++a) {
     const Placed& pl = placed[static_cast<size_t>(a)];
     const Work& w = work[static_cast<size_t>(pl.tid)];
-    std::copy_n(w.out_idx.begin() + pl.start, pl.count, idx.begin() + ptr[a]);
-    std::copy_n(w.out_val.begin() + pl.start, pl.count, val.begin() + ptr[a]);
+    idx.insert(idx.end(), w.out_idx.begin() + pl.start, w.out_idx.begin() + pl.start + pl.count);
+    val.insert(val.end(), w.out_val.begin() + pl.start, w.out_val.begin() + pl.start + pl.count);
   }
   return SparseMatrix::from_csr(n, std::move(ptr), std::move(idx), std::move(val));
 }

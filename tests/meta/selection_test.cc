@@ -204,6 +204,55 @@ TEST(Selection, BoostedTreesAndContrastiveStateRoundTripThroughAFile) {
   std::filesystem::remove(path);
 }
 
+// The ensemble with the listwise network as a fourth voter learns the rule too, and its state
+// round-trips next to the seed's network (same file, other keys) into a selector made as
+// `select` makes it: no embeddings, so a refit would throw.
+TEST(Selection, EnsembleWithTheListwiseNetworkLearnsTheRuleAndRoundTrips) {
+  const Knowledge k = fixture();
+  SelectorOptions o;
+  o.neighbours = 1;
+  o.trees = 30;
+  o.network.hidden = 8;
+  o.network.epochs = 40;
+  o.network.batch = 4;
+  o.embeddings = nn::Matrix::Identity(4, 4);
+  const SelectionResult sb = evaluate_selection(k, "single_best", o);
+  const SelectionResult el = evaluate_selection(k, "ensemble_listwise", o);
+  EXPECT_GT(el.top1, sb.top1);
+
+  std::vector<size_t> all(k.datasets.size());
+  for (size_t d = 0; d < all.size(); ++d) all[d] = d;
+  auto ens = make_selector("ensemble_listwise", o);
+  EXPECT_EQ(ens->name(), "ensemble_listwise");
+  ens->fit(k, all);
+  SelectorOptions seed_options = o;
+  seed_options.network.listwise_weight = 0;
+  ContrastiveSelector seed(seed_options);
+  seed.fit(k, all);
+  ModelWriter w;
+  seed.save(w);
+  ASSERT_TRUE(ens->save_state(w));
+  const std::string path = tmp("ensemble_listwise.safetensors");
+  w.write(path);
+  const ModelReader r(path);
+  SelectorOptions no_embeddings = o;  // the ensemble's other options as fitted (neighbours)
+  no_embeddings.embeddings.resize(0, 0);
+  auto again = make_selector("ensemble_listwise", no_embeddings);
+  EXPECT_THROW(make_selector("ensemble_listwise", no_embeddings)->fit(k, all), InvalidArgument);
+  ASSERT_TRUE(again->load_state(r));
+  const ContrastiveSelector seed_again = ContrastiveSelector::load(r);
+  for (const auto& d : k.datasets) {
+    EXPECT_EQ(again->score(d.features), ens->score(d.features));
+    EXPECT_EQ(seed_again.score(d.features), seed.score(d.features));
+  }
+  // The listwise network alone reads the same keys; the seed's network keeps no extra state.
+  auto alone = make_selector("contrastive_listwise", no_embeddings);
+  EXPECT_TRUE(alone->load_state(r));
+  EXPECT_EQ(alone->score(k.datasets[0].features).size(), k.algorithms.size());
+  EXPECT_FALSE(make_selector("contrastive", SelectorOptions{})->load_state(r));
+  std::filesystem::remove(path);
+}
+
 TEST(Selection, ContrastiveNetworkLearnsTheFamiliesAndSecondaryMetricIsReported) {
   const Knowledge k = fixture();
   SelectorOptions o;

@@ -137,37 +137,48 @@ std::vector<double> ranks(const std::vector<double>& v);
 // Borda count over three rivals with partly independent errors: the mean of each algorithm's
 // rank under the boosted trees (per-algorithm regressors: generalize over feature ranges), the
 // nearest datasets (what similar datasets measured) and the pairwise ranker (learns the order
-// directly). Ranks, not scores, because the three score on different scales.
+// directly). Ranks, not scores, because the three score on different scales. With `listwise`
+// ("ensemble_listwise") the listwise contrastive network is a fourth voter: a neural model of
+// the whole order, whose errors differ from the trees' (docs/selection.md has the table).
 class Ensemble : public AlgorithmSelector {
  public:
-  explicit Ensemble(const SelectorOptions& o)
+  Ensemble(const SelectorOptions& o, bool listwise)
       : boosted_(make_boosted_selector(o)),
         ranker_(make_ranker_selector(o)),
-        nearest_(o.neighbours) {}
-  std::string name() const override { return "ensemble"; }
+        nearest_(o.neighbours) {
+    if (listwise) listwise_ = make_selector("contrastive_listwise", o);
+  }
+  std::string name() const override { return listwise_ ? "ensemble_listwise" : "ensemble"; }
   void fit(const Knowledge& k, const std::vector<size_t>& train) override {
     boosted_->fit(k, train);
     ranker_->fit(k, train);
     nearest_.fit(k, train);
+    if (listwise_) listwise_->fit(k, train);
   }
   std::vector<double> score(const std::vector<double>& features) const override {
     const auto a = ranks(boosted_->score(features));
     const auto b = ranks(ranker_->score(features));
     const auto c = ranks(nearest_.score(features));
+    std::vector<double> d;
+    if (listwise_) d = ranks(listwise_->score(features));
+    const double members = listwise_ ? 4.0 : 3.0;
     std::vector<double> out(a.size());
     // Ties broken by the boosted trees' rank (a tiny share of it).
-    for (size_t j = 0; j < a.size(); ++j) out[j] = (a[j] + b[j] + c[j]) / 3.0 + 1e-3 * a[j];
+    for (size_t j = 0; j < a.size(); ++j)
+      out[j] = (a[j] + b[j] + c[j] + (d.empty() ? 0.0 : d[j])) / members + 1e-3 * a[j];
     return out;
   }
   bool save_state(ModelWriter& w) const override {
-    return boosted_->save_state(w) && ranker_->save_state(w) && nearest_.save_state(w);
+    return boosted_->save_state(w) && ranker_->save_state(w) && nearest_.save_state(w) &&
+           (!listwise_ || listwise_->save_state(w));
   }
   bool load_state(const ModelReader& r) override {
-    return boosted_->load_state(r) && ranker_->load_state(r) && nearest_.load_state(r);
+    return boosted_->load_state(r) && ranker_->load_state(r) && nearest_.load_state(r) &&
+           (!listwise_ || listwise_->load_state(r));
   }
 
  private:
-  std::unique_ptr<AlgorithmSelector> boosted_, ranker_;
+  std::unique_ptr<AlgorithmSelector> boosted_, ranker_, listwise_;
   NearestDatasets nearest_;
 };
 
@@ -235,7 +246,7 @@ std::vector<double> ContrastiveSelector::score(const std::vector<double>& featur
   return std::vector<double>(s.data(), s.data() + s.size());
 }
 
-void ContrastiveSelector::save(ModelWriter& w) const {
+void ContrastiveSelector::save(ModelWriter& w, const std::string& prefix) const {
   METAREC_CHECK(net_ != nullptr, "contrastive selector: not fitted");
   const nlohmann::json cfg = {{"inputs", cfg_.inputs},
                               {"hidden", cfg_.hidden},
@@ -249,22 +260,23 @@ void ContrastiveSelector::save(ModelWriter& w) const {
                               {"listwise_weight", cfg_.listwise_weight},
                               {"listwise_temperature", cfg_.listwise_temperature},
                               {"seed", cfg_.seed}};
-  w.set_meta("contrastive.config", cfg.dump());
+  w.set_meta(prefix + "contrastive.config", cfg.dump());
   for (auto* p : net_->parameters())
-    w.add("contrastive." + p->name, std::span<const float>(p->value.data(), p->value.size()),
+    w.add(prefix + "contrastive." + p->name,
+          std::span<const float>(p->value.data(), p->value.size()),
           {p->value.rows(), p->value.cols()});
-  w.add("contrastive.embeddings",
+  w.add(prefix + "contrastive.embeddings",
         std::span<const float>(o_.embeddings.data(), o_.embeddings.size()),
         {o_.embeddings.rows(), o_.embeddings.cols()});
-  w.add("standardizer.mean", std::span<const double>(z_.mean),
+  w.add(prefix + "standardizer.mean", std::span<const double>(z_.mean),
         {static_cast<int64_t>(z_.mean.size())});
-  w.add("standardizer.stddev", std::span<const double>(z_.stddev),
+  w.add(prefix + "standardizer.stddev", std::span<const double>(z_.stddev),
         {static_cast<int64_t>(z_.stddev.size())});
 }
 
-ContrastiveSelector ContrastiveSelector::load(const ModelReader& r) {
-  const auto cfg = nlohmann::json::parse(r.meta("contrastive.config"), nullptr, false);
-  if (cfg.is_discarded()) throw FormatError(r.path(), 0, "contrastive.config is not JSON");
+ContrastiveSelector ContrastiveSelector::load(const ModelReader& r, const std::string& prefix) {
+  const auto cfg = nlohmann::json::parse(r.meta(prefix + "contrastive.config"), nullptr, false);
+  if (cfg.is_discarded()) throw FormatError(r.path(), 0, prefix + "contrastive.config is not JSON");
   SelectorOptions o;
   SelectorConfig& c = o.network;
   try {
@@ -281,21 +293,34 @@ ContrastiveSelector ContrastiveSelector::load(const ModelReader& r) {
     c.listwise_temperature = cfg.value("listwise_temperature", 0.1f);
     c.seed = cfg.at("seed");
   } catch (const nlohmann::json::exception& e) {
-    throw FormatError(r.path(), 0, std::string("contrastive.config: ") + e.what());
+    throw FormatError(r.path(), 0, prefix + "contrastive.config: " + e.what());
   }
-  const auto shape = r.shape("contrastive.embeddings");
-  const auto emb = r.f32("contrastive.embeddings", {-1, c.outputs});
+  const auto shape = r.shape(prefix + "contrastive.embeddings");
+  const auto emb = r.f32(prefix + "contrastive.embeddings", {-1, c.outputs});
   o.embeddings = Eigen::Map<const nn::Matrix>(emb.data(), shape[0], shape[1]);
   ContrastiveSelector s(o);
   s.cfg_ = c;
   s.net_ = std::make_unique<SelectorNet>(c);
   for (auto* p : s.net_->parameters()) {
-    const auto v = r.f32("contrastive." + p->name, {p->value.rows(), p->value.cols()});
+    const auto v = r.f32(prefix + "contrastive." + p->name, {p->value.rows(), p->value.cols()});
     p->value = Eigen::Map<const nn::Matrix>(v.data(), p->value.rows(), p->value.cols());
   }
-  s.z_.mean = r.f64("standardizer.mean", {c.inputs});
-  s.z_.stddev = r.f64("standardizer.stddev", {c.inputs});
+  s.z_.mean = r.f64(prefix + "standardizer.mean", {c.inputs});
+  s.z_.stddev = r.f64(prefix + "standardizer.stddev", {c.inputs});
   return s;
+}
+
+bool ContrastiveSelector::save_state(ModelWriter& w) const {
+  if (!(o_.network.listwise_weight > 0)) return false;  // the seed's network: save() stores it
+  save(w, kListwisePrefix);
+  return true;
+}
+
+bool ContrastiveSelector::load_state(const ModelReader& r) {
+  if (!(o_.network.listwise_weight > 0) || !r.has_meta(kListwisePrefix + "contrastive.config"))
+    return false;
+  *this = load(r, kListwisePrefix);
+  return true;
 }
 
 void Standardizer::fit(const Knowledge& k, const std::vector<size_t>& rows) {
@@ -325,8 +350,8 @@ std::vector<double> Standardizer::apply(const std::vector<double>& x) const {
 
 const std::vector<std::string>& selector_names() {
   static const std::vector<std::string> names = {
-      "single_best", "nearest_datasets", "boosted_trees",       "ensemble",
-      "ranker",      "contrastive",      "contrastive_listwise"};
+      "single_best", "nearest_datasets", "boosted_trees",        "ensemble",
+      "ranker",      "contrastive",      "contrastive_listwise", "ensemble_listwise"};
   return names;
 }
 
@@ -335,7 +360,8 @@ std::unique_ptr<AlgorithmSelector> make_selector(const std::string& name,
   if (name == "single_best") return std::make_unique<SingleBest>();
   if (name == "nearest_datasets") return std::make_unique<NearestDatasets>(o.neighbours);
   if (name == "boosted_trees") return make_boosted_selector(o);
-  if (name == "ensemble") return std::make_unique<Ensemble>(o);
+  if (name == "ensemble") return std::make_unique<Ensemble>(o, false);
+  if (name == "ensemble_listwise") return std::make_unique<Ensemble>(o, true);
   if (name == "ranker") return make_ranker_selector(o);
   if (name == "contrastive") {
     SelectorOptions seed = o;

@@ -66,10 +66,16 @@ class ContrastiveSelector : public AlgorithmSelector {
   std::vector<double> score(const std::vector<double>& features) const override;
   /// Loss and mean cosine per epoch of the last fit().
   const std::vector<SelectorEpoch>& history() const { return history_; }
-  /// Adds the trained state (config, weights, embeddings, standardizer) to a model file.
-  void save(ModelWriter& w) const;
+  /// Adds the trained state (config, weights, embeddings, standardizer) to a model file, every
+  /// key starting with `prefix` (the seed's network, which every selector file carries, has none).
+  void save(ModelWriter& w, const std::string& prefix = "") const;
   /// Reads what save() wrote; FormatError naming the file when it is missing or inconsistent.
-  static ContrastiveSelector load(const ModelReader& r);
+  static ContrastiveSelector load(const ModelReader& r, const std::string& prefix = "");
+  /// The listwise network's state under the prefix "listwise." (alone or inside
+  /// ensemble_listwise); the seed's network keeps none here (save() stores it).
+  bool save_state(ModelWriter& w) const override;
+  bool load_state(const ModelReader& r) override;
+  static inline const std::string kListwisePrefix = "listwise.";
 
  private:
   SelectorOptions o_;

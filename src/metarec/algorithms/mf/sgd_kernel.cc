@@ -149,6 +149,19 @@ void PaddedRows::copy_to(std::span<float> rows) const {
     std::copy_n(base_ + r * static_cast<size_t>(stride_), k_, rows.data() + r * k_);
 }
 
+AlignedFloats::AlignedFloats(std::span<const float> v) : n_(v.size()) {
+  constexpr size_t kAlign = 64 / sizeof(float);
+  buf_.assign(n_ + kAlign, 0.0f);
+  const auto addr = reinterpret_cast<uintptr_t>(buf_.data());
+  base_ = buf_.data() + ((64 - addr % 64) % 64) / sizeof(float);
+  std::copy(v.begin(), v.end(), base_);
+}
+
+void AlignedFloats::copy_to(std::span<float> v) const {
+  METAREC_CHECK(v.size() == n_, "AlignedFloats: ", v.size(), " floats to write, holds ", n_);
+  std::copy_n(base_, n_, v.begin());
+}
+
 void zero_unrated_rows(const Interactions& train, std::span<float> users, std::span<float> items,
                        int k) {
   const size_t kk = static_cast<size_t>(k);

@@ -140,7 +140,9 @@ void SideMf::do_fit(const Interactions& train, const FitContext& ctx) {
   std::vector<float> scratch(static_cast<size_t>(threads) * stride);
   std::vector<detail::SideMfTables> tables(static_cast<size_t>(threads));
   auto tables_of = [&](float* f) { return detail::SideMfTables{f, f + offB, f + offc, f + offd}; };
-  float *P = users_.data(), *Q = items_.data(), *bu = user_bias_.data(), *bi = item_bias_.data();
+  // Biases on cache lines of their own bands (sgd_kernel.h, AlignedFloats).
+  detail::AlignedFloats aligned_bu(user_bias_), aligned_bi(item_bias_);
+  float *P = users_.data(), *Q = items_.data(), *bu = aligned_bu.data(), *bi = aligned_bi.data();
   const float mu = static_cast<float>(mu_);
   for (int e = 0; e < epochs; ++e) {
     if (threads > 1) {
@@ -172,6 +174,10 @@ void SideMf::do_fit(const Interactions& train, const FitContext& ctx) {
     h.lr_bias *= decay;
     ctx.report(static_cast<double>(e + 1) / epochs, "SGD epoch");
   }
+  aligned_bu.copy_to(user_bias_);
+  aligned_bi.copy_to(item_bias_);
+  bu = user_bias_.data();
+  bi = item_bias_.data();
 
   // Fold the feature terms into the stored vectors and biases.
   const detail::SideMfTables t = tables_of(feat.data());

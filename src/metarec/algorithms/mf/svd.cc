@@ -62,8 +62,9 @@ void Svd::do_fit(const Interactions& train, const FitContext& ctx) {
   float* Q = padded_items.data();
   const int kp = padded_users.stride();
   const size_t stride = static_cast<size_t>(kp);
-  float* bu = biased_ ? user_bias_.data() : nullptr;
-  float* bi = biased_ ? item_bias_.data() : nullptr;
+  detail::AlignedFloats aligned_bu(user_bias_), aligned_bi(item_bias_);
+  float* bu = biased_ ? aligned_bu.data() : nullptr;
+  float* bi = biased_ ? aligned_bi.data() : nullptr;
   const float mu = static_cast<float>(mu_);
   for (int e = 0; e < epochs; ++e) {
     auto bias = [&](float* b, int32_t x) { return b ? b + x : nullptr; };
@@ -84,6 +85,8 @@ void Svd::do_fit(const Interactions& train, const FitContext& ctx) {
   }
   padded_users.copy_to(users_);
   padded_items.copy_to(items_);
+  aligned_bu.copy_to(user_bias_);
+  aligned_bi.copy_to(item_bias_);
 }
 
 namespace detail {

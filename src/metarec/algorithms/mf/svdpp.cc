@@ -65,7 +65,9 @@ void SvdPlusPlus::do_fit(const Interactions& train, const FitContext& ctx) {
   detail::SgdLoop loop(train, ctx);
   const int threads = loop.threads();
   float *P = users_.data(), *Q = items_.data(), *Y = y_.data(), *Z = z.data(), *G = g.data();
-  float *bu = user_bias_.data(), *bi = item_bias_.data();
+  // Biases on cache lines of their own bands (sgd_kernel.h, AlignedFloats).
+  detail::AlignedFloats aligned_bu(user_bias_), aligned_bi(item_bias_);
+  float *bu = aligned_bu.data(), *bi = aligned_bi.data();
   const float mu = static_cast<float>(mu_);
   for (int e = 0; e < epochs; ++e) {
     // z_u = |N(u)|^-1/2 sum y_j, g_u = 0.
@@ -102,6 +104,8 @@ void SvdPlusPlus::do_fit(const Interactions& train, const FitContext& ctx) {
     h.lr_bias *= decay;
     ctx.report(static_cast<double>(e + 1) / epochs, "SGD epoch");
   }
+  aligned_bu.copy_to(user_bias_);
+  aligned_bi.copy_to(item_bias_);
   cache_user_vectors();
 }
 

@@ -109,8 +109,11 @@ void TimeSvd::do_fit(const Interactions& train, const FitContext& ctx) {
   }
 
   detail::SgdLoop loop(train, ctx);
-  float *P = users_.data(), *Q = items_.data(), *bu = user_bias_.data(), *bi = item_bias_.data();
-  float *B = bin_bias_.data(), *A = alpha_.data();
+  // Biases on cache lines of their own bands (sgd_kernel.h, AlignedFloats).
+  detail::AlignedFloats aligned_bu(user_bias_), aligned_bi(item_bias_), aligned_b(bin_bias_),
+      aligned_a(alpha_);
+  float *P = users_.data(), *Q = items_.data(), *bu = aligned_bu.data(), *bi = aligned_bi.data();
+  float *B = aligned_b.data(), *A = aligned_a.data();
   const float mu = static_cast<float>(mu_);
   const size_t kk = static_cast<size_t>(k);
   const size_t nb = static_cast<size_t>(bins_);
@@ -151,6 +154,10 @@ void TimeSvd::do_fit(const Interactions& train, const FitContext& ctx) {
     h.lr_alpha *= decay;
     ctx.report(static_cast<double>(e + 1) / epochs, "SGD epoch");
   }
+  aligned_bu.copy_to(user_bias_);
+  aligned_bi.copy_to(item_bias_);
+  aligned_b.copy_to(bin_bias_);
+  aligned_a.copy_to(alpha_);
 }
 
 float TimeSvd::time_terms(int32_t user, int32_t item) const {

@@ -1,10 +1,10 @@
 // Parameter declarations: parsing, validation and the messages users see.
 #include <gtest/gtest.h>
-
-#include <nlohmann/json.hpp>
-
 #include <metarec/core/error.h>
 #include <metarec/core/params.h>
+
+#include <nlohmann/json.hpp>
+#include <stdexcept>
 
 namespace metarec {
 namespace {
@@ -53,6 +53,15 @@ TEST(Params, JsonRoundTrip) {
   EXPECT_THROW(Params::from_json(schema(), nlohmann::json{{"nope", 1}}, "mf"), InvalidArgument);
   // An integer where a float is declared is accepted.
   EXPECT_DOUBLE_EQ(Params::from_json(schema(), nlohmann::json{{"lr", 1}}, "mf").get_float("lr"), 1.0);
+}
+
+TEST(Params, TextCheckFromAParser) {
+  const auto check =
+      check_by_parsing([](const std::string& v) { METAREC_CHECK(v == "ok", "not ok: ", v); });
+  EXPECT_EQ(check("ok"), "");
+  EXPECT_NE(check("bad").find("not ok: bad"), std::string::npos);
+  const auto broken = check_by_parsing([](const std::string&) { throw std::runtime_error("x"); });
+  EXPECT_THROW(broken("anything"), std::runtime_error);  // only InvalidArgument is a verdict
 }
 
 }  // namespace

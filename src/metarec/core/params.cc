@@ -311,4 +311,16 @@ const std::string& Params::get_string(const std::string& name) const {
   return std::get<std::string>(get(name));
 }
 
+std::function<std::string(const std::string&)> check_by_parsing(
+    std::function<void(const std::string&)> parse) {
+  return [parse = std::move(parse)](const std::string& text) -> std::string {
+    try {
+      parse(text);
+    } catch (const InvalidArgument& e) {
+      return e.what();
+    }
+    return "";
+  };
+}
+
 }  // namespace metarec

@@ -99,4 +99,10 @@ ParamValue parse_param_value(const ParamSpec& spec, const std::string& text,
 /// Throws InvalidArgument when `v` has the wrong type or is out of range.
 void validate_param_value(const ParamSpec& spec, const ParamValue& v, const std::string& context);
 
+/// The check of a text parameter (ParamSpec::text) from the parser that reads it: the message of
+/// the InvalidArgument that parse(text) throws, or "" when it accepts the text.
+///   ParamSpec::text("layers", "256,256", "...", check_by_parsing(parse_layers));
+std::function<std::string(const std::string&)> check_by_parsing(
+    std::function<void(const std::string&)> parse);
+
 }  // namespace metarec

@@ -42,17 +42,6 @@ void activate_row(Activation act, RowVector& h) {
   for (Eigen::Index k = 0; k < h.size(); ++k) h[k] = activate_scalar(act, h[k]);
 }
 
-// The reason `fn` throws InvalidArgument, or "" when it does not (a text parameter's check).
-template <typename Fn>
-std::string problem_of(Fn&& fn) {
-  try {
-    fn();
-  } catch (const InvalidArgument& e) {
-    return e.what();
-  }
-  return "";
-}
-
 // `rows` rows cut into min(parts, rows) contiguous blocks of near-equal size, in order, as (first
 // row, row count): one block per thread.
 std::vector<std::pair<Eigen::Index, Eigen::Index>> row_blocks(Eigen::Index rows, int parts) {
@@ -484,7 +473,7 @@ ParamSchema DeepRecAe::schema() {
           "layers", "256,256,512",
           "encoder widths from the input side, comma-separated (1 to 8 layers); the decoder "
           "mirrors them, so the last is the code layer",
-          [](const std::string& v) { return problem_of([&] { parse_deeprec_layers(v); }); }),
+          check_by_parsing([](const std::string& v) { parse_deeprec_layers(v); })),
       ParamSpec::choice("activation", "selu", {"selu", "relu", "tanh", "sigmoid"},
                         "activation of every hidden layer")
           .tune({"selu", "relu", "tanh"}),

@@ -25,17 +25,6 @@ std::vector<std::string> split(const std::string& text, char sep) {
   }
 }
 
-// The message of an InvalidArgument, or "" when `fn` does not throw one.
-template <typename Fn>
-std::string problem_of(Fn&& fn) {
-  try {
-    fn();
-  } catch (const InvalidArgument& e) {
-    return e.what();
-  }
-  return "";
-}
-
 }  // namespace
 
 std::vector<HybridMember> parse_hybrid_members(const std::string& text) {
@@ -81,12 +70,11 @@ ParamSchema Hybrid::schema() {
           "members", "ease+item_knn",
           "the member algorithms joined by '+', each optionally with its parameters joined "
           "by ':', e.g. ease:lambda=200+item_knn:k=50",
-          [](const std::string& v) { return problem_of([&] { parse_hybrid_members(v); }); }),
-      ParamSpec::text(
-          "weights", "",
-          "weighted mode: one non-negative weight per member joined by '+', e.g. "
-          "0.7+0.3 (empty: equal weights)",
-          [](const std::string& v) { return problem_of([&] { parse_hybrid_weights(v, 0); }); }),
+          check_by_parsing([](const std::string& v) { parse_hybrid_members(v); })),
+      ParamSpec::text("weights", "",
+                      "weighted mode: one non-negative weight per member joined by '+', e.g. "
+                      "0.7+0.3 (empty: equal weights)",
+                      check_by_parsing([](const std::string& v) { parse_hybrid_weights(v, 0); })),
       ParamSpec::integer("min_ratings", 5, 1, 1000000000,
                          "switching mode: users with fewer training items than this are scored "
                          "by the second member"),

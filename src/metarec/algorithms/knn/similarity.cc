@@ -271,12 +271,15 @@ SparseMatrix similarity_rows(const Csr& rows, const Csr& cols, const SimilarityO
   };
   std::vector<Work> work(static_cast<size_t>(threads));
   {
-    // Room for every row's kept entries in every thread's buffers (address space only until
-    // written): a thread may finish more than its share of the rows, and a buffer that never
-    // moves is never copied. Large reservations also let malloc back them with huge pages,
-    // where each 4 KiB page fault would cost about as much as filling the page.
+    // Room for twice a thread's share of the kept entries (address space only until written;
+    // with two threads, every row): dynamic scheduling lets a thread finish more than its share,
+    // and a buffer that never moves is never copied. Large reservations also let malloc back
+    // them with huge pages, where each 4 KiB page fault would cost about as much as filling the
+    // page. Twice the share, not the whole matrix, so that many threads do not reserve many
+    // times the matrix's address space.
+    const int64_t total = int64_t{n} * std::min<int64_t>(o.neighbors, n);
     const int64_t per_thread =
-        std::min<int64_t>(int64_t{n} * std::min<int64_t>(o.neighbors, n) + 1, int64_t{1} << 26);
+        std::min<int64_t>(std::min(total, 2 * total / threads) + 1, int64_t{1} << 26);
     for (Work& w : work) {
       w.out_idx.reserve(static_cast<size_t>(per_thread));
       w.out_val.reserve(static_cast<size_t>(per_thread));

@@ -158,8 +158,8 @@ void add_autoencoder_models(std::vector<AlgorithmInfo>& c) {
         "users from their ratings.",
         "O. Kuchaiev, B. Ginsburg, Training Deep AutoEncoders for Collaborative "
         "Filtering, arXiv:1708.01715, 2017",
-        {dir + "deeprec.h", dir + "deeprec.cc", dir + "sparse_input.h", dir + "sparse_input.cc",
-         "src/metarec/nn/activations.h", "src/metarec/nn/train.h"}},
+        {dir + "deeprec.h", dir + "deeprec.cc", dir + "deeprec_network.cc", dir + "sparse_input.h",
+         dir + "sparse_input.cc", "src/metarec/nn/activations.h", "src/metarec/nn/train.h"}},
        DeepRecAe::schema(),
        [](const Params& p) { return std::make_unique<DeepRecAe>(p); }});
 }

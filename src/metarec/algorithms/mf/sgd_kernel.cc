@@ -42,6 +42,14 @@ std::vector<int32_t> bands(std::span<const int64_t> counts, int b, Rng& rng) {
   return band;
 }
 
+// Sizes `buf` for n zeroed floats starting on a 64-byte boundary and returns that start.
+float* zeroed_aligned(std::vector<float>& buf, size_t n) {
+  constexpr size_t kAlign = 64 / sizeof(float);
+  buf.assign(n + kAlign, 0.0f);
+  const auto addr = reinterpret_cast<uintptr_t>(buf.data());
+  return buf.data() + ((64 - addr % 64) % 64) / sizeof(float);
+}
+
 }  // namespace
 
 int sgd_isa_level() {
@@ -135,10 +143,7 @@ PaddedRows::PaddedRows(std::span<const float> rows, int k)
     : k_(k), stride_(sgd_padded(k)), n_(k > 0 ? rows.size() / static_cast<size_t>(k) : 0) {
   METAREC_CHECK(k > 0 && rows.size() == n_ * static_cast<size_t>(k), "PaddedRows: ", rows.size(),
                 " floats are not whole rows of ", k);
-  constexpr size_t kAlign = 64 / sizeof(float);
-  buf_.assign(n_ * static_cast<size_t>(stride_) + kAlign, 0.0f);
-  const auto addr = reinterpret_cast<uintptr_t>(buf_.data());
-  base_ = buf_.data() + ((64 - addr % 64) % 64) / sizeof(float);
+  base_ = zeroed_aligned(buf_, n_ * static_cast<size_t>(stride_));
   for (size_t r = 0; r < n_; ++r)
     std::copy_n(rows.data() + r * k_, k_, base_ + r * static_cast<size_t>(stride_));
 }
@@ -150,10 +155,7 @@ void PaddedRows::copy_to(std::span<float> rows) const {
 }
 
 AlignedFloats::AlignedFloats(std::span<const float> v) : n_(v.size()) {
-  constexpr size_t kAlign = 64 / sizeof(float);
-  buf_.assign(n_ + kAlign, 0.0f);
-  const auto addr = reinterpret_cast<uintptr_t>(buf_.data());
-  base_ = buf_.data() + ((64 - addr % 64) % 64) / sizeof(float);
+  base_ = zeroed_aligned(buf_, n_);
   std::copy(v.begin(), v.end(), base_);
 }
 

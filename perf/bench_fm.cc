@@ -14,10 +14,17 @@ const metarec::Interactions& data() {
   return d;
 }
 
+// ML-1M's shape: 1M ratings.
+const metarec::Interactions& large() {
+  static const metarec::Interactions d = metarec::generate_synthetic(
+      metarec::parse_synthetic_spec("synthetic:users=6040,items=3706,per_user=165,seed=1"));
+  return d;
+}
+
 // state.range(0) = threads.
 void BM_Fit(benchmark::State& state, const std::string& algo, std::vector<std::string> params,
-            int epochs) {
-  const auto& d = data();
+            int epochs, bool big = false) {
+  const auto& d = big ? large() : data();
   metarec::FitContext ctx;
   ctx.threads = static_cast<int>(state.range(0));
   for (auto _ : state) {
@@ -36,6 +43,11 @@ BENCHMARK_CAPTURE(BM_Fit, fm / k8 / ids, "fm", {"epochs=10"}, 10)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 BENCHMARK_CAPTURE(BM_Fit, fm / k8 / all, "fm", {"epochs=10", "features=all"}, 10)
+    ->Arg(1)
+    ->Arg(2)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(BM_Fit, fm / k8 / ids / 1M, "fm", {"epochs=5"}, 5, true)
     ->Arg(1)
     ->Arg(2)
     ->Unit(benchmark::kMillisecond)

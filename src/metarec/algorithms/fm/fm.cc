@@ -43,7 +43,7 @@ const char* solver_name(FmSolver s) {
 
 }  // namespace
 
-double fm_predict(const FmWeights& m, const FmRow& row, float* sums) {
+double fm_predict(const FmWeights& m, const FmRow& row, float* sums, const double* w0) {
   const int k = m.k;
   std::vector<float> local;
   if (sums == nullptr) {
@@ -51,7 +51,7 @@ double fm_predict(const FmWeights& m, const FmRow& row, float* sums) {
     sums = local.data();
   }
   std::fill(sums, sums + k, 0.0f);
-  double y = m.w0, sq = 0;
+  double y = w0 != nullptr ? *w0 : m.w0, sq = 0;
   for (size_t q = 0; q < row.idx.size(); ++q) {
     const int32_t j = row.idx[q];
     const float x = row.x[q];

@@ -39,8 +39,9 @@ struct FmRow {
 
 /// y(x) in O(k nnz(x)), with the pairwise term written as
 ///   1/2 sum_f [(sum_j v_jf x_j)^2 - sum_j v_jf^2 x_j^2].
-/// `sums` (k floats, may be null) receives sum_j v_jf x_j, which the gradient needs.
-double fm_predict(const FmWeights& m, const FmRow& row, float* sums);
+/// `sums` (k floats, may be null) receives sum_j v_jf x_j, which the gradient needs. `w0`, when
+/// given, replaces m.w0 (a parallel learner's private copy).
+double fm_predict(const FmWeights& m, const FmRow& row, float* sums, const double* w0 = nullptr);
 
 /// dy/dtheta for the row's features, from `sums` of fm_predict: dy/dw0 = 1 (not stored),
 /// dy/dw_j = x_j, dy/dv_jf = x_j (sums_f - v_jf x_j). grad_w gets one entry per row feature,

@@ -36,6 +36,8 @@ struct EvalArgs {
   std::string negative_mode = "uniform";
   std::string negatives_file;
   double relevant_min = std::numeric_limits<double>::quiet_NaN();
+  int explain_neighbors = 10;
+  double explain_threshold = 0;
 };
 
 void add_eval_options(CLI::App* cmd, EvalArgs& a) {
@@ -47,8 +49,9 @@ void add_eval_options(CLI::App* cmd, EvalArgs& a) {
       ->capture_default_str();
   cmd->add_option("--metrics", a.metrics,
                   "Comma-separated: rmse,mae,precision,precision_capped,recall,recall_capped,hr,"
-                  "ndcg,map,mrr,auc,topk_acc,topk_acc_all,coverage,diversity,novelty,gini "
-                  "(default: chosen from the data and model)");
+                  "ndcg,map,mrr,auc,topk_acc,topk_acc_all,coverage,diversity,novelty,gini,mep,mer "
+                  "(default: chosen from the data and model; mep/mer: the share of the list, and "
+                  "of the user's explainable items, that the user's nearest neighbours rated)");
   cmd->add_option("-k,--ks", a.ks, "Cut-offs, comma-separated")->capture_default_str();
   cmd->add_option("--protocol", a.protocol,
                   "full: rank all items but the user's training items; "
@@ -65,6 +68,15 @@ void add_eval_options(CLI::App* cmd, EvalArgs& a) {
                   "Sampled protocol: read the negatives from an NCF .test.negative file");
   cmd->add_option("--relevant-min", a.relevant_min,
                   "Ranking metrics count only test items rated at least this (default: all)");
+  cmd->add_option("--explain-neighbors", a.explain_neighbors,
+                  "mep/mer: nearest users (cosine) whose training items count as explainable")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--explain-threshold", a.explain_threshold,
+                  "mep/mer: an item is explainable when more than this share of the neighbours "
+                  "rated it")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
 }
 
 ExperimentSpec make_spec(const EvalArgs& a, const Globals& g, const LoadedDataset& d,
@@ -88,6 +100,8 @@ ExperimentSpec make_spec(const EvalArgs& a, const Globals& g, const LoadedDatase
   s.eval.negative_mode =
       a.negative_mode == "popularity" ? NegativeMode::kPopularity : NegativeMode::kUniform;
   s.eval.relevance_threshold = static_cast<float>(a.relevant_min);
+  s.eval.explain_neighbors = a.explain_neighbors;
+  s.eval.explain_threshold = static_cast<float>(a.explain_threshold);
   if (!a.negatives_file.empty()) {
     METAREC_CHECK(a.protocol == "sampled", "--negatives-file needs --protocol sampled");
     cases = read_ncf_negatives(a.negatives_file, d.data.user_ids(), d.data.item_ids());

@@ -135,6 +135,57 @@ TEST(Evaluator, RatingMetricsAndRelevanceThreshold) {
   EXPECT_NEAR(r.get("recall@1"), 0.5, 1e-12);
 }
 
+// Neighbourhood explainability on a hand-made neighbourhood: u1 is u0's only co-rater and u0 is
+// u1's; u2 shares no item with either, so it is nobody's neighbour.
+TEST(Evaluator, ExplainabilityPrecisionAndRecallMatchHandComputation) {
+  InteractionsBuilder b;
+  for (int u = 0; u < 3; ++u) b.users().intern_int(u);
+  for (int i = 0; i < 6; ++i) b.items().intern_int(i);
+  b.add(0, 0, 5);
+  b.add(0, 1, 5);
+  b.add(0, 5, 4);  // test
+  b.add(1, 0, 5);
+  b.add(1, 1, 4);
+  b.add(1, 2, 3);  // test
+  b.add(1, 3, 5);
+  b.add(2, 2, 1);
+  b.add(2, 4, 2);
+  InteractionsBuilder::Options opt;
+  opt.feedback = "explicit";
+  const Interactions all = b.build(opt);
+  // Entries by (user, item): u0 0,1,5 -> 0..2; u1 0,1,2,3 -> 3..6; u2 2,4 -> 7,8.
+  const Interactions train = all.subset(std::vector<int64_t>{0, 1, 3, 4, 6, 7, 8});
+  const Interactions test = all.subset(std::vector<int64_t>{2, 5});
+  FixedModel m;
+  m.fit(train);
+  EvalOptions o;
+  o.metrics = {"mep", "mer"};
+  o.ks = {2};
+  o.threads = 1;
+  o.explain_neighbors = 1;
+  // u0: neighbour u1 rated 0, 1, 3; unseen by u0: {3}. List (10 - i, training items out):
+  //   [2, 3]: MEP 1/2, MER 1/1. u1: neighbour u0 rated 0, 1 in training, both seen by u1: no
+  //   explainable item. List [2, 4]: MEP 0; MER undefined, so u1 is left out of its mean.
+  EvalResult r = evaluate(m, train, test, o);
+  EXPECT_NEAR(r.get("mep@2"), 0.25, 1e-12);
+  EXPECT_NEAR(r.get("mer@2"), 1.0, 1e-12);
+  // k = 1: [2] and [4], neither explainable.
+  o.ks = {1};
+  r = evaluate(m, train, test, o);
+  EXPECT_NEAR(r.get("mep@1"), 0.0, 1e-12);
+  EXPECT_NEAR(r.get("mer@1"), 0.0, 1e-12);
+  // Two neighbours wanted, one exists: every score is 1/2, not above a threshold of 0.5.
+  o.ks = {2};
+  o.explain_neighbors = 2;
+  o.explain_threshold = 0.5f;
+  r = evaluate(m, train, test, o);
+  EXPECT_NEAR(r.get("mep@2"), 0.0, 1e-12);
+  EXPECT_NEAR(r.get("mer@2"), 0.0, 1e-12);
+  o.explain_threshold = 0.4f;
+  r = evaluate(m, train, test, o);
+  EXPECT_NEAR(r.get("mep@2"), 0.25, 1e-12);
+}
+
 TEST(Evaluator, SampledProtocolWithGivenNegatives) {
   Fixture f;
   FixedModel m;
@@ -281,6 +332,8 @@ TEST(Evaluator, FoldInNeedsAFoldInModelTheFullProtocolAndRankingMetrics) {
   EXPECT_THROW(evaluate_fold_in(m, f.train, f.fold_in, f.test, o), InvalidArgument);
   o.protocol = "full";
   o.metrics = {"rmse"};
+  EXPECT_THROW(evaluate_fold_in(m, f.train, f.fold_in, f.test, o), InvalidArgument);
+  o.metrics = {"mep"};  // held-out users have no neighbours in the training data
   EXPECT_THROW(evaluate_fold_in(m, f.train, f.fold_in, f.test, o), InvalidArgument);
 }
 

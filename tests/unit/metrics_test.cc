@@ -399,3 +399,26 @@ TEST(Metrics, GiniOfExposureHandComputed) {
 
 }  // namespace
 }  // namespace metarec
+
+namespace metarec {
+namespace {
+
+TEST(Metrics, ExplainabilityAtKHandComputed) {
+  const std::vector<int32_t> ranked = {4, 7, 1, 9};
+  const std::vector<int32_t> explainable = {1, 4, 8};
+  // Top 3: 4 (yes), 7 (no), 1 (yes).
+  auto e = explainability_at_k(ranked, explainable, 3);
+  EXPECT_DOUBLE_EQ(e.precision, 2.0 / 3);
+  EXPECT_DOUBLE_EQ(e.recall, 2.0 / 3);
+  e = explainability_at_k(ranked, explainable, 1);
+  EXPECT_DOUBLE_EQ(e.precision, 1.0);
+  EXPECT_DOUBLE_EQ(e.recall, 1.0 / 3);
+  // A list shorter than k still divides by k, as precision@k does.
+  e = explainability_at_k(std::vector<int32_t>{8}, explainable, 4);
+  EXPECT_DOUBLE_EQ(e.precision, 0.25);
+  EXPECT_TRUE(std::isnan(explainability_at_k(ranked, {}, 2).recall));
+  EXPECT_THROW(explainability_at_k(ranked, explainable, 0), InvalidArgument);
+}
+
+}  // namespace
+}  // namespace metarec

@@ -1,4 +1,5 @@
 // Protocol loops: per-user parallel scoring, metric accumulation in double, fixed output order.
+#include <metarec/algorithms/common/neighborhood_explainability.h>
 #include <metarec/algorithms/history_fold_in.h>
 #include <metarec/core/error.h>
 #include <metarec/core/parallel.h>
@@ -10,6 +11,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <optional>
 #include <set>
 
 namespace metarec {
@@ -32,7 +34,7 @@ const std::set<std::string> kRating = {"rmse", "mae"};
 const std::set<std::string> kRanking = {
     "precision", "precision_capped", "recall",      "recall_capped", "hr", "ndcg", "map", "mrr",
     "auc",       "topk_acc",         "topk_acc_all"};
-const std::set<std::string> kBeyond = {"coverage", "diversity", "novelty", "gini"};
+const std::set<std::string> kBeyond = {"coverage", "diversity", "novelty", "gini", "mep", "mer"};
 const std::set<std::string> kSampledOk = {"hr", "ndcg", "mrr", "auc", "rmse", "mae"};
 
 bool wants(const std::vector<std::string>& m, const std::string& name) {
@@ -52,6 +54,25 @@ void relevant_items(const Interactions& test, int32_t u, float threshold, std::v
 int64_t rank_in_sorted(const std::vector<float>& sorted_desc, float target_score) {
   auto [lo, hi] = std::equal_range(sorted_desc.begin(), sorted_desc.end(), target_score, std::greater<float>());
   return (lo - sorted_desc.begin()) + std::max<int64_t>(0, (hi - lo) - 1);
+}
+
+// Per user, the items with neighbourhood explainability above opts.explain_threshold that the
+// user has not rated in training (the only ones a full-ranking list can hold), ascending.
+std::vector<std::vector<int32_t>> explainable_items(const Interactions& train,
+                                                    const EvalOptions& opts, int threads) {
+  const NeighborhoodExplainability e =
+      neighborhood_explainability(train, opts.explain_neighbors, threads);
+  std::vector<std::vector<int32_t>> out(static_cast<size_t>(train.num_users()));
+  for (int32_t u = 0; u < train.num_users(); ++u) {
+    auto items = e.user_items(u);
+    auto values = e.user_values(u);
+    auto seen = train.user_items(u);
+    for (size_t q = 0; q < items.size(); ++q)
+      if (values[q] > opts.explain_threshold &&
+          !std::binary_search(seen.begin(), seen.end(), items[q]))
+        out[u].push_back(items[q]);
+  }
+  return out;
 }
 
 }  // namespace
@@ -105,9 +126,12 @@ EvalResult evaluate_impl(const Recommender& model, const Interactions& train,
     METAREC_CHECK(kRating.count(m) || kRanking.count(m) || kBeyond.count(m), "unknown metric \"", m,
                   "\"; valid: rmse, mae, precision, precision_capped, recall, recall_capped, hr, "
                   "ndcg, map, mrr, auc, topk_acc, topk_acc_all, coverage, diversity, novelty, "
-                  "gini");
+                  "gini, mep, mer");
     METAREC_CHECK(opts.protocol == "full" || kSampledOk.count(m), "metric ", m,
                   " is not defined for the sampled protocol (use hr, ndcg, mrr, auc)");
+    METAREC_CHECK(!fold_in || (m != "mep" && m != "mer"), "metric ", m,
+                  " needs the users' neighbours in the training data, which held-out (fold-in) "
+                  "users do not have");
     METAREC_CHECK(!fold_in || !kRating.count(m), "metric ", m,
                   " is not defined for strong generalization (fold-in scores rank, they do not "
                   "predict ratings)");
@@ -373,6 +397,7 @@ EvalResult evaluate_impl(const Recommender& model, const Interactions& train,
     }
   }
   if (need_lists) {
+    std::optional<std::vector<std::vector<int32_t>>> explainable;
     std::vector<int64_t> pop(static_cast<size_t>(ni));
     for (int32_t i = 0; i < ni; ++i) pop[i] = train.item_count(i);
     for (size_t q = 0; q < nk; ++q) {
@@ -381,6 +406,27 @@ EvalResult evaluate_impl(const Recommender& model, const Interactions& train,
       for (size_t u = 0; u < lists.size(); ++u)
         cut[u].assign(lists[u].begin(), lists[u].begin() + std::min<size_t>(lists[u].size(), static_cast<size_t>(k)));
       const std::string at = "@" + std::to_string(k);
+      if (wants(ranking, "mep") || wants(ranking, "mer")) {
+        if (!explainable) explainable = explainable_items(train, opts, threads);
+        double precision = 0, recall = 0;
+        int64_t listed = 0, recalled = 0;
+        for (size_t u = 0; u < cut.size(); ++u) {
+          if (cut[u].empty()) continue;
+          const auto e = explainability_at_k(cut[u], (*explainable)[u], k);
+          precision += e.precision;
+          ++listed;
+          if (!std::isnan(e.recall)) {
+            recall += e.recall;
+            ++recalled;
+          }
+        }
+        if (wants(ranking, "mep"))
+          res.metrics.emplace_back("mep" + at,
+                                   listed ? precision / static_cast<double>(listed) : 0.0);
+        if (wants(ranking, "mer"))
+          res.metrics.emplace_back("mer" + at,
+                                   recalled ? recall / static_cast<double>(recalled) : 0.0);
+      }
       for (const auto& m : ranking) {
         if (m == "coverage") res.metrics.emplace_back(m + at, catalog_coverage(cut, ni));
         if (m == "novelty") res.metrics.emplace_back(m + at, novelty(cut, pop, nu));

@@ -19,9 +19,9 @@ namespace metarec {
 struct EvalOptions {
   /// Metric names without "@k": rmse, mae (rating); precision, precision_capped, recall,
   /// recall_capped, hr, ndcg, map, mrr, auc, topk_acc (ranking); coverage, diversity, novelty,
-  /// gini (beyond accuracy). precision_capped@k = sum over users of hits@k / sum over users of
-  /// min(k, |relevant|), a ratio of sums like implicit's "precision"; the others are means over
-  /// users (recall_capped@k: the mean of hits@k / min(k, |relevant|), Liang et al.'s Recall@k,
+  /// gini, mep, mer (beyond accuracy). precision_capped@k = sum over users of hits@k / sum over
+  /// users of min(k, |relevant|), a ratio of sums like implicit's "precision"; the others are means
+  /// over users (recall_capped@k: the mean of hits@k / min(k, |relevant|), Liang et al.'s Recall@k,
   /// see recall_capped_at_k). Empty: a default
   /// set chosen from the data and the model (rating metrics only for rating predictors on
   /// explicit data).
@@ -32,6 +32,11 @@ struct EvalOptions {
   NegativeMode negative_mode = NegativeMode::kUniform;
   /// sampled: read negatives from here (e.g. an NCF .test.negative file) instead of sampling.
   const std::vector<SampledCase>* given_cases = nullptr;
+  /// mep/mer (explainability precision and recall): an item is explainable to a user when its
+  /// neighbourhood explainability (the share of the user's `explain_neighbors` most
+  /// cosine-similar training users who rated it) exceeds `explain_threshold`.
+  int explain_neighbors = 10;
+  float explain_threshold = 0;
   /// Test entries with a value below this are not relevant for ranking metrics (e.g. 4 stars);
   /// NaN: every test entry is relevant.
   float relevance_threshold = std::numeric_limits<float>::quiet_NaN();

@@ -238,6 +238,21 @@ double mae(std::span<const float> predicted, std::span<const float> actual) {
   return sum / static_cast<double>(predicted.size());
 }
 
+ExplainabilityAtK explainability_at_k(std::span<const int32_t> ranked,
+                                      std::span<const int32_t> explainable, int k) {
+  METAREC_CHECK(k >= 1, "explainability@k: k must be >= 1, got ", k);
+  const size_t n = std::min(ranked.size(), static_cast<size_t>(k));
+  int64_t hits = 0;
+  for (size_t r = 0; r < n; ++r)
+    hits += std::binary_search(explainable.begin(), explainable.end(), ranked[r]) ? 1 : 0;
+  ExplainabilityAtK out;
+  out.precision = static_cast<double>(hits) / k;
+  out.recall = explainable.empty()
+                   ? std::numeric_limits<double>::quiet_NaN()
+                   : static_cast<double>(hits) / static_cast<double>(explainable.size());
+  return out;
+}
+
 double catalog_coverage(const std::vector<std::vector<int32_t>>& lists, int32_t num_items) {
   METAREC_CHECK(num_items > 0, "num_items must be > 0, got ", num_items);
   const auto n = static_cast<std::size_t>(num_items);

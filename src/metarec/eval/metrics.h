@@ -88,6 +88,16 @@ double rmse(std::span<const float> predicted, std::span<const float> actual);
 /// Mean absolute error: mean(|predicted[i] - actual[i]|).
 double mae(std::span<const float> predicted, std::span<const float> actual);
 
+/// Explainability precision and recall of one list (Abdollahi & Nasraoui's MEP and MER, averaged
+/// over users by the evaluator): hits = how many of the top k are in `explainable` (the user's
+/// explainable items that can be recommended, sorted ascending); precision = hits / k, recall =
+/// hits / |explainable| (NaN when `explainable` is empty). k >= 1.
+struct ExplainabilityAtK {
+  double precision = 0, recall = 0;
+};
+ExplainabilityAtK explainability_at_k(std::span<const int32_t> ranked,
+                                      std::span<const int32_t> explainable, int k);
+
 // ---------------------------------------------------------------------------------------------
 // Beyond-accuracy metrics over all users' lists. `lists[u]` is the ranked list of user u (possibly
 // empty); every item id must be a valid index for the item-indexed argument of the function.

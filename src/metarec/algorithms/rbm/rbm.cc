@@ -1,5 +1,6 @@
 // RBM for collaborative filtering: CD-T training over mini-batches of users with momentum and
 // weight decay, mean-field rating prediction, and the explainable variant's neighbourhood inputs.
+#include <metarec/algorithms/common/neighborhood_explainability.h>
 #include <metarec/algorithms/rbm/rating_levels.h>
 #include <metarec/algorithms/rbm/rbm.h>
 #include <metarec/core/error.h>
@@ -179,78 +180,6 @@ void rbm_cd_phases(const RbmNet& net, std::span<const int32_t> items, std::span<
 
 }  // namespace detail
 
-namespace {
-
-// Explainability scores: for every user, the fraction of its `k` most cosine-similar users who
-// rated each item (CSR over users, items ascending). Parallel over users; thread-independent.
-void explainability_scores(const Interactions& train, int k, int threads, std::vector<int64_t>& ptr,
-                           std::vector<int32_t>& items, std::vector<float>& values) {
-  const int32_t nu = train.num_users(), ni = train.num_items();
-  std::vector<double> norm(static_cast<size_t>(nu), 0.0);
-  for (int32_t u = 0; u < nu; ++u)
-    for (float r : train.user_values(u)) norm[u] += static_cast<double>(r) * r;
-  for (auto& x : norm) x = std::sqrt(x);
-  std::vector<std::vector<std::pair<int32_t, float>>> rows(static_cast<size_t>(nu));
-  const int nt = resolve_threads(threads);
-  std::vector<std::vector<double>> dots(static_cast<size_t>(nt),
-                                        std::vector<double>(static_cast<size_t>(nu), 0.0));
-  std::vector<std::vector<int32_t>> counts(static_cast<size_t>(nt),
-                                           std::vector<int32_t>(static_cast<size_t>(ni), 0));
-  parallel_for_tid(
-      nu, nt,
-      [&](int64_t uu, int tid) {
-        const auto u = static_cast<int32_t>(uu);
-        auto& dot = dots[static_cast<size_t>(tid)];
-        auto& cnt = counts[static_cast<size_t>(tid)];
-        std::vector<int32_t> touched;
-        auto its = train.user_items(u);
-        auto vals = train.user_values(u);
-        for (size_t a = 0; a < its.size(); ++a) {
-          auto us = train.item_users(its[a]);
-          auto rs = train.item_values(its[a]);
-          for (size_t b = 0; b < us.size(); ++b) {
-            if (us[b] == u) continue;
-            if (dot[us[b]] == 0.0) touched.push_back(us[b]);
-            dot[us[b]] += static_cast<double>(vals[a]) * rs[b];
-          }
-        }
-        std::vector<std::pair<double, int32_t>> cand;
-        cand.reserve(touched.size());
-        for (int32_t v : touched) {
-          cand.push_back({-dot[v] / (norm[u] * norm[v]), v});
-          dot[v] = 0.0;
-        }
-        const size_t kk = std::min(cand.size(), static_cast<size_t>(k));
-        std::partial_sort(cand.begin(), cand.begin() + static_cast<std::ptrdiff_t>(kk), cand.end());
-        std::vector<int32_t> hit;
-        for (size_t c = 0; c < kk; ++c)
-          for (int32_t i : train.user_items(cand[c].second)) {
-            if (cnt[i] == 0) hit.push_back(i);
-            ++cnt[i];
-          }
-        std::sort(hit.begin(), hit.end());
-        auto& row = rows[static_cast<size_t>(u)];
-        row.reserve(hit.size());
-        for (int32_t i : hit) {
-          row.push_back({i, static_cast<float>(cnt[i]) / static_cast<float>(k)});
-          cnt[i] = 0;
-        }
-      },
-      16);
-  ptr.assign(1, 0);
-  items.clear();
-  values.clear();
-  for (const auto& row : rows) {
-    for (const auto& [i, e] : row) {
-      items.push_back(i);
-      values.push_back(e);
-    }
-    ptr.push_back(static_cast<int64_t>(items.size()));
-  }
-}
-
-}  // namespace
-
 std::vector<std::pair<int32_t, float>> Rbm::explainability(int32_t user) const {
   require_fitted();
   std::vector<std::pair<int32_t, float>> out;
@@ -286,10 +215,13 @@ void Rbm::do_fit(const Interactions& input, const FitContext& ctx) {
   const std::vector<uint8_t> lv = detail::level_of_entries(train, levels_.values);
   auto uptr = train.user_ptr();
 
-  if (explainable_)
-    explainability_scores(train, static_cast<int>(params().get_int("neighbors")), threads,
-                          expl_ptr_, expl_items_, expl_values_);
-  else
+  if (explainable_) {
+    NeighborhoodExplainability e = neighborhood_explainability(
+        train, static_cast<int>(params().get_int("neighbors")), threads);
+    expl_ptr_ = std::move(e.ptr);
+    expl_items_ = std::move(e.items);
+    expl_values_ = std::move(e.values);
+  } else
     expl_ptr_.assign(static_cast<size_t>(nu) + 1, 0);
   auto cond_items = [&](int32_t u) {
     return std::span<const int32_t>(expl_items_.data() + expl_ptr_[u],

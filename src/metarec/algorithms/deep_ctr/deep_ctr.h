@@ -45,6 +45,7 @@ struct DeepCtrShape {
   int layers = 2;        ///< hidden layers of the DNN (NFM: of its MLP; 0 = h^T BI(x))
   int cin_maps = 16;     ///< xDeepFM: feature maps per CIN layer
   int cin_layers = 2;    ///< xDeepFM: CIN layers
+  float bi_dropout = 0;  ///< NFM: dropout rate on the bi-interaction pooling while training
 
   bool has_dnn() const { return variant != DeepCtrVariant::kNfm; }
   bool has_fm() const { return variant == DeepCtrVariant::kDeepFm; }
@@ -80,7 +81,8 @@ class DeepCtrNetwork {
     const DeepCtrBatch* batch = nullptr;
     nn::Matrix e;                   ///< rows x F k
     nn::Matrix s;                   ///< rows x k: sum_j x_j v_j (FM, NFM)
-    nn::Matrix bi;                  ///< rows x k: bi-interaction pooling (NFM)
+    nn::Matrix bi;                  ///< rows x k: bi-interaction pooling (NFM), after dropout
+    nn::Matrix bi_mask;             ///< rows x k: 0 or 1 / (1 - rate) per unit (training NFM)
     std::vector<nn::Matrix> cin;    ///< per CIN layer: rows x (maps k)
     nn::Matrix pool;                ///< rows x (sum of maps): CIN sum pools
     nn::Mlp::Pass dnn, nfm;         ///< towers (their dw, db are this pass's sums)
@@ -97,8 +99,12 @@ class DeepCtrNetwork {
   DeepCtrNetwork(const DeepCtrShape& shape, std::vector<int8_t> field_of, float init_std, Rng& rng);
 
   Pass new_pass() const;
-  /// out[r] = y(row r of `batch`). The batch must outlive the pass's backward.
-  void forward(const DeepCtrBatch& batch, Pass& p, std::span<float> out) const;
+  /// out[r] = y(row r of `batch`). The batch must outlive the pass's backward. With `dropout`
+  /// (training), NFM drops each bi-interaction unit with probability shape.bi_dropout, drawing
+  /// from it, and scales the kept ones by 1 / (1 - rate) (inverted dropout: nothing changes at
+  /// prediction time); without it the network is deterministic.
+  void forward(const DeepCtrBatch& batch, Pass& p, std::span<float> out,
+               Rng* dropout = nullptr) const;
   /// dy[r] = dL/dy of row r of the pass's last forward. Adds the dense gradients to the pass's
   /// sums and sets its per-occurrence dv, dw.
   void backward(std::span<const float> dy, Pass& p) const;

@@ -70,6 +70,8 @@ DeepCtrNetwork::DeepCtrNetwork(const DeepCtrShape& s, std::vector<int8_t> fields
                 "deep CTR: hidden ", s.hidden, " and layers ", s.layers, " out of range");
   METAREC_CHECK(!s.has_cin() || (s.cin_maps > 0 && s.cin_layers > 0), "deep CTR: CIN maps ",
                 s.cin_maps, " and layers ", s.cin_layers, " must be > 0");
+  METAREC_CHECK(s.bi_dropout >= 0 && s.bi_dropout < 1, "deep CTR: dropout ", s.bi_dropout,
+                " outside [0, 1)");
   const int k = s.factors;
   v = nn::Embedding(s.features, k, nn::EmbeddingInit::kNormal, init_std, rng, "v");
   w = nn::Embedding(s.features, 1, nn::EmbeddingInit::kUniform, 0, rng, "w");
@@ -141,7 +143,8 @@ std::vector<const Matrix*> DeepCtrNetwork::dense_gradients(const Pass& p) const 
   return out;
 }
 
-void DeepCtrNetwork::forward(const DeepCtrBatch& b, Pass& p, std::span<float> out) const {
+void DeepCtrNetwork::forward(const DeepCtrBatch& b, Pass& p, std::span<float> out,
+                             Rng* dropout) const {
   const Eigen::Index n = b.rows();
   METAREC_CHECK(static_cast<Eigen::Index>(out.size()) == n, "deep CTR forward: ", out.size(),
                 " outputs for ", n, " rows");
@@ -183,7 +186,19 @@ void DeepCtrNetwork::forward(const DeepCtrBatch& b, Pass& p, std::span<float> ou
   }
   Eigen::Map<Eigen::VectorXf> o(out.data(), n);
   if (shape.has_dnn()) o += dnn.forward(p.e, p.dnn).col(0);
-  if (shape.has_nfm()) o += nfm.forward(p.bi, p.nfm).col(0);
+  if (shape.has_nfm()) {
+    const float rate = shape.bi_dropout;
+    if (dropout != nullptr && rate > 0) {
+      p.bi_mask.resize(n, k);
+      const float keep = 1.0f / (1.0f - rate);
+      for (Eigen::Index r = 0; r < n; ++r)
+        for (int d = 0; d < k; ++d) p.bi_mask(r, d) = dropout->uniform() < rate ? 0.0f : keep;
+      p.bi.array() *= p.bi_mask.array();
+    } else {
+      p.bi_mask.resize(0, 0);
+    }
+    o += nfm.forward(p.bi, p.nfm).col(0);
+  }
   if (shape.has_cin()) {
     cin_forward(p);
     o.noalias() += p.pool * cin_out.value.col(0);
@@ -270,7 +285,10 @@ void DeepCtrNetwork::backward(std::span<const float> dy, Pass& p) const {
     p.de.setZero(n, static_cast<Eigen::Index>(shape.fields) * k);
   if (shape.has_cin()) cin_backward(dy, p);
   Matrix dbi;
-  if (shape.has_nfm()) dbi = nfm.backward(g, p.nfm);
+  if (shape.has_nfm()) {
+    dbi = nfm.backward(g, p.nfm);
+    if (p.bi_mask.rows() == n) dbi.array() *= p.bi_mask.array();
+  }
   const int64_t nnz = b.ptr[n];
   p.dv.resize(nnz, k);
   p.dw.resize(nnz, 1);

@@ -83,6 +83,8 @@ void train_deep_ctr(DeepCtrNetwork& net, const Interactions& train, const FmFeat
 
   const NegativeSampler sampler(train, NegativeMode::kUniform);
   const Rng base = Rng(ctx.seed).fork(0xDC7);
+  // Dropout masks: a stream per (epoch, mini-batch), whatever thread runs the batch.
+  const Rng drop_base = base.fork(0xD209);
   nn::MiniBatches batches(rows, cfg.batch);
 
   for (int e = 0; e < cfg.epochs; ++e) {
@@ -114,7 +116,8 @@ void train_deep_ctr(DeepCtrNetwork& net, const Interactions& train, const FmFeat
           DeepCtrNetwork::Pass& p = w.pass;
           const std::span<float> y(w.out.data(), n);
           net.clear_dense(p);
-          net.forward(w.batch, p, y);
+          Rng drop = drop_base.fork((static_cast<uint64_t>(e) << 32) + static_cast<uint64_t>(b));
+          net.forward(w.batch, p, y, &drop);
           // Mean loss over the batch: MSE's d/dy = 2 (y - t) / n, BCE's (sigmoid(y) - t) / n.
           const float inv_n = 1.0f / static_cast<float>(n);
           for (size_t q = 0; q < n; ++q)

@@ -83,7 +83,9 @@ class DeepCtrNetwork {
     nn::Matrix s;                   ///< rows x k: sum_j x_j v_j (FM, NFM)
     nn::Matrix bi;                  ///< rows x k: bi-interaction pooling (NFM), after dropout
     nn::Matrix bi_mask;             ///< rows x k: 0 or 1 / (1 - rate) per unit (training NFM)
-    std::vector<nn::Matrix> cin;    ///< per CIN layer: rows x (maps k)
+    nn::Matrix cin_x0;              ///< F x (rows k): X^0, row r's dimensions in columns r k..
+    std::vector<nn::Matrix> cin;    ///< per CIN layer: maps x (rows k)
+    std::vector<nn::Matrix> cin_z;  ///< per CIN layer: (previous maps F) x (rows k) products
     nn::Matrix pool;                ///< rows x (sum of maps): CIN sum pools
     nn::Mlp::Pass dnn, nfm;         ///< towers (their dw, db are this pass's sums)
     nn::Matrix de;                  ///< rows x F k

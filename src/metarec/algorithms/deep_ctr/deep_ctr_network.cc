@@ -104,6 +104,7 @@ DeepCtrNetwork::Pass DeepCtrNetwork::new_pass() const {
   for (const auto& c : cin_w) p.d_cin.push_back(Matrix::Zero(c.value.rows(), c.value.cols()));
   if (shape.has_cin()) p.d_cin_out = Matrix::Zero(cin_out.value.rows(), 1);
   p.cin.resize(cin_w.size());
+  p.cin_z.resize(cin_w.size());
   return p;
 }
 
@@ -205,29 +206,32 @@ void DeepCtrNetwork::forward(const DeepCtrBatch& b, Pass& p, std::span<float> ou
   }
 }
 
+// The CIN runs on the whole batch at once, with the k embedding dimensions of every row side by
+// side as columns: X^0 is F x (rows k), X^l is maps x (rows k), and a layer is one GEMM,
+// X^l = W^l Z^l, over Z^l's (maps_{l-1} F) x (rows k) pairwise products
+// Z^l[i F + j] = X^{l-1}_i * X^0_j (element-wise). Per row, that was (maps F) x k products and a
+// small GEMM each, with temporaries resized on every row: 1.1x on two threads, now one large GEMM.
 void DeepCtrNetwork::cin_forward(Pass& p) const {
   const Eigen::Index n = p.e.rows();
   const int k = shape.factors, f = shape.fields, h = shape.cin_maps;
   const int layers = static_cast<int>(cin_w.size());
-  for (auto& c : p.cin) c.resize(n, static_cast<Eigen::Index>(h) * k);
+  const Eigen::Index cols = n * k;
+  p.cin_x0.resize(f, cols);
+  for (Eigen::Index r = 0; r < n; ++r)
+    for (int j = 0; j < f; ++j)
+      p.cin_x0.row(j).segment(r * k, k) = p.e.row(r).segment(static_cast<Eigen::Index>(j) * k, k);
   p.pool.resize(n, static_cast<Eigen::Index>(h) * layers);
-  Matrix z;
-  for (Eigen::Index r = 0; r < n; ++r) {
-    const ConstRowMap x0(p.e.row(r).data(), f, k);
-    int hp = f;
-    const float* prev = p.e.row(r).data();
-    for (int l = 0; l < layers; ++l) {
-      // z[i F + j] = X^{l-1}_i * X^0_j: every pairwise element-wise product of the maps.
-      const ConstRowMap xp(prev, hp, k);
-      z.resize(static_cast<Eigen::Index>(hp) * f, k);
-      for (int i = 0; i < hp; ++i)
-        for (int j = 0; j < f; ++j) z.row(i * f + j) = xp.row(i).cwiseProduct(x0.row(j));
-      RowMap xl(p.cin[l].row(r).data(), h, k);
-      xl.noalias() = cin_w[l].value * z;
-      p.pool.row(r).segment(static_cast<Eigen::Index>(l) * h, h) = xl.rowwise().sum().transpose();
-      prev = p.cin[l].row(r).data();
-      hp = h;
-    }
+  for (int l = 0; l < layers; ++l) {
+    const Matrix& xp = l == 0 ? p.cin_x0 : p.cin[l - 1];
+    const int hp = l == 0 ? f : h;
+    Matrix& z = p.cin_z[l];
+    z.resize(static_cast<Eigen::Index>(hp) * f, cols);
+    for (int i = 0; i < hp; ++i)
+      for (int j = 0; j < f; ++j) z.row(i * f + j) = xp.row(i).cwiseProduct(p.cin_x0.row(j));
+    p.cin[l].noalias() = cin_w[l].value * z;
+    for (Eigen::Index r = 0; r < n; ++r)
+      p.pool.row(r).segment(static_cast<Eigen::Index>(l) * h, h) =
+          p.cin[l].middleCols(r * k, k).rowwise().sum().transpose();
   }
 }
 
@@ -235,39 +239,33 @@ void DeepCtrNetwork::cin_backward(std::span<const float> dy, Pass& p) const {
   const Eigen::Index n = p.e.rows();
   const int k = shape.factors, f = shape.fields, h = shape.cin_maps;
   const int layers = static_cast<int>(cin_w.size());
+  const Eigen::Index cols = n * k;
   const Eigen::Map<const Eigen::VectorXf> g(dy.data(), n);
   p.d_cin_out.col(0).noalias() += p.pool.transpose() * g;
-  Matrix z, dz, dx, carry, dprev, dx0;
-  for (Eigen::Index r = 0; r < n; ++r) {
-    const ConstRowMap x0(p.e.row(r).data(), f, k);
-    dx0.setZero(f, k);
-    carry.setZero(h, k);
-    for (int l = layers - 1; l >= 0; --l) {
-      const int hp = l == 0 ? f : h;
-      const float* prev = l == 0 ? p.e.row(r).data() : p.cin[l - 1].row(r).data();
-      const ConstRowMap xp(prev, hp, k);
-      z.resize(static_cast<Eigen::Index>(hp) * f, k);
-      for (int i = 0; i < hp; ++i)
-        for (int j = 0; j < f; ++j) z.row(i * f + j) = xp.row(i).cwiseProduct(x0.row(j));
-      // dL/dX^l: the pool's (the same for every dimension) plus what layer l+1 sends back.
-      dx = carry;
-      const auto c = cin_out.value.col(0).segment(static_cast<Eigen::Index>(l) * h, h);
-      dx.colwise() += g[r] * c;
-      p.d_cin[l].noalias() += dx * z.transpose();
-      dz.noalias() = cin_w[l].value.transpose() * dx;
-      dprev.setZero(hp, k);
-      for (int i = 0; i < hp; ++i)
-        for (int j = 0; j < f; ++j) {
-          dprev.row(i) += dz.row(i * f + j).cwiseProduct(x0.row(j));
-          dx0.row(j) += dz.row(i * f + j).cwiseProduct(xp.row(i));
-        }
-      if (l == 0)
-        dx0 += dprev;
-      else
-        carry = dprev;
-    }
-    p.de.row(r) += Eigen::Map<const Eigen::RowVectorXf>(dx0.data(), dx0.size());
+  Matrix dx0 = Matrix::Zero(f, cols), dx, dz, carry;
+  for (int l = layers - 1; l >= 0; --l) {
+    const Matrix& xp = l == 0 ? p.cin_x0 : p.cin[l - 1];
+    const int hp = l == 0 ? f : h;
+    // dL/dX^l: the sum pool's (g_r c_m in every dimension of row r) plus what layer l+1 sends.
+    if (l == layers - 1)
+      dx.setZero(h, cols);
+    else
+      dx = std::move(carry);
+    const auto c = cin_out.value.col(0).segment(static_cast<Eigen::Index>(l) * h, h);
+    for (Eigen::Index r = 0; r < n; ++r) dx.middleCols(r * k, k).colwise() += g[r] * c;
+    p.d_cin[l].noalias() += dx * p.cin_z[l].transpose();
+    dz.noalias() = cin_w[l].value.transpose() * dx;
+    Matrix& dprev = l == 0 ? dx0 : carry;
+    if (l > 0) dprev.setZero(hp, cols);
+    for (int i = 0; i < hp; ++i)
+      for (int j = 0; j < f; ++j) {
+        dprev.row(i) += dz.row(i * f + j).cwiseProduct(p.cin_x0.row(j));
+        dx0.row(j) += dz.row(i * f + j).cwiseProduct(xp.row(i));
+      }
   }
+  for (Eigen::Index r = 0; r < n; ++r)
+    for (int j = 0; j < f; ++j)
+      p.de.row(r).segment(static_cast<Eigen::Index>(j) * k, k) += dx0.row(j).segment(r * k, k);
 }
 
 void DeepCtrNetwork::backward(std::span<const float> dy, Pass& p) const {

@@ -56,7 +56,7 @@ void Nmf::do_fit(const Interactions& train, const FitContext& ctx) {
 
   const int threads = resolve_threads(ctx.threads);
   const size_t kk = static_cast<size_t>(k);
-  const size_t stride = detail::per_thread_stride(2 * kk);
+  const size_t stride = padded_stride<float>(2 * kk);
   std::vector<float> scratch(static_cast<size_t>(threads) * stride);
   const float mu = static_cast<float>(biased ? mean : 0.0);
   float* bu = biased ? user_bias_.data() : nullptr;

@@ -160,11 +160,6 @@ class AlignedFloats {
 void zero_unrated_rows(const Interactions& train, std::span<float> users, std::span<float> items,
                        int k);
 
-/// Floats between two threads' scratch buffers of `n` floats each: rounded up to whole cache
-/// lines plus one spare line, so no cache line is written by two threads (false sharing made two
-/// threads slower than one).
-inline size_t per_thread_stride(size_t n) { return (n + 15) / 16 * 16 + 16; }
-
 // ------------------------------------------------------------------ vector kernels
 
 /// Floats per SGD vector lane block: 16 (one AVX-512 register, two AVX2 registers).

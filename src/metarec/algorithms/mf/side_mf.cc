@@ -2,6 +2,7 @@
 #include <metarec/algorithms/mf/sgd_kernel.h>
 #include <metarec/algorithms/mf/side_mf.h>
 #include <metarec/core/error.h>
+#include <metarec/core/parallel.h>
 
 #include <algorithm>
 #include <map>
@@ -136,7 +137,7 @@ void SideMf::do_fit(const Interactions& train, const FitContext& ctx) {
   const int threads = loop.threads();
   std::vector<std::vector<float>> copies(threads > 1 ? static_cast<size_t>(threads) : 0);
   std::vector<float> base;
-  const size_t stride = detail::per_thread_stride(2 * kk);
+  const size_t stride = padded_stride<float>(2 * kk);
   std::vector<float> scratch(static_cast<size_t>(threads) * stride);
   std::vector<detail::SideMfTables> tables(static_cast<size_t>(threads));
   auto tables_of = [&](float* f) { return detail::SideMfTables{f, f + offB, f + offc, f + offd}; };

@@ -61,7 +61,8 @@ nlohmann::json result_json(const SelectionResult& r) {
           {"distance_secondary", opt(r.distance_secondary)},
           {"spearman", r.spearman},
           {"regret", r.regret},
-          {"auto_within_2pct", r.auto_within_2pct}};
+          {"auto_within_2pct", r.auto_within_2pct},
+          {"auto5_within_2pct", r.auto5_within_2pct}};
 }
 
 // A trained selector and the knowledge it was trained from, as `select` and `auto` use it.
@@ -252,11 +253,11 @@ void register_meta(CLI::App& app, Globals& g) {
               << k.algorithms.size() << " algorithms, " << k.feature_names.size()
               << " meta-features; leave-one-family-out on " << metric << ":\n";
     Table t({"selector", "top-1", "best in top 3", "distance", "distance (" + secondary + ")",
-             "Spearman", "regret", "auto within 2%"});
+             "Spearman", "regret", "auto within 2%", "(top 5)"});
     for (const auto& r : table)
       t.add({r.selector, fmt(r.top1, 3), fmt(r.top3, 3), fmt(r.distance, 3),
              fmt(r.distance_secondary, 3), fmt(r.spearman, 3), fmt(r.regret, 4),
-             fmt(r.auto_within_2pct, 3)});
+             fmt(r.auto_within_2pct, 3), fmt(r.auto5_within_2pct, 3)});
     std::cout << t.str() << "Default selector: " << table[best].selector << "; wrote " << out
               << "\n";
   });
@@ -322,13 +323,19 @@ void register_meta(CLI::App& app, Globals& g) {
       "auto",
       "Select, verify the top candidates on a subsample, tune the winner, train on all data, save");
   static std::string auto_spec = "synthetic", auto_out = "auto.model", budget = "10m";
-  static int candidates = 3, verify_users = 2000;
+  // 5 candidates: exact verification of the top 5 lands within 2% of the best on 98% of held-out
+  // datasets, of the top 3 on 93% (docs/selection.md); the budget caps the time either way.
+  static int candidates = 5, verify_users = 2000;
   autocmd->add_option("data", auto_spec, "Dataset (default: the built-in synthetic data)")
       ->capture_default_str();
   autocmd->add_option("--budget", budget, "Time for verification and tuning (90s, 10m, 1h)")
       ->capture_default_str();
-  autocmd->add_option("--candidates", candidates, "Top algorithms to verify")
-      ->capture_default_str();
+  autocmd
+      ->add_option("--candidates", candidates,
+                   "Top algorithms to verify (verification stops early once half the budget "
+                   "is spent)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   autocmd->add_option("--verify-users", verify_users, "Users in the verification subsample")
       ->capture_default_str();
   autocmd->add_option("-o,--out", auto_out, "Where to save the trained model")

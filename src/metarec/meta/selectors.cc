@@ -453,7 +453,7 @@ SelectionResult evaluate_selection(const Knowledge& k, const std::string& select
     if (train.empty()) continue;
     auto s = make_selector(selector, o);
     s->fit(k, train);
-    double top1 = 0, top3 = 0, dist = 0, dist2 = 0, rho = 0, regret = 0, within = 0;
+    double top1 = 0, top3 = 0, dist = 0, dist2 = 0, rho = 0, regret = 0, within = 0, within5 = 0;
     int n = 0, n2 = 0;
     for (size_t d : held) {
       const int best = k.best(d);
@@ -467,16 +467,21 @@ SelectionResult evaluate_selection(const Knowledge& k, const std::string& select
                        [&](size_t x, size_t y) { return sc[x] > sc[y]; });
       const int chosen = static_cast<int>(order.front());
       top1 += chosen == best ? 1 : 0;
-      double verified = std::numeric_limits<double>::quiet_NaN();
-      for (size_t q = 0; q < std::min<size_t>(3, order.size()); ++q) {
-        const double v = ds.scores[order[q]];
-        if (!std::isnan(v) &&
-            (std::isnan(verified) || (k.lower_is_better ? v < verified : v > verified)))
-          verified = v;
-      }
+      // Whether the best measured score among the top `m` choices is within 2% of the best.
       const double best_score = ds.scores[static_cast<size_t>(best)];
-      if (!std::isnan(verified) && std::fabs(best_score - verified) <= 0.02 * std::fabs(best_score))
-        within += 1;
+      auto verified_within = [&](size_t m) {
+        double verified = std::numeric_limits<double>::quiet_NaN();
+        for (size_t q = 0; q < std::min(m, order.size()); ++q) {
+          const double v = ds.scores[order[q]];
+          if (!std::isnan(v) &&
+              (std::isnan(verified) || (k.lower_is_better ? v < verified : v > verified)))
+            verified = v;
+        }
+        return !std::isnan(verified) &&
+               std::fabs(best_score - verified) <= 0.02 * std::fabs(best_score);
+      };
+      within += verified_within(3) ? 1 : 0;
+      within5 += verified_within(5) ? 1 : 0;
       for (size_t q = 0; q < std::min<size_t>(3, order.size()); ++q)
         top3 += static_cast<int>(order[q]) == best ? 1 : 0;
       dist += k.distance(d, chosen);
@@ -516,6 +521,7 @@ SelectionResult evaluate_selection(const Knowledge& k, const std::string& select
     res.spearman += rho / n;
     res.regret += regret / n;
     res.auto_within_2pct += within / n;
+    res.auto5_within_2pct += within5 / n;
     if (secondary && n2 > 0) {
       res.distance_secondary += dist2 / n2;
       ++fams_secondary;
@@ -529,6 +535,7 @@ SelectionResult evaluate_selection(const Knowledge& k, const std::string& select
     res.spearman /= f;
     res.regret /= f;
     res.auto_within_2pct /= f;
+    res.auto5_within_2pct /= f;
   }
   if (secondary)
     res.distance_secondary = fams_secondary > 0 ? res.distance_secondary / fams_secondary : kNaN;

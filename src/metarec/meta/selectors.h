@@ -108,6 +108,7 @@ struct SelectionResult {
   /// What `auto` would reach if its verification were exact: the best measured score among the
   /// top 3 choices is within 2% of the dataset's best (share of datasets).
   double auto_within_2pct = 0;
+  double auto5_within_2pct = 0;  ///< the same verifying the top 5 (`auto --candidates 5`)
 };
 
 /// `secondary` (may be null) holds the same datasets scored by another metric (e.g. precision@10).

@@ -178,6 +178,9 @@ ParamSchema Ncf::schema(NcfVariant v) {
     s.push_back(ParamSpec::real("finetune_learning_rate", 1e-3, 0, 10,
                                 "step size of the fine-tuning after pretraining", true)
                     .tune(1e-5, 1e-1, true));
+    s.push_back(ParamSpec::integer("finetune_epochs", 0, 0, 1000,
+                                   "epochs of the fine-tuning after pretraining (0: `epochs`)")
+                    .tune(1, 20));
   }
   s.push_back(ParamSpec::real("diversity_alpha", 1e-3, 0, 10,
                               "weight of the genre-diversity penalty on each user's top-10 (0 = "
@@ -243,6 +246,8 @@ void Ncf::do_fit(const Interactions& train, const FitContext& ctx) {
     NcfTraining fine = cfg;
     fine.sgd = params().get_string("finetune") == "sgd";
     fine.learning_rate = static_cast<float>(params().get_float("finetune_learning_rate"));
+    if (params().get_int("finetune_epochs") > 0)
+      fine.epochs = static_cast<int>(params().get_int("finetune_epochs"));
     train_ncf(*net_, train, fine, ctx, ctx.seed ^ 0x3, 2.0 / 3, 1);
   } else {
     net_ = std::make_unique<NcfNetwork>(shape, init_std, rng);

@@ -55,84 +55,122 @@ inline float sigmoid(double x) { return static_cast<float>(1.0 / (1.0 + std::exp
 
 namespace {
 
-// The features that rows of many users and many items share (attributes, time bins, genres):
-// every grid cell would write them.
-std::vector<int32_t> shared_features(const FmFeatureMap& map) {
-  std::vector<int32_t> out;
-  for (FmGroup g : {FmGroup::kUserAttribute, FmGroup::kTime, FmGroup::kGenre})
-    for (int32_t f = map.group_begin(g); f < map.group_end(g); ++f) out.push_back(f);
-  return out;
-}
+// Private per-thread copies of the features that rows of many users and many items share (user
+// attributes, time bins, genres) and of w0: every worker would write them on every step, and
+// two cores writing the same cache lines made two threads slower than one. Thread t's copies
+// are rows [base + t * stride, + ns) appended to m.w and m.v, whole cache lines apart; a row's
+// shared features are renumbered to them, and each thread adds its copies' change to the model
+// at every sync(). Nothing is appended when disabled (one thread): rows keep the model's ids.
+class PrivateSharedFeatures {
+ public:
+  PrivateSharedFeatures(FmWeights& m, const FmFeatureMap& map, int threads, bool enabled)
+      : m_(m), n_(m.n()), k_(m.k), slots_(static_cast<size_t>(threads)) {
+    if (enabled)
+      for (FmGroup g : {FmGroup::kUserAttribute, FmGroup::kTime, FmGroup::kGenre})
+        for (int32_t f = map.group_begin(g); f < map.group_end(g); ++f) shared_.push_back(f);
+    const auto ns = static_cast<int32_t>(shared_.size());
+    base_ = static_cast<int32_t>(padded_stride<float>(static_cast<size_t>(n_)));
+    stride_ = static_cast<int32_t>(padded_stride<float>(static_cast<size_t>(ns)));
+    local_.assign(static_cast<size_t>(n_), -1);
+    for (int32_t q = 0; q < ns; ++q) local_[shared_[q]] = q;
+    if (ns > 0) {
+      m_.w.resize(static_cast<size_t>(base_) + static_cast<size_t>(threads) * stride_);
+      m_.v.resize(m_.w.size() * static_cast<size_t>(k_));
+    }
+    for (auto& s : slots_) {
+      s.start_w.resize(static_cast<size_t>(ns));
+      s.start_v.resize(static_cast<size_t>(ns) * k_);
+    }
+  }
+  ~PrivateSharedFeatures() {
+    m_.w.resize(static_cast<size_t>(n_));
+    m_.v.resize(static_cast<size_t>(n_) * k_);
+  }
+
+  /// Points the shared features of `idx` (with values `x`) at thread `tid`'s copies and restores
+  /// ascending order (the pairwise SGD step merges two rows by index).
+  void renumber(std::vector<int32_t>& idx, std::vector<float>& x, int tid) const {
+    if (shared_.empty()) return;
+    const int32_t mine = base_ + tid * stride_;
+    bool moved = false;
+    for (int32_t& j : idx)
+      if (local_[j] >= 0) {
+        j = mine + local_[j];
+        moved = true;
+      }
+    if (!moved) return;
+    for (size_t a = 1; a < idx.size(); ++a)  // rows are short: insertion sort
+      for (size_t b = a; b > 0 && idx[b - 1] > idx[b]; --b) {
+        std::swap(idx[b - 1], idx[b]);
+        std::swap(x[b - 1], x[b]);
+      }
+  }
+
+  /// Adds thread `tid`'s change since its last sync to the model (unless `first`), then, unless
+  /// `last`, refreshes its copies and `w0` from the model.
+  void sync(int tid, double& w0, bool first, bool last) {
+    Slot& s = slots_[static_cast<size_t>(tid)];
+    const int32_t mine = base_ + tid * stride_;
+    const auto ns = static_cast<int32_t>(shared_.size());
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!first) {
+      m_.w0 += w0 - s.w0_start;
+      for (int32_t q = 0; q < ns; ++q) {
+        m_.w[shared_[q]] += m_.w[mine + q] - s.start_w[q];
+        float* to = m_.vrow(shared_[q]);
+        const float* from = m_.vrow(mine + q);
+        const float* start = s.start_v.data() + static_cast<size_t>(q) * k_;
+        for (int f = 0; f < k_; ++f) to[f] += from[f] - start[f];
+      }
+    }
+    if (last) return;
+    w0 = s.w0_start = m_.w0;
+    for (int32_t q = 0; q < ns; ++q) {
+      s.start_w[q] = m_.w[mine + q] = m_.w[shared_[q]];
+      std::copy_n(m_.vrow(shared_[q]), k_, s.start_v.data() + static_cast<size_t>(q) * k_);
+      std::copy_n(m_.vrow(shared_[q]), k_, m_.vrow(mine + q));
+    }
+  }
+
+ private:
+  struct alignas(64) Slot {
+    double w0_start = 0;
+    std::vector<float> start_w, start_v;
+  };
+  FmWeights& m_;
+  int32_t n_;
+  int k_;
+  std::vector<int32_t> shared_, local_;
+  int32_t base_ = 0, stride_ = 0;
+  std::vector<Slot> slots_;
+  std::mutex mu_;
+};
 
 // Steps between two merges of a cell's private copies into the model.
 constexpr int64_t kSyncSteps = 256;
 
 // Explicit ratings: FPSGD's grid (mf/sgd_kernel.h), so concurrent cells never share a user or an
-// item id, and each cell works on a private copy of the shared features and of w0, whose change
-// is added to the model every kSyncSteps steps and when the cell ends. Hogwild over a model this
-// small made 2 threads 2-3x slower than 1: every step wrote cache lines the other core had just
-// written. One thread has a single cell and updates the model directly.
+// item id, and the shared features and w0 as PrivateSharedFeatures, synced every kSyncSteps steps
+// and when a cell ends. One thread has a single cell and updates the model directly.
 void train_explicit(FmWeights& m, const Interactions& train, const FmFeatureMap& map,
                     const FmTrainConfig& c, const FitContext& ctx) {
   const int threads = resolve_threads(ctx.threads);
   const Rng seeds = Rng(ctx.seed).fork(0xF6);
   const detail::SgdGrid grid(train, detail::sgd_grid_blocks(threads), seeds.fork(0).next());
-  const int k = m.k;
-  const int32_t n = m.n();
-  const std::vector<int32_t> shared =
-      grid.blocks() > 1 ? shared_features(map) : std::vector<int32_t>{};
-  const auto ns = static_cast<int32_t>(shared.size());
-  // Thread t's copies are rows [base + t * stride, + ns) appended to m.w and m.v, whole cache
-  // lines apart; a row's shared features are renumbered to them.
-  const auto base = static_cast<int32_t>(padded_stride<float>(static_cast<size_t>(n)));
-  const auto stride = static_cast<int32_t>(padded_stride<float>(static_cast<size_t>(ns)));
-  std::vector<int32_t> local(static_cast<size_t>(n), -1);
-  for (int32_t q = 0; q < ns; ++q) local[shared[q]] = q;
-  if (ns > 0) {
-    m.w.resize(static_cast<size_t>(base) + static_cast<size_t>(threads) * stride);
-    m.v.resize(m.w.size() * static_cast<size_t>(k));
-  }
+  PrivateSharedFeatures copies(m, map, threads, grid.blocks() > 1);
   struct alignas(64) Worker {
     std::vector<int32_t> idx, order;
-    std::vector<float> x, sums, start_w, start_v;
+    std::vector<float> x, sums;
   };
   std::vector<Worker> workers(static_cast<size_t>(threads));
-  for (auto& wk : workers) {
-    wk.sums.resize(padded_stride<float>(static_cast<size_t>(k)));
-    wk.start_w.resize(static_cast<size_t>(ns));
-    wk.start_v.resize(static_cast<size_t>(ns) * k);
-  }
+  for (auto& wk : workers) wk.sums.resize(padded_stride<float>(static_cast<size_t>(m.k)));
   const auto times = train.entry_times();
   const bool clip = c.lo < c.hi;
-  std::mutex merge;
   int epoch = 0;
   auto cell_fn = [&](std::span<const detail::SgdEntry> cell, int tid) {
     Worker& wk = workers[static_cast<size_t>(tid)];
-    const int32_t mine = base + tid * stride;
-    double w0 = 0, w0_start = 0;
-    // Adds the change of the private copies since the last sync to the model (unless `first`),
-    // then refreshes them from it.
-    auto sync = [&](bool first, bool last) {
-      std::lock_guard<std::mutex> lock(merge);
-      if (!first) {
-        m.w0 += w0 - w0_start;
-        for (int32_t q = 0; q < ns; ++q) {
-          m.w[shared[q]] += m.w[mine + q] - wk.start_w[q];
-          float* to = m.vrow(shared[q]);
-          const float* from = m.vrow(mine + q);
-          const float* start = wk.start_v.data() + static_cast<size_t>(q) * k;
-          for (int f = 0; f < k; ++f) to[f] += from[f] - start[f];
-        }
-      }
-      if (last) return;
-      w0 = w0_start = m.w0;
-      for (int32_t q = 0; q < ns; ++q) {
-        wk.start_w[q] = m.w[mine + q] = m.w[shared[q]];
-        std::copy_n(m.vrow(shared[q]), k, wk.start_v.data() + static_cast<size_t>(q) * k);
-        std::copy_n(m.vrow(shared[q]), k, m.vrow(mine + q));
-      }
-    };
-    sync(true, false);
+    double w0 = 0;
+    copies.sync(tid, w0, true, false);
     // The grid groups a cell's ratings by user; FM learns worse in that order (ML-100K u1 RMSE
     // 0.938 against 0.920), so each epoch visits a cell in a fresh random order.
     const auto size = static_cast<int64_t>(cell.size());
@@ -147,29 +185,25 @@ void train_explicit(FmWeights& m, const Interactions& train, const FmFeatureMap&
     for (int32_t q : wk.order) {
       // Concurrent cells change the shared features too, each from the state it last saw; syncing
       // often keeps those changes small (merging once per cell overshot: u1 RMSE 0.95-0.97).
-      if (++steps % kSyncSteps == 0 && threads > 1) sync(false, false);
+      if (++steps % kSyncSteps == 0 && threads > 1) copies.sync(tid, w0, false, false);
       const detail::SgdEntry& e = cell[static_cast<size_t>(q)];
       const int32_t tf = map.uses_time() ? map.time_feature(times[e.entry]) : -1;
       wk.idx.clear();
       wk.x.clear();
       map.append_row(e.user, e.item, tf, wk.idx, wk.x);
-      if (ns > 0)
-        for (int32_t& j : wk.idx)
-          if (local[j] >= 0) j = mine + local[j];
+      copies.renumber(wk.idx, wk.x, tid);
       const FmRow row{wk.idx, wk.x};
       double y = fm_predict(m, row, wk.sums.data(), &w0);
       if (clip) y = std::clamp(y, static_cast<double>(c.lo), static_cast<double>(c.hi));
       fm_sgd_step(m, row, wk.sums.data(), y - e.value, {}, nullptr, 0, c.learning_rate, c.reg, &w0);
     }
-    sync(false, true);
+    copies.sync(tid, w0, false, true);
   };
   for (epoch = 0; epoch < c.epochs; ++epoch) {
     ctx.check_cancel();
     detail::sgd_epoch(grid, threads, seeds.fork(static_cast<uint64_t>(epoch) + 1).next(), cell_fn);
     ctx.report(static_cast<double>(epoch + 1) / c.epochs, "SGD epoch");
   }
-  m.w.resize(static_cast<size_t>(n));
-  m.v.resize(static_cast<size_t>(n) * k);
 }
 
 }  // namespace
@@ -182,7 +216,8 @@ void train_fm_sgd(FmWeights& m, const Interactions& train, const FmFeatureMap& m
     train_explicit(m, train, map, c, ctx);
     return;
   }
-  // Implicit data: negatives come from every item, so no grid keeps two threads' rows apart.
+  // Implicit data: negatives come from every item, so no grid keeps two threads' rows apart; the
+  // ids are updated Hogwild, the shared features and w0 through private copies.
   const int64_t nnz = train.nnz();
   const int32_t ni = train.num_items();
   // Blocks of a per-epoch permutation; the layout never depends on the thread count, so one
@@ -203,6 +238,7 @@ void train_fm_sgd(FmWeights& m, const Interactions& train, const FmFeatureMap& m
   const Rng base = Rng(ctx.seed).fork(0xF5);
   std::vector<int64_t> order(static_cast<size_t>(nnz));
   for (int64_t e = 0; e < nnz; ++e) order[e] = e;
+  PrivateSharedFeatures copies(m, map, threads, threads > 1);
 
   for (int epoch = 0; epoch < c.epochs; ++epoch) {
     ctx.check_cancel();
@@ -214,23 +250,21 @@ void train_fm_sgd(FmWeights& m, const Interactions& train, const FmFeatureMap& m
         [&](int64_t b, int tid) {
           Rng rng = base.fork((static_cast<uint64_t>(epoch) << 32) + 1 + b);
           Scratch& s = scratch[static_cast<size_t>(tid)];
-          // Every step writes w0: each block updates a private copy, merged at the block's end
-          // (the shared line would otherwise bounce between cores on every step). Predictions
-          // see the block's own w0.
-          double w0, shared;
-#pragma omp atomic read
-          w0 = m.w0;
-          shared = w0;
+          double w0 = 0;
+          copies.sync(tid, w0, true, false);
           auto predict = [&](const FmRow& row, float* sums) {
             return fm_predict(m, row, sums, &w0);
           };
+          int64_t steps = 0;
           for (int64_t q = nnz * b / blocks; q < nnz * (b + 1) / blocks; ++q) {
+            if (++steps % kSyncSteps == 0 && threads > 1) copies.sync(tid, w0, false, false);
             const int64_t entry = order[q];
             const int32_t u = users[entry];
             const int32_t tf = map.uses_time() ? map.time_feature(times[entry]) : -1;
             s.ia.clear();
             s.xa.clear();
             map.append_row(u, items[entry], tf, s.ia, s.xa);
+            copies.renumber(s.ia, s.xa, tid);
             const FmRow ra{s.ia, s.xa};
             double ya = predict(ra, s.sa.data());
             if (train.user_count(u) >= ni) continue;  // no negative exists
@@ -242,6 +276,7 @@ void train_fm_sgd(FmWeights& m, const Interactions& train, const FmFeatureMap& m
               s.ib.clear();
               s.xb.clear();
               map.append_row(u, j, tf, s.ib, s.xb);
+              copies.renumber(s.ib, s.xb, tid);
               const FmRow rb{s.ib, s.xb};
               const double yb = predict(rb, s.sb.data());
               if (c.bpr) {
@@ -256,8 +291,7 @@ void train_fm_sgd(FmWeights& m, const Interactions& train, const FmFeatureMap& m
               }
             }
           }
-#pragma omp atomic
-          m.w0 += w0 - shared;
+          copies.sync(tid, w0, false, true);
         },
         1);
     ctx.report(static_cast<double>(epoch + 1) / c.epochs, "SGD epoch");

@@ -372,6 +372,47 @@ TEST(Fm, SharedFeaturesLearnedThroughTheParallelGridMatchOneThread) {
   }
 }
 
+// Implicit data whose positives are all even-genre items: two never-seen items, one of each
+// genre, differ only through the genre weights, which two threads learn in private copies.
+TEST(Fm, ImplicitSharedFeaturesLearnedThroughPrivateCopiesMatchOneThread) {
+  InteractionsBuilder b;
+  // About 5,000 positives: at least two Hogwild blocks of 2,048, so two threads run at once.
+  const int32_t nu = 500, ni = 40;
+  for (int32_t u = 0; u < nu; ++u) b.users().intern("u" + std::to_string(u));
+  for (int32_t i = 0; i < ni + 2; ++i) b.items().intern("i" + std::to_string(i));
+  Rng rng(9);
+  for (int32_t u = 0; u < nu; ++u)
+    for (int32_t i = 0; i < ni; i += 2)
+      if (rng.uniform() < 0.5) b.add(u, i, 1.0f, 0);
+  auto im = std::make_shared<ItemMeta>();
+  im->genre_names = {"even", "odd"};
+  for (int32_t i = 0; i < ni + 2; ++i) im->genres.push_back({i % 2});
+  b.item_meta = im;
+  InteractionsBuilder::Options o;
+  o.feedback = "implicit";
+  const Interactions d = b.build(o);
+  const int32_t cold_even = ni, cold_odd = ni + 1;
+  double one_thread_gap = 0;
+  for (int threads : {1, 2}) {
+    auto m = make_recommender("fm", {"features=ids+genres", "epochs=20", "learning_rate=0.05"});
+    FitContext ctx;
+    ctx.threads = threads;
+    m->fit(d, ctx);
+    std::vector<float> scores(static_cast<size_t>(ni + 2));
+    double gap = 0;
+    for (int32_t u = 0; u < nu; ++u) {
+      m->score(u, scores);
+      gap += scores[cold_even] - scores[cold_odd];
+    }
+    gap /= nu;
+    EXPECT_GT(gap, 0.4) << threads << " threads";  // lost merges leave it near 0 or below
+    if (threads == 1)
+      one_thread_gap = gap;
+    else
+      EXPECT_NEAR(gap, one_thread_gap, 0.3 * one_thread_gap);
+  }
+}
+
 TEST(Fm, ImplicitLossesRankPlantedCommunities) {
   const auto [train, held] = fixtures::planted_communities(31);
   const std::vector<std::pair<std::string, std::vector<std::string>>> runs = {

@@ -327,28 +327,40 @@ TEST(Fm, McmcKeepsEveryPostBurnInSampleAsFactors) {
                InvalidArgument);
 }
 
-// Ratings set by the item's genre alone (4 or 2), with two unrated items, one of each genre:
-// their predictions rest on the genre weights only. With two threads those weights live in
-// each grid cell's private copy and reach the model through the merges.
-TEST(Fm, SharedFeaturesLearnedThroughTheParallelGridMatchOneThread) {
+// nu users and ni + 2 items whose genre is "even" or "odd" by id; items ni and ni + 1 (one of each
+// genre) have no data. Explicit: each user rates each item with probability 1/2, 4 for even and 2
+// for odd genres plus N(0, 0.3^2) noise. Implicit: each user has each even item with probability
+// 1/2 and no odd one.
+Interactions genre_split(int32_t nu, int32_t ni, bool implicit, uint64_t seed) {
   InteractionsBuilder b;
-  const int32_t nu = 60, ni = 40;
   for (int32_t u = 0; u < nu; ++u) b.users().intern("u" + std::to_string(u));
   for (int32_t i = 0; i < ni + 2; ++i) b.items().intern("i" + std::to_string(i));
-  Rng rng(5);
+  Rng rng(seed);
   for (int32_t u = 0; u < nu; ++u)
-    for (int32_t i = 0; i < ni; ++i)
-      if (rng.uniform() < 0.5)
-        b.add(u, i, static_cast<float>((i % 2 == 0 ? 4.0 : 2.0) + 0.3 * rng.normal()), 0);
+    for (int32_t i = 0; i < ni; i += implicit ? 2 : 1) {
+      if (rng.uniform() >= 0.5) continue;
+      b.add(u, i,
+            implicit ? 1.0f : static_cast<float>((i % 2 == 0 ? 4.0 : 2.0) + 0.3 * rng.normal()), 0);
+    }
   auto im = std::make_shared<ItemMeta>();
   im->genre_names = {"even", "odd"};
   for (int32_t i = 0; i < ni + 2; ++i) im->genres.push_back({i % 2});
   b.item_meta = im;
   InteractionsBuilder::Options o;
-  o.feedback = "explicit";
-  o.scale_min = 1;
-  o.scale_max = 5;
-  const Interactions d = b.build(o);
+  o.feedback = implicit ? "implicit" : "explicit";
+  if (!implicit) {
+    o.scale_min = 1;
+    o.scale_max = 5;
+  }
+  return b.build(o);
+}
+
+// Ratings set by the item's genre alone, with two unrated items, one of each genre: their
+// predictions rest on the genre weights only. With two threads those weights live in each grid
+// cell's private copy and reach the model through the merges.
+TEST(Fm, SharedFeaturesLearnedThroughTheParallelGridMatchOneThread) {
+  const int32_t nu = 60, ni = 40;
+  const Interactions d = genre_split(nu, ni, false, 5);
   const int32_t cold_even = ni, cold_odd = ni + 1;
   ASSERT_EQ(d.item_count(cold_even), 0);
   double one_thread_gap = 0;
@@ -375,22 +387,9 @@ TEST(Fm, SharedFeaturesLearnedThroughTheParallelGridMatchOneThread) {
 // Implicit data whose positives are all even-genre items: two never-seen items, one of each
 // genre, differ only through the genre weights, which two threads learn in private copies.
 TEST(Fm, ImplicitSharedFeaturesLearnedThroughPrivateCopiesMatchOneThread) {
-  InteractionsBuilder b;
   // About 5,000 positives: at least two Hogwild blocks of 2,048, so two threads run at once.
   const int32_t nu = 500, ni = 40;
-  for (int32_t u = 0; u < nu; ++u) b.users().intern("u" + std::to_string(u));
-  for (int32_t i = 0; i < ni + 2; ++i) b.items().intern("i" + std::to_string(i));
-  Rng rng(9);
-  for (int32_t u = 0; u < nu; ++u)
-    for (int32_t i = 0; i < ni; i += 2)
-      if (rng.uniform() < 0.5) b.add(u, i, 1.0f, 0);
-  auto im = std::make_shared<ItemMeta>();
-  im->genre_names = {"even", "odd"};
-  for (int32_t i = 0; i < ni + 2; ++i) im->genres.push_back({i % 2});
-  b.item_meta = im;
-  InteractionsBuilder::Options o;
-  o.feedback = "implicit";
-  const Interactions d = b.build(o);
+  const Interactions d = genre_split(nu, ni, true, 9);
   const int32_t cold_even = ni, cold_odd = ni + 1;
   double one_thread_gap = 0;
   for (int threads : {1, 2}) {

@@ -44,10 +44,22 @@ void clear_unused_features(FmWeights& m, const Interactions& train, const FmFeat
 namespace {
 
 // One per thread, each on its own cache lines: the vectors' end pointers move on every step.
+// ia/xa (and ib/xb, a negative's) hold a row, sa/sb its factor sums, order a cell's visit order.
 struct alignas(64) Scratch {
-  std::vector<int32_t> ia, ib;
+  std::vector<int32_t> ia, ib, order;
   std::vector<float> xa, xb, sa, sb;
 };
+
+// The sums are written on every step and allocated here, one thread's next to another's: padding
+// keeps them off each other's cache lines (false sharing made 2 threads slower than 1).
+std::vector<Scratch> make_scratch(int threads, int k) {
+  std::vector<Scratch> out(static_cast<size_t>(threads));
+  for (auto& s : out) {
+    s.sa.resize(padded_stride<float>(static_cast<size_t>(k)));
+    s.sb.resize(padded_stride<float>(static_cast<size_t>(k)));
+  }
+  return out;
+}
 
 inline float sigmoid(double x) { return static_cast<float>(1.0 / (1.0 + std::exp(-x))); }
 
@@ -158,17 +170,12 @@ void train_explicit(FmWeights& m, const Interactions& train, const FmFeatureMap&
   const Rng seeds = Rng(ctx.seed).fork(0xF6);
   const detail::SgdGrid grid(train, detail::sgd_grid_blocks(threads), seeds.fork(0).next());
   PrivateSharedFeatures copies(m, map, threads, grid.blocks() > 1);
-  struct alignas(64) Worker {
-    std::vector<int32_t> idx, order;
-    std::vector<float> x, sums;
-  };
-  std::vector<Worker> workers(static_cast<size_t>(threads));
-  for (auto& wk : workers) wk.sums.resize(padded_stride<float>(static_cast<size_t>(m.k)));
+  std::vector<Scratch> scratch = make_scratch(threads, m.k);
   const auto times = train.entry_times();
   const bool clip = c.lo < c.hi;
   int epoch = 0;
   auto cell_fn = [&](std::span<const detail::SgdEntry> cell, int tid) {
-    Worker& wk = workers[static_cast<size_t>(tid)];
+    Scratch& wk = scratch[static_cast<size_t>(tid)];
     double w0 = 0;
     copies.sync(tid, w0, true, false);
     // The grid groups a cell's ratings by user; FM learns worse in that order (ML-100K u1 RMSE
@@ -188,14 +195,14 @@ void train_explicit(FmWeights& m, const Interactions& train, const FmFeatureMap&
       if (++steps % kSyncSteps == 0 && threads > 1) copies.sync(tid, w0, false, false);
       const detail::SgdEntry& e = cell[static_cast<size_t>(q)];
       const int32_t tf = map.uses_time() ? map.time_feature(times[e.entry]) : -1;
-      wk.idx.clear();
-      wk.x.clear();
-      map.append_row(e.user, e.item, tf, wk.idx, wk.x);
-      copies.renumber(wk.idx, wk.x, tid);
-      const FmRow row{wk.idx, wk.x};
-      double y = fm_predict(m, row, wk.sums.data(), &w0);
+      wk.ia.clear();
+      wk.xa.clear();
+      map.append_row(e.user, e.item, tf, wk.ia, wk.xa);
+      copies.renumber(wk.ia, wk.xa, tid);
+      const FmRow row{wk.ia, wk.xa};
+      double y = fm_predict(m, row, wk.sa.data(), &w0);
       if (clip) y = std::clamp(y, static_cast<double>(c.lo), static_cast<double>(c.hi));
-      fm_sgd_step(m, row, wk.sums.data(), y - e.value, {}, nullptr, 0, c.learning_rate, c.reg, &w0);
+      fm_sgd_step(m, row, wk.sa.data(), y - e.value, {}, nullptr, 0, c.learning_rate, c.reg, &w0);
     }
     copies.sync(tid, w0, false, true);
   };
@@ -224,13 +231,7 @@ void train_fm_sgd(FmWeights& m, const Interactions& train, const FmFeatureMap& m
   // thread replays the same updates for a seed. More threads update Hogwild-style.
   const int64_t blocks = std::clamp<int64_t>(nnz / 2048, 1, 1024);
   const int threads = resolve_threads(ctx.threads);
-  std::vector<Scratch> scratch(static_cast<size_t>(threads));
-  for (auto& s : scratch) {
-    // The sums are written on every step and allocated here, one thread's next to another's:
-    // padding keeps them off each other's cache lines (false sharing made 2 threads slower than 1).
-    s.sa.resize(padded_stride<float>(static_cast<size_t>(c.k)));
-    s.sb.resize(padded_stride<float>(static_cast<size_t>(c.k)));
-  }
+  std::vector<Scratch> scratch = make_scratch(threads, c.k);
   const NegativeSampler sampler(train, NegativeMode::kUniform);
   const auto users = train.entry_users();
   const auto items = train.entry_items();

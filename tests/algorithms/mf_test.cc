@@ -81,6 +81,46 @@ TEST(SgdGrid, EveryRatingLandsInExactlyOneCellAndBandsAreDisjoint) {
   for (int v : seen) EXPECT_EQ(v, 1);
 }
 
+// Band slots: entries carry slots, the users of a block row (items of a block column) hold one
+// consecutive range of slots, ordered by id within it; one block leaves every id its own slot.
+TEST(SgdGrid, BandSlotsAreConsecutivePerBandAndMapEveryEntry) {
+  const Planted d = planted(40, 30, 2, 0.5, 1);
+  const detail::SgdGrid g(d.train, 3, 7, detail::SgdGrid::Numbering::kBandSlots);
+  const detail::SgdGrid by_id(d.train, 3, 7);
+  ASSERT_EQ(g.user_slots().size(), 40u);
+  ASSERT_EQ(g.item_slots().size(), 30u);
+  EXPECT_TRUE(by_id.user_slots().empty());
+  std::vector<int> user_row(40, -1), item_col(30, -1);
+  for (int r = 0; r < 3; ++r) {
+    for (int c = 0; c < 3; ++c) {
+      const auto cell = g.cell(r, c), same = by_id.cell(r, c);
+      ASSERT_EQ(cell.size(), same.size());  // the same cells, in the same order
+      for (size_t t = 0; t < cell.size(); ++t) {
+        const auto& x = cell[t];
+        ASSERT_EQ(x.entry, same[t].entry);
+        const int32_t u = d.train.entry_users()[x.entry], i = d.train.entry_items()[x.entry];
+        EXPECT_EQ(x.user, g.user_slots()[u]);
+        EXPECT_EQ(x.item, g.item_slots()[i]);
+        user_row[u] = r;
+        item_col[i] = c;
+      }
+    }
+  }
+  // Walking the ids of band 0, then band 1, ..., each in id order, gives slots 0, 1, 2, ...
+  auto check = [](const std::vector<int>& band, std::span<const int32_t> slots) {
+    int32_t expect = 0;
+    for (int b = 0; b < 3; ++b)
+      for (size_t id = 0; id < band.size(); ++id)
+        if (band[id] == b) {
+          EXPECT_EQ(slots[id], expect++) << "id " << id;
+        }
+  };
+  check(user_row, g.user_slots());
+  check(item_col, g.item_slots());
+  const detail::SgdGrid one(d.train, 1, 7, detail::SgdGrid::Numbering::kBandSlots);
+  for (int32_t u = 0; u < 40; ++u) EXPECT_EQ(one.user_slots()[u], u);
+}
+
 TEST(SgdGrid, EpochVisitsEveryRatingOnceWithAnyThreadCount) {
   const Planted d = planted(60, 50, 2, 0.5, 2);
   for (int threads : {1, 2, 3}) {
@@ -173,6 +213,33 @@ TEST(SgdGrid, PaddedRowsRoundTripAndAlign) {
   rows[2 * 5 + 4] = -1;
   EXPECT_EQ(back, rows);
   EXPECT_THROW(detail::PaddedRows(std::vector<float>(7), 5), InvalidArgument);
+}
+
+TEST(SgdGrid, SlottedRowsAndFloatsRoundTrip) {
+  std::vector<float> rows(3 * 5);
+  for (size_t j = 0; j < rows.size(); ++j) rows[j] = static_cast<float>(j) + 0.5f;
+  const std::vector<int32_t> slots{2, 0, 1};
+  detail::PaddedRows pr(rows, 5, slots);
+  EXPECT_EQ(pr.data()[2 * 16 + 3], rows[0 * 5 + 3]);  // row 0 stored at slot 2
+  EXPECT_EQ(pr.data()[0 * 16 + 1], rows[1 * 5 + 1]);
+  pr.data()[1 * 16 + 4] = -1;  // slot 1 holds row 2
+  std::vector<float> back(rows.size());
+  pr.copy_to(back);
+  rows[2 * 5 + 4] = -1;
+  EXPECT_EQ(back, rows);
+
+  const std::vector<float> v{1, 2, 3};
+  detail::AlignedFloats af(v, slots);
+  EXPECT_EQ(af.data()[2], 1.0f);
+  EXPECT_EQ(af.data()[0], 2.0f);
+  af.data()[1] = 7;
+  std::vector<float> w(3);
+  af.copy_to(w);
+  EXPECT_EQ(w, (std::vector<float>{1, 2, 7}));
+
+  EXPECT_THROW(detail::PaddedRows(rows, 5, std::vector<int32_t>{0, 0, 1}), InvalidArgument);
+  EXPECT_THROW(detail::AlignedFloats(v, std::vector<int32_t>{0, 1}), InvalidArgument);
+  EXPECT_THROW(detail::AlignedFloats(v, std::vector<int32_t>{0, 1, 3}), InvalidArgument);
 }
 
 // The update equals -lr times the gradient of the exposed loss, checked by central differences.

@@ -65,7 +65,22 @@ int sgd_isa_level() {
 
 int sgd_grid_blocks(int threads) { return threads <= 1 ? 1 : threads + 1; }
 
-SgdGrid::SgdGrid(const Interactions& train, int blocks, uint64_t seed) : blocks_(blocks) {
+namespace {
+
+// Slots for kBandSlots: band 0's ids first, then band 1's, ..., in id order within a band.
+std::vector<int32_t> band_slots(std::span<const int32_t> band, int blocks) {
+  std::vector<int32_t> next(static_cast<size_t>(blocks) + 1, 0);
+  for (int32_t b : band) ++next[static_cast<size_t>(b) + 1];
+  for (int b = 0; b < blocks; ++b) next[b + 1] += next[b];
+  std::vector<int32_t> slot(band.size());
+  for (size_t x = 0; x < band.size(); ++x) slot[x] = next[band[x]]++;
+  return slot;
+}
+
+}  // namespace
+
+SgdGrid::SgdGrid(const Interactions& train, int blocks, uint64_t seed, Numbering numbering)
+    : blocks_(blocks) {
   METAREC_CHECK(blocks >= 1, "SGD grid: blocks must be >= 1, got ", blocks);
   METAREC_CHECK(train.nnz() < std::numeric_limits<int32_t>::max(),
                 "SGD grid: more than 2^31 ratings are not supported, got ", train.nnz());
@@ -77,6 +92,13 @@ SgdGrid::SgdGrid(const Interactions& train, int blocks, uint64_t seed) : blocks_
   Rng band_rng = rng.fork(1);
   const std::vector<int32_t> urow = bands(ucount, blocks, band_rng);
   const std::vector<int32_t> icol = bands(icount, blocks, band_rng);
+
+  if (numbering == Numbering::kBandSlots) {
+    user_slot_ = band_slots(urow, blocks);
+    item_slot_ = band_slots(icol, blocks);
+  }
+  const int32_t* uslot = user_slot_.empty() ? nullptr : user_slot_.data();
+  const int32_t* islot = item_slot_.empty() ? nullptr : item_slot_.data();
 
   const auto users = train.entry_users();
   const auto items = train.entry_items();
@@ -102,16 +124,17 @@ SgdGrid::SgdGrid(const Interactions& train, int blocks, uint64_t seed) : blocks_
     for (size_t n = mine.size(); n > 1; --n) std::swap(mine[n - 1], mine[rng.uniform_int(n)]);
     for (int64_t e : mine) {
       const size_t c = static_cast<size_t>(urow[users[e]]) * blocks + icol[items[e]];
-      entries_[fill[c]++] = {users[e], items[e], values[e], static_cast<int32_t>(e)};
+      entries_[fill[c]++] = {uslot ? uslot[users[e]] : users[e], islot ? islot[items[e]] : items[e],
+                             values[e], static_cast<int32_t>(e)};
     }
   }
 }
 
-SgdLoop::SgdLoop(const Interactions& train, const FitContext& ctx)
+SgdLoop::SgdLoop(const Interactions& train, const FitContext& ctx, SgdGrid::Numbering numbering)
     : ctx_(ctx),
       threads_(resolve_threads(ctx.threads)),
       seeds_(Rng(ctx.seed).fork(0x56d)),
-      grid_(train, sgd_grid_blocks(threads_), seeds_.fork(0).next()) {}
+      grid_(train, sgd_grid_blocks(threads_), seeds_.fork(0).next(), numbering) {}
 
 void fill_normal(std::span<float> v, float stddev, uint64_t seed, int threads) {
   constexpr int64_t kChunk = 16384;
@@ -139,29 +162,53 @@ void fill_normal(std::span<float> v, float stddev, uint64_t seed, int threads) {
                1);
 }
 
-PaddedRows::PaddedRows(std::span<const float> rows, int k)
+namespace {
+
+// Checks that `slots` is empty or a permutation of 0..n-1 and returns a copy.
+std::vector<int32_t> checked_slots(std::span<const int32_t> slots, size_t n, const char* who) {
+  if (slots.empty()) return {};
+  METAREC_CHECK(slots.size() == n, who, ": ", slots.size(), " slots for ", n, " rows");
+  std::vector<char> used(n, 0);
+  for (int32_t s : slots) {
+    METAREC_CHECK(s >= 0 && static_cast<size_t>(s) < n && !used[s], who,
+                  ": slots are not a permutation");
+    used[s] = 1;
+  }
+  return {slots.begin(), slots.end()};
+}
+
+}  // namespace
+
+PaddedRows::PaddedRows(std::span<const float> rows, int k, std::span<const int32_t> slots)
     : k_(k), stride_(sgd_padded(k)), n_(k > 0 ? rows.size() / static_cast<size_t>(k) : 0) {
   METAREC_CHECK(k > 0 && rows.size() == n_ * static_cast<size_t>(k), "PaddedRows: ", rows.size(),
                 " floats are not whole rows of ", k);
+  slots_ = checked_slots(slots, n_, "PaddedRows");
   base_ = zeroed_aligned(buf_, n_ * static_cast<size_t>(stride_));
-  for (size_t r = 0; r < n_; ++r)
-    std::copy_n(rows.data() + r * k_, k_, base_ + r * static_cast<size_t>(stride_));
+  for (size_t r = 0; r < n_; ++r) {
+    const size_t at = slots_.empty() ? r : static_cast<size_t>(slots_[r]);
+    std::copy_n(rows.data() + r * k_, k_, base_ + at * static_cast<size_t>(stride_));
+  }
 }
 
 void PaddedRows::copy_to(std::span<float> rows) const {
   METAREC_CHECK(rows.size() == n_ * static_cast<size_t>(k_), "PaddedRows: wrong output size");
-  for (size_t r = 0; r < n_; ++r)
-    std::copy_n(base_ + r * static_cast<size_t>(stride_), k_, rows.data() + r * k_);
+  for (size_t r = 0; r < n_; ++r) {
+    const size_t at = slots_.empty() ? r : static_cast<size_t>(slots_[r]);
+    std::copy_n(base_ + at * static_cast<size_t>(stride_), k_, rows.data() + r * k_);
+  }
 }
 
-AlignedFloats::AlignedFloats(std::span<const float> v) : n_(v.size()) {
+AlignedFloats::AlignedFloats(std::span<const float> v, std::span<const int32_t> slots)
+    : n_(v.size()) {
+  slots_ = checked_slots(slots, n_, "AlignedFloats");
   base_ = zeroed_aligned(buf_, n_);
-  std::copy(v.begin(), v.end(), base_);
+  for (size_t j = 0; j < n_; ++j) base_[slots_.empty() ? j : static_cast<size_t>(slots_[j])] = v[j];
 }
 
 void AlignedFloats::copy_to(std::span<float> v) const {
   METAREC_CHECK(v.size() == n_, "AlignedFloats: ", v.size(), " floats to write, holds ", n_);
-  std::copy_n(base_, n_, v.begin());
+  for (size_t j = 0; j < n_; ++j) v[j] = base_[slots_.empty() ? j : static_cast<size_t>(slots_[j])];
 }
 
 void zero_unrated_rows(const Interactions& train, std::span<float> users, std::span<float> items,

@@ -35,10 +35,28 @@ struct SgdEntry {
 /// column) touch disjoint rows of P and Q. Immutable; thread-safe to read.
 class SgdGrid {
  public:
+  /// What SgdEntry::user and SgdEntry::item hold.
+  enum class Numbering {
+    kIds,  ///< the training ids
+    /// Slots: the ids renumbered so that every block row's users, and every block column's
+    /// items, are consecutive (in id order within a band). Rows of P and Q stored by slot put a
+    /// band in one stretch of memory, away from the bands another thread is updating. Stored by
+    /// id, two threads' bands meet at every run of 16 ids, and the threads slow each other down
+    /// although they never write the same line (presumably the CPU's adjacent-line and stream
+    /// prefetchers fetching lines the other thread is writing): svd on ML-100K u1, k = 100,
+    /// two threads took 41-43 ms by id and 32 ms by slot (one thread 40-47 ms). With one
+    /// block, slot = id.
+    kBandSlots,
+  };
+
   /// `blocks` >= 1 per side (1 = a single cell, the sequential case). Entry ids must fit int32.
-  SgdGrid(const Interactions& train, int blocks, uint64_t seed);
+  SgdGrid(const Interactions& train, int blocks, uint64_t seed,
+          Numbering numbering = Numbering::kIds);
 
   int blocks() const { return blocks_; }
+  /// kBandSlots only: the slot of every user id and of every item id.
+  std::span<const int32_t> user_slots() const { return user_slot_; }
+  std::span<const int32_t> item_slots() const { return item_slot_; }
   int64_t nnz() const { return static_cast<int64_t>(entries_.size()); }
   /// The ratings of cell (row, col), in training order.
   std::span<const SgdEntry> cell(int row, int col) const {
@@ -50,6 +68,7 @@ class SgdGrid {
   int blocks_ = 1;
   std::vector<int64_t> ptr_;
   std::vector<SgdEntry> entries_;
+  std::vector<int32_t> user_slot_, item_slot_;
 };
 
 /// The grid side for `threads` workers: 1 when sequential, else threads + 1, the fewest FPSGD
@@ -86,7 +105,8 @@ void for_each_rating_pair(std::span<const SgdEntry> cell, int thread, One& one, 
 /// epoch's seed and cancellation check. Seeds derive from ctx.seed only.
 class SgdLoop {
  public:
-  SgdLoop(const Interactions& train, const FitContext& ctx);
+  SgdLoop(const Interactions& train, const FitContext& ctx,
+          SgdGrid::Numbering numbering = SgdGrid::Numbering::kIds);
   int threads() const { return threads_; }
   const SgdGrid& grid() const { return grid_; }
   /// Epoch `e` (0-based): checks cancellation, then calls fn(const SgdEntry&, int thread) on
@@ -124,7 +144,8 @@ void fill_normal(std::span<float> v, float stddev, uint64_t seed, int threads);
 /// row straddles a cache line it shares with another (k = 100 ran 1.3x slower unpadded).
 class PaddedRows {
  public:
-  PaddedRows(std::span<const float> rows, int k);
+  /// With `slots` (SgdGrid::user_slots or item_slots), row r is stored at row slots[r].
+  PaddedRows(std::span<const float> rows, int k, std::span<const int32_t> slots = {});
   int stride() const { return stride_; }
   float* data() { return base_; }
   /// Writes the first k columns of every row back to `rows` (n * k floats).
@@ -135,16 +156,19 @@ class PaddedRows {
   size_t n_;
   std::vector<float> buf_;
   float* base_;
+  std::vector<int32_t> slots_;
 };
 
 /// A 64-byte-aligned copy of a float array (biases), written back by copy_to(). The grid bands
 /// ids in runs of 16 consecutive ids, one cache line of floats; only when the array starts on a
 /// line does each run own its line. Unaligned, the runs of two bands share the line at every run
 /// boundary, and two threads updating item biases at random collide on hundreds of lines (svd
-/// on 1.8M ratings was no faster on two threads than on one).
+/// on 1.8M ratings was no faster on two threads than on one). Stored by band slot
+/// (SgdGrid::Numbering::kBandSlots), each band's values are one stretch of memory.
 class AlignedFloats {
  public:
-  explicit AlignedFloats(std::span<const float> v);
+  /// With `slots`, v[j] is stored at slots[j] (as in PaddedRows).
+  explicit AlignedFloats(std::span<const float> v, std::span<const int32_t> slots = {});
   float* data() { return base_; }
   void copy_to(std::span<float> v) const;
 
@@ -152,6 +176,7 @@ class AlignedFloats {
   size_t n_;
   std::vector<float> buf_;
   float* base_;
+  std::vector<int32_t> slots_;
 };
 
 /// Zeroes the rows of users and items without training ratings in row-major `users` and `items`

@@ -55,14 +55,22 @@ void Svd::do_fit(const Interactions& train, const FitContext& ctx) {
   detail::fill_normal(items_, init_std, Rng(ctx.seed).fork(2).next(), ctx.threads);
   detail::zero_unrated_rows(train, users_, items_, k);
 
-  detail::SgdLoop loop(train, ctx);
-  // Train on padded copies (whole lane blocks, aligned rows), written back at the end.
-  detail::PaddedRows padded_users(users_, k), padded_items(items_, k);
+  detail::SgdLoop loop(train, ctx, detail::SgdGrid::Numbering::kBandSlots);
+  const detail::SgdGrid& grid = loop.grid();
+  // Train on padded copies (whole lane blocks, aligned rows) stored by slot, written back at the
+  // end.
+  detail::PaddedRows padded_users(users_, k, grid.user_slots()),
+      padded_items(items_, k, grid.item_slots());
   float* P = padded_users.data();
   float* Q = padded_items.data();
   const int kp = padded_users.stride();
   const size_t stride = static_cast<size_t>(kp);
-  detail::AlignedFloats aligned_bu(user_bias_), aligned_bi(item_bias_);
+  // funk_mf has no biases: empty arrays, no slots.
+  const auto slots = [&](std::span<const int32_t> s) {
+    return biased_ ? s : std::span<const int32_t>();
+  };
+  detail::AlignedFloats aligned_bu(user_bias_, slots(grid.user_slots())),
+      aligned_bi(item_bias_, slots(grid.item_slots()));
   float* bu = biased_ ? aligned_bu.data() : nullptr;
   float* bi = biased_ ? aligned_bi.data() : nullptr;
   const float mu = static_cast<float>(mu_);

@@ -97,3 +97,21 @@ BENCHMARK(BM_InitNormal)
     ->ArgNames({"fill_normal", "threads"})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
+
+// Building the SGD grid of the 1.8M-rating set (3 x 3 cells, band slots), on 1 and 2 threads.
+static void BM_Grid(benchmark::State& state) {
+  const auto& d = large();
+  for (auto _ : state) {
+    metarec::detail::SgdGrid g(d, 3, 7, metarec::detail::SgdGrid::Numbering::kBandSlots,
+                               static_cast<int>(state.range(0)));
+    benchmark::DoNotOptimize(g.cell(0, 0).data());
+  }
+  state.SetItemsProcessed(state.iterations() * d.nnz());
+}
+BENCHMARK(BM_Grid)
+    ->Name("BM_Grid/1.8M")
+    ->Arg(1)
+    ->Arg(2)
+    ->ArgName("threads")
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();

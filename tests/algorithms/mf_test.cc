@@ -6,6 +6,7 @@
 #include <metarec/algorithms/mf/svd.h>
 #include <metarec/core/error.h>
 #include <metarec/core/rng.h>
+#include <metarec/data/synthetic.h>
 
 #include <cmath>
 #include <string>
@@ -119,6 +120,28 @@ TEST(SgdGrid, BandSlotsAreConsecutivePerBandAndMapEveryEntry) {
   check(item_col, g.item_slots());
   const detail::SgdGrid one(d.train, 1, 7, detail::SgdGrid::Numbering::kBandSlots);
   for (int32_t u = 0; u < 40; ++u) EXPECT_EQ(one.user_slots()[u], u);
+}
+
+// The grid is built in parallel over chunks of users (512 users a chunk here: 3,000 users give
+// 5 chunks); its cells hold the same ratings in the same order on any number of threads.
+TEST(SgdGrid, BuildDoesNotDependOnTheThreadCount) {
+  const Interactions d =
+      generate_synthetic(parse_synthetic_spec("synthetic:users=3000,items=200,per_user=6,seed=4"));
+  const detail::SgdGrid one(d, 3, 9, detail::SgdGrid::Numbering::kBandSlots, 1);
+  const detail::SgdGrid two(d, 3, 9, detail::SgdGrid::Numbering::kBandSlots, 2);
+  ASSERT_EQ(one.nnz(), d.nnz());
+  ASSERT_EQ(two.nnz(), d.nnz());
+  for (int r = 0; r < 3; ++r) {
+    for (int c = 0; c < 3; ++c) {
+      const auto a = one.cell(r, c), b = two.cell(r, c);
+      ASSERT_EQ(a.size(), b.size());
+      for (size_t t = 0; t < a.size(); ++t) {
+        ASSERT_EQ(a[t].entry, b[t].entry);
+        ASSERT_EQ(a[t].user, b[t].user);
+        ASSERT_EQ(a[t].item, b[t].item);
+      }
+    }
+  }
 }
 
 TEST(SgdGrid, EpochVisitsEveryRatingOnceWithAnyThreadCount) {

@@ -168,7 +168,8 @@ void train_explicit(FmWeights& m, const Interactions& train, const FmFeatureMap&
                     const FmTrainConfig& c, const FitContext& ctx) {
   const int threads = resolve_threads(ctx.threads);
   const Rng seeds = Rng(ctx.seed).fork(0xF6);
-  const detail::SgdGrid grid(train, detail::sgd_grid_blocks(threads), seeds.fork(0).next());
+  const detail::SgdGrid grid(train, detail::sgd_grid_blocks(threads), seeds.fork(0).next(),
+                             detail::SgdGrid::Numbering::kIds, threads);
   PrivateSharedFeatures copies(m, map, threads, grid.blocks() > 1);
   std::vector<Scratch> scratch = make_scratch(threads, m.k);
   const auto times = train.entry_times();

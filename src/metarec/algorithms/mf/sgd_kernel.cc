@@ -79,7 +79,8 @@ std::vector<int32_t> band_slots(std::span<const int32_t> band, int blocks) {
 
 }  // namespace
 
-SgdGrid::SgdGrid(const Interactions& train, int blocks, uint64_t seed, Numbering numbering)
+SgdGrid::SgdGrid(const Interactions& train, int blocks, uint64_t seed, Numbering numbering,
+                 int threads)
     : blocks_(blocks) {
   METAREC_CHECK(blocks >= 1, "SGD grid: blocks must be >= 1, got ", blocks);
   METAREC_CHECK(train.nnz() < std::numeric_limits<int32_t>::max(),
@@ -103,38 +104,75 @@ SgdGrid::SgdGrid(const Interactions& train, int blocks, uint64_t seed, Numbering
   const auto users = train.entry_users();
   const auto items = train.entry_items();
   const auto values = train.entry_values();
+  const auto uptr = train.user_ptr();
   const size_t cells = static_cast<size_t>(blocks) * blocks;
-  ptr_.assign(cells + 1, 0);
-  for (int64_t e = 0; e < train.nnz(); ++e)
-    ++ptr_[static_cast<size_t>(urow[users[e]]) * blocks + icol[items[e]] + 1];
-  for (size_t c = 0; c < cells; ++c) ptr_[c + 1] += ptr_[c];
-  std::vector<int64_t> fill(ptr_.begin(), ptr_.end() - 1);
-  entries_.resize(static_cast<size_t>(train.nnz()));
-  // Users in a seeded random order, each user's ratings in a seeded random order: a cell is a
-  // run of users, so p_u stays in cache across its ratings (the item rows are the random reads).
+  // Users in a seeded random order, each user's ratings in a random order from the user's own
+  // stream: a cell is a run of users, so p_u stays in cache across its ratings (the item rows are
+  // the random reads). The users go in fixed chunks; each chunk counts its ratings per cell, and
+  // from those counts each writes its part of every cell in parallel. The layout depends on the
+  // seed only, never on `threads`.
   const int32_t nu = train.num_users();
   std::vector<int32_t> uorder(static_cast<size_t>(nu));
   for (int32_t u = 0; u < nu; ++u) uorder[u] = u;
   for (int32_t u = nu; u > 1; --u)
     std::swap(uorder[u - 1], uorder[rng.uniform_int(static_cast<uint64_t>(u))]);
-  std::vector<int64_t> mine;
-  for (int32_t u : uorder) {
-    mine.clear();
-    for (int64_t e = train.user_ptr()[u]; e < train.user_ptr()[u + 1]; ++e) mine.push_back(e);
-    for (size_t n = mine.size(); n > 1; --n) std::swap(mine[n - 1], mine[rng.uniform_int(n)]);
-    for (int64_t e : mine) {
-      const size_t c = static_cast<size_t>(urow[users[e]]) * blocks + icol[items[e]];
-      entries_[fill[c]++] = {uslot ? uslot[users[e]] : users[e], islot ? islot[items[e]] : items[e],
-                             values[e], static_cast<int32_t>(e)};
+  const Rng user_rngs = rng.fork(2);
+  const int64_t chunks = std::clamp<int64_t>(nu / 512, 1, 256);
+  auto chunk_users = [&](int64_t c) {
+    return std::span<const int32_t>(uorder).subspan(
+        static_cast<size_t>(nu * c / chunks),
+        static_cast<size_t>(nu * (c + 1) / chunks - nu * c / chunks));
+  };
+  auto cell_of = [&](int64_t e) {
+    return static_cast<size_t>(urow[users[e]]) * blocks + icol[items[e]];
+  };
+  // at[c * cells + cell]: where chunk c writes its first rating of `cell`.
+  std::vector<int64_t> at(static_cast<size_t>(chunks) * cells, 0);
+  parallel_for(
+      chunks, threads,
+      [&](int64_t c) {
+        int64_t* n = at.data() + c * cells;
+        for (int32_t u : chunk_users(c))
+          for (int64_t e = uptr[u]; e < uptr[u + 1]; ++e) ++n[cell_of(e)];
+      },
+      1);
+  ptr_.assign(cells + 1, 0);
+  int64_t total = 0;
+  for (size_t cell = 0; cell < cells; ++cell) {
+    ptr_[cell] = total;
+    for (int64_t c = 0; c < chunks; ++c) {
+      const int64_t n = at[c * cells + cell];
+      at[c * cells + cell] = total;
+      total += n;
     }
   }
+  ptr_[cells] = total;
+  entries_.reset(new SgdEntry[static_cast<size_t>(train.nnz())]);
+  parallel_for(
+      chunks, threads,
+      [&](int64_t c) {
+        int64_t* fill = at.data() + c * cells;
+        std::vector<int64_t> mine;
+        for (int32_t u : chunk_users(c)) {
+          Rng r = user_rngs.fork(static_cast<uint64_t>(u));
+          mine.clear();
+          for (int64_t e = uptr[u]; e < uptr[u + 1]; ++e) mine.push_back(e);
+          for (size_t n = mine.size(); n > 1; --n) std::swap(mine[n - 1], mine[r.uniform_int(n)]);
+          for (int64_t e : mine) {
+            entries_[fill[cell_of(e)]++] = {uslot ? uslot[users[e]] : users[e],
+                                            islot ? islot[items[e]] : items[e], values[e],
+                                            static_cast<int32_t>(e)};
+          }
+        }
+      },
+      1);
 }
 
 SgdLoop::SgdLoop(const Interactions& train, const FitContext& ctx, SgdGrid::Numbering numbering)
     : ctx_(ctx),
       threads_(resolve_threads(ctx.threads)),
       seeds_(Rng(ctx.seed).fork(0x56d)),
-      grid_(train, sgd_grid_blocks(threads_), seeds_.fork(0).next(), numbering) {}
+      grid_(train, sgd_grid_blocks(threads_), seeds_.fork(0).next(), numbering, threads_) {}
 
 void fill_normal(std::span<float> v, float stddev, uint64_t seed, int threads) {
   constexpr int64_t kChunk = 16384;

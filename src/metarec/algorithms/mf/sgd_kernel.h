@@ -12,6 +12,7 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <span>
 #include <utility>
@@ -50,24 +51,27 @@ class SgdGrid {
   };
 
   /// `blocks` >= 1 per side (1 = a single cell, the sequential case). Entry ids must fit int32.
+  /// Built on `threads` threads; the grid does not depend on their number.
   SgdGrid(const Interactions& train, int blocks, uint64_t seed,
-          Numbering numbering = Numbering::kIds);
+          Numbering numbering = Numbering::kIds, int threads = 1);
 
   int blocks() const { return blocks_; }
   /// kBandSlots only: the slot of every user id and of every item id.
   std::span<const int32_t> user_slots() const { return user_slot_; }
   std::span<const int32_t> item_slots() const { return item_slot_; }
-  int64_t nnz() const { return static_cast<int64_t>(entries_.size()); }
+  int64_t nnz() const { return ptr_.back(); }
   /// The ratings of cell (row, col), in training order.
   std::span<const SgdEntry> cell(int row, int col) const {
     const size_t c = static_cast<size_t>(row) * blocks_ + col;
-    return {entries_.data() + ptr_[c], static_cast<size_t>(ptr_[c + 1] - ptr_[c])};
+    return {entries_.get() + ptr_[c], static_cast<size_t>(ptr_[c + 1] - ptr_[c])};
   }
 
  private:
   int blocks_ = 1;
   std::vector<int64_t> ptr_;
-  std::vector<SgdEntry> entries_;
+  // Not value-initialized: every entry is written once, in parallel (a zero fill first would
+  // take the pages' first touch onto one thread).
+  std::unique_ptr<SgdEntry[]> entries_;
   std::vector<int32_t> user_slot_, item_slot_;
 };
 

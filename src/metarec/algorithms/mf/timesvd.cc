@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 namespace metarec {
 
@@ -108,15 +109,22 @@ void TimeSvd::do_fit(const Interactions& train, const FitContext& ctx) {
     }
   }
 
-  detail::SgdLoop loop(train, ctx);
-  // Biases on cache lines of their own bands (sgd_kernel.h, AlignedFloats).
-  detail::AlignedFloats aligned_bu(user_bias_), aligned_bi(item_bias_), aligned_b(bin_bias_),
-      aligned_a(alpha_);
-  float *P = users_.data(), *Q = items_.data(), *bu = aligned_bu.data(), *bi = aligned_bi.data();
-  float *B = aligned_b.data(), *A = aligned_a.data();
+  detail::SgdLoop loop(train, ctx, detail::SgdGrid::Numbering::kBandSlots);
+  const auto uslots = loop.grid().user_slots(), islots = loop.grid().item_slots();
+  // Train on copies stored by band slot (sgd_kernel.h): padded, aligned factor rows and bin
+  // rows, aligned biases; written back by id at the end.
+  detail::PaddedRows padded_p(users_, k, uslots), padded_q(items_, k, islots);
+  std::optional<detail::PaddedRows> padded_b;
+  if (bins_) padded_b.emplace(bin_bias_, bins_, islots);
+  detail::AlignedFloats aligned_bu(user_bias_, uslots), aligned_bi(item_bias_, islots),
+      aligned_a(alpha_, bins_ ? uslots : std::span<const int32_t>());
+  float *P = padded_p.data(), *Q = padded_q.data(), *bu = aligned_bu.data(),
+        *bi = aligned_bi.data();
+  float *B = bins_ ? padded_b->data() : nullptr, *A = aligned_a.data();
   const float mu = static_cast<float>(mu_);
-  const size_t kk = static_cast<size_t>(k);
-  const size_t nb = static_cast<size_t>(bins_);
+  const int kp = padded_p.stride();
+  const size_t kk = static_cast<size_t>(kp);
+  const size_t nb = bins_ ? static_cast<size_t>(padded_b->stride()) : 0;
   for (int e = 0; e < epochs; ++e) {
     // Both branches visit the ratings in the paired loop's order, so without time bins the
     // model is svd step for step (its pairs share the svd_step_pair arithmetic).
@@ -129,7 +137,7 @@ void TimeSvd::do_fit(const Interactions& train, const FitContext& ctx) {
                                       B + x.item * nb + entry_bin[x.entry],
                                       A + x.user,
                                       entry_dev[x.entry]};
-        detail::timesvd_step(t, k, mu, x.value, h);
+        detail::timesvd_step(t, kp, mu, x.value, h);
       };
       loop.run_pair(e, one, [&](const detail::SgdEntry& a, const detail::SgdEntry& b, int tid) {
         one(a, tid);
@@ -140,13 +148,13 @@ void TimeSvd::do_fit(const Interactions& train, const FitContext& ctx) {
       loop.run_pair(
           e,
           [&](const detail::SgdEntry& x, int) {
-            detail::svd_step(P + x.user * kk, Q + x.item * kk, bu + x.user, bi + x.item, k, mu,
+            detail::svd_step(P + x.user * kk, Q + x.item * kk, bu + x.user, bi + x.item, kp, mu,
                              x.value, s);
           },
           [&](const detail::SgdEntry& a, const detail::SgdEntry& b, int) {
             detail::svd_step_pair(P + a.user * kk, Q + a.item * kk, bu + a.user, bi + a.item,
-                                  P + b.user * kk, Q + b.item * kk, bu + b.user, bi + b.item, k, mu,
-                                  a.value, b.value, s);
+                                  P + b.user * kk, Q + b.item * kk, bu + b.user, bi + b.item, kp,
+                                  mu, a.value, b.value, s);
           });
     }
     h.lr *= decay;
@@ -154,9 +162,11 @@ void TimeSvd::do_fit(const Interactions& train, const FitContext& ctx) {
     h.lr_alpha *= decay;
     ctx.report(static_cast<double>(e + 1) / epochs, "SGD epoch");
   }
+  padded_p.copy_to(users_);
+  padded_q.copy_to(items_);
+  if (bins_) padded_b->copy_to(bin_bias_);
   aligned_bu.copy_to(user_bias_);
   aligned_bi.copy_to(item_bias_);
-  aligned_b.copy_to(bin_bias_);
   aligned_a.copy_to(alpha_);
 }
 

@@ -60,13 +60,19 @@ void SvdPlusPlus::do_fit(const Interactions& train, const FitContext& ctx) {
   for (int32_t u = 0; u < nu; ++u)
     if (train.user_count(u) > 0)
       norm[u] = 1.0f / std::sqrt(static_cast<float>(train.user_count(u)));
-  std::vector<float> z(static_cast<size_t>(nu) * kk), g(static_cast<size_t>(nu) * kk);
-
-  detail::SgdLoop loop(train, ctx);
+  detail::SgdLoop loop(train, ctx, detail::SgdGrid::Numbering::kBandSlots);
   const int threads = loop.threads();
-  float *P = users_.data(), *Q = items_.data(), *Y = y_.data(), *Z = z.data(), *G = g.data();
-  // Biases on cache lines of their own bands (sgd_kernel.h, AlignedFloats).
-  detail::AlignedFloats aligned_bu(user_bias_), aligned_bi(item_bias_);
+  const auto uslots = loop.grid().user_slots(), islots = loop.grid().item_slots();
+  // P, Q, z_u, g_u and the biases live in copies stored by band slot (sgd_kernel.h): padded,
+  // aligned rows, each grid band in one stretch of memory. y_j stays by id (stride k).
+  detail::PaddedRows padded_p(users_, k, uslots), padded_q(items_, k, islots);
+  const std::vector<float> zeros(static_cast<size_t>(nu) * kk, 0.0f);
+  detail::PaddedRows padded_z(zeros, k), padded_g(zeros, k);
+  detail::AlignedFloats aligned_bu(user_bias_, uslots), aligned_bi(item_bias_, islots);
+  const int kp = padded_p.stride();
+  const size_t kps = static_cast<size_t>(kp);
+  float *P = padded_p.data(), *Q = padded_q.data(), *Y = y_.data();
+  float *Z = padded_z.data(), *G = padded_g.data();
   float *bu = aligned_bu.data(), *bi = aligned_bi.data();
   const float mu = static_cast<float>(mu_);
   for (int e = 0; e < epochs; ++e) {
@@ -74,9 +80,9 @@ void SvdPlusPlus::do_fit(const Interactions& train, const FitContext& ctx) {
     parallel_for(
         nu, threads,
         [&](int64_t u) {
-          float* zu = Z + u * kk;
-          std::fill_n(zu, kk, 0.0f);
-          std::fill_n(G + u * kk, kk, 0.0f);
+          float* zu = Z + static_cast<size_t>(uslots[u]) * kps;
+          std::fill_n(zu, kp, 0.0f);
+          std::fill_n(G + static_cast<size_t>(uslots[u]) * kps, kp, 0.0f);
           for (int32_t j : train.user_items(static_cast<int32_t>(u))) {
             const float* yj = Y + j * kk;
 #pragma omp simd
@@ -87,8 +93,8 @@ void SvdPlusPlus::do_fit(const Interactions& train, const FitContext& ctx) {
         },
         64);
     loop.run(e, [&](const detail::SgdEntry& x, int) {
-      detail::svdpp_rating_step(P + x.user * kk, Q + x.item * kk, Z + x.user * kk, G + x.user * kk,
-                                bu + x.user, bi + x.item, k, mu, x.value, h);
+      detail::svdpp_rating_step(P + x.user * kps, Q + x.item * kps, Z + x.user * kps,
+                                G + x.user * kps, bu + x.user, bi + x.item, kp, mu, x.value, h);
     });
     // Each y_j takes one step per user who rated j, in ascending user order.
     parallel_for(
@@ -96,7 +102,7 @@ void SvdPlusPlus::do_fit(const Interactions& train, const FitContext& ctx) {
         [&](int64_t j) {
           float* yj = Y + j * kk;
           for (int32_t u : train.item_users(static_cast<int32_t>(j)))
-            detail::svdpp_y_step(yj, G + u * kk, norm[u], k, h);
+            detail::svdpp_y_step(yj, G + static_cast<size_t>(uslots[u]) * kps, norm[u], k, h);
         },
         16);
     h.lr *= decay;
@@ -104,6 +110,8 @@ void SvdPlusPlus::do_fit(const Interactions& train, const FitContext& ctx) {
     h.lr_bias *= decay;
     ctx.report(static_cast<double>(e + 1) / epochs, "SGD epoch");
   }
+  padded_p.copy_to(users_);
+  padded_q.copy_to(items_);
   aligned_bu.copy_to(user_bias_);
   aligned_bi.copy_to(item_bias_);
   cache_user_vectors();

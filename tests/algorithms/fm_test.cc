@@ -7,6 +7,7 @@
 #include <metarec/algorithms/fm/fm_train.h>
 #include <metarec/core/error.h>
 #include <metarec/core/rng.h>
+#include <metarec/data/synthetic.h>
 
 #include <Eigen/Dense>
 #include <algorithm>
@@ -381,6 +382,41 @@ TEST(Fm, SharedFeaturesLearnedThroughTheParallelGridMatchOneThread) {
       one_thread_gap = gap;
     else
       EXPECT_NEAR(gap, one_thread_gap, 0.2);
+  }
+}
+
+// Two threads train the user-id and item-id rows stored by the grid's band slots and put them
+// back by id: a row left at its slot would score the wrong user or item. Both thread counts must
+// fit the training ratings about equally well, and far better than the global mean.
+TEST(Fm, TwoThreadsStoreIdRowsBySlotAndPutThemBack) {
+  const Interactions d =
+      generate_synthetic(parse_synthetic_spec("synthetic:users=300,items=200,per_user=25,seed=5"));
+  const auto users = d.entry_users(), items = d.entry_items();
+  const auto values = d.entry_values();
+  auto train_rmse = [&](const RatingPredictor& r) {
+    double s = 0;
+    for (int64_t e = 0; e < d.nnz(); ++e) {
+      const double x = r.predict(users[e], items[e]) - values[e];
+      s += x * x;
+    }
+    return std::sqrt(s / static_cast<double>(d.nnz()));
+  };
+  double mean_rmse = 0;
+  for (int64_t e = 0; e < d.nnz(); ++e)
+    mean_rmse += (values[e] - d.global_mean()) * (values[e] - d.global_mean());
+  mean_rmse = std::sqrt(mean_rmse / static_cast<double>(d.nnz()));
+  double one = 0;
+  for (int threads : {1, 2}) {
+    auto m = make_recommender("fm", {"features=ids", "epochs=30"});
+    FitContext ctx;
+    ctx.threads = threads;
+    m->fit(d, ctx);
+    const double rmse = train_rmse(dynamic_cast<const RatingPredictor&>(*m));
+    EXPECT_LT(rmse, 0.9 * mean_rmse) << threads << " threads";
+    if (threads == 1)
+      one = rmse;
+    else
+      EXPECT_NEAR(rmse, one, 0.05 * one);
   }
 }
 

@@ -161,6 +161,74 @@ class PrivateSharedFeatures {
 // Steps between two merges of a cell's private copies into the model.
 constexpr int64_t kSyncSteps = 256;
 
+// The user-id and item-id rows of m.w and m.v stored by the grid's band slots while training, as
+// the MF models store theirs (mf/sgd_kernel.h, SgdGrid::Numbering::kBandSlots): each band's rows
+// in one stretch of memory, away from the rows another thread is writing. Built, the rows are in
+// slot order and row() maps a feature to its training row; the destructor puts them back.
+class IdSlots {
+ public:
+  IdSlots(FmWeights& m, const FmFeatureMap& map, const detail::SgdGrid& grid)
+      : m_(m),
+        ub_(map.group_begin(FmGroup::kUser)),
+        ue_(map.group_end(FmGroup::kUser)),
+        ib_(map.group_begin(FmGroup::kItem)),
+        ie_(map.group_end(FmGroup::kItem)),
+        us_(grid.user_slots()),
+        is_(grid.item_slots()) {
+    // Only the id groups the grid numbers (one row per user / item) move.
+    if (static_cast<size_t>(ue_ - ub_) != us_.size()) ue_ = ub_;
+    if (static_cast<size_t>(ie_ - ib_) != is_.size()) ie_ = ib_;
+    uid_ = inverse(us_);
+    iid_ = inverse(is_);
+    move(true);
+  }
+  ~IdSlots() { move(false); }
+  IdSlots(const IdSlots&) = delete;
+  IdSlots& operator=(const IdSlots&) = delete;
+
+  /// False with one block: rows stay by id.
+  bool active() const { return !uid_.empty(); }
+  /// The user and item ids of an SgdEntry's user and item (slots, or ids without slots).
+  int32_t user(int32_t x) const { return uid_.empty() ? x : uid_[x]; }
+  int32_t item(int32_t x) const { return iid_.empty() ? x : iid_[x]; }
+  /// The training row of feature f.
+  int32_t row(int32_t f) const {
+    if (f >= ub_ && f < ue_) return ub_ + us_[f - ub_];
+    if (f >= ib_ && f < ie_) return ib_ + is_[f - ib_];
+    return f;
+  }
+
+ private:
+  // to_slots: row begin + j goes to begin + slot[j]; else back.
+  void move(bool to_slots) {
+    const size_t k = static_cast<size_t>(m_.k);
+    auto group = [&](int32_t begin, int32_t end, std::span<const int32_t> slot) {
+      const size_t n = static_cast<size_t>(end - begin);
+      std::vector<float> w(m_.w.begin() + begin, m_.w.begin() + end);
+      std::vector<float> v(m_.v.begin() + begin * k, m_.v.begin() + end * k);
+      for (size_t j = 0; j < n; ++j) {
+        const size_t from = to_slots ? j : static_cast<size_t>(slot[j]);
+        const size_t to = to_slots ? static_cast<size_t>(slot[j]) : j;
+        m_.w[begin + to] = w[from];
+        std::copy_n(v.begin() + from * k, k, m_.v.begin() + (begin + to) * k);
+      }
+    };
+    group(ub_, ue_, us_);
+    group(ib_, ie_, is_);
+  }
+
+  static std::vector<int32_t> inverse(std::span<const int32_t> slot) {
+    std::vector<int32_t> id(slot.size());
+    for (size_t j = 0; j < slot.size(); ++j) id[slot[j]] = static_cast<int32_t>(j);
+    return id;
+  }
+
+  FmWeights& m_;
+  int32_t ub_, ue_, ib_, ie_;
+  std::span<const int32_t> us_, is_;
+  std::vector<int32_t> uid_, iid_;
+};
+
 // Explicit ratings: FPSGD's grid (mf/sgd_kernel.h), so concurrent cells never share a user or an
 // item id, and the shared features and w0 as PrivateSharedFeatures, synced every kSyncSteps steps
 // and when a cell ends. One thread has a single cell and updates the model directly.
@@ -168,8 +236,12 @@ void train_explicit(FmWeights& m, const Interactions& train, const FmFeatureMap&
                     const FmTrainConfig& c, const FitContext& ctx) {
   const int threads = resolve_threads(ctx.threads);
   const Rng seeds = Rng(ctx.seed).fork(0xF6);
-  const detail::SgdGrid grid(train, detail::sgd_grid_blocks(threads), seeds.fork(0).next(),
-                             detail::SgdGrid::Numbering::kIds, threads);
+  const int blocks = detail::sgd_grid_blocks(threads);
+  const detail::SgdGrid grid(
+      train, blocks, seeds.fork(0).next(),
+      blocks > 1 ? detail::SgdGrid::Numbering::kBandSlots : detail::SgdGrid::Numbering::kIds,
+      threads);
+  const IdSlots slots(m, map, grid);  // before the copies, which append rows to m.w and m.v
   PrivateSharedFeatures copies(m, map, threads, grid.blocks() > 1);
   std::vector<Scratch> scratch = make_scratch(threads, m.k);
   const auto times = train.entry_times();
@@ -198,7 +270,9 @@ void train_explicit(FmWeights& m, const Interactions& train, const FmFeatureMap&
       const int32_t tf = map.uses_time() ? map.time_feature(times[e.entry]) : -1;
       wk.ia.clear();
       wk.xa.clear();
-      map.append_row(e.user, e.item, tf, wk.ia, wk.xa);
+      map.append_row(slots.user(e.user), slots.item(e.item), tf, wk.ia, wk.xa);
+      if (slots.active())
+        for (int32_t& f : wk.ia) f = slots.row(f);
       copies.renumber(wk.ia, wk.xa, tid);
       const FmRow row{wk.ia, wk.xa};
       double y = fm_predict(m, row, wk.sa.data(), &w0);

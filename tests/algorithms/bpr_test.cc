@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <metarec/algorithms/bpr/bpr.h>
 #include <metarec/algorithms/bpr/user_item_mask.h>
+#include <metarec/algorithms/common/user_blocks.h>
 #include <metarec/core/rng.h>
 
 #include <cmath>
@@ -106,6 +107,25 @@ TEST(Bpr, ColdUsersRankByItemBiasAlone) {
   std::vector<float> s(static_cast<size_t>(m.num_items()));
   m.score(0, s);
   for (int32_t i = 0; i < m.num_items(); ++i) EXPECT_EQ(s[i], m.item_bias()[i]);
+}
+
+// Below 32,768 items the Hogwild learners train on one thread (two were slower there), so a fit
+// asked for two threads equals the one-thread fit bit for bit; from 32,768 items the threads are
+// used.
+TEST(Bpr, SmallCataloguesTrainOnOneThreadWhateverIsAsked) {
+  EXPECT_EQ(item_hogwild_threads(2, 3700), 1);
+  EXPECT_EQ(item_hogwild_threads(2, 32767), 1);
+  EXPECT_EQ(item_hogwild_threads(2, 32768), 2);
+  const Interactions train = fixtures::planted_communities(11).train;
+  std::vector<std::vector<float>> factors;
+  for (int threads : {1, 2}) {
+    Bpr m(Params(Bpr::schema(), {{"factors", int64_t{8}}, {"epochs", int64_t{5}}}));
+    FitContext ctx;
+    ctx.threads = threads;
+    m.fit(train, ctx);
+    factors.emplace_back(m.item_factors().begin(), m.item_factors().end());
+  }
+  EXPECT_EQ(factors[0], factors[1]);
 }
 
 }  // namespace

@@ -78,15 +78,15 @@ void Bpr::do_fit(const Interactions& train, const FitContext& ctx) {
   const Rng base = Rng(ctx.seed).fork(0xB9B);
   float* ib = item_bias_.data();
   const int32_t ni = train.num_items();
-  std::vector<UserItemMask> masks(static_cast<size_t>(resolve_threads(ctx.threads)),
-                                  UserItemMask(ni));
+  const int threads = item_hogwild_threads(ctx.threads, ni);
+  std::vector<UserItemMask> masks(static_cast<size_t>(threads), UserItemMask(ni));
   std::vector<int32_t> order(static_cast<size_t>(nu));
   for (int32_t u = 0; u < nu; ++u) order[u] = u;
 
   for (int e = 0; e < epochs; ++e) {
     ctx.check_cancel();
     shuffle_users(order, base, e);
-    for_each_user_block(nu, ctx.threads, base, e, order, [&](int32_t u, Rng& rng, int tid) {
+    for_each_user_block(nu, threads, base, e, order, [&](int32_t u, Rng& rng, int tid) {
       const auto pos = train.user_items(u);
       const int64_t n = static_cast<int64_t>(pos.size());
       if (n == 0 || n >= ni) return;  // nothing to learn, or no negative exists

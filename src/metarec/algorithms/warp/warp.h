@@ -47,7 +47,8 @@ float warp_weight(int32_t n_items, int32_t trials);
 /// projected back onto a ball of radius `max_norm` after each step: the hinge alone lets norms
 /// grow until margins hold everywhere, which memorizes the training positives. As in Bpr, users
 /// are visited in random order with all their positives together, in blocks with their own random
-/// streams: one thread is repeatable, more threads run Hogwild-style.
+/// streams: one thread is repeatable, more threads run Hogwild-style from 32,768 items up
+/// (item_hogwild_threads).
 class Warp final : public FactorModel {
  public:
   static ParamSchema schema();

@@ -356,6 +356,16 @@ Interactions genre_split(int32_t nu, int32_t ni, bool implicit, uint64_t seed) {
   return b.build(o);
 }
 
+// An fm with `params` fitted on `d` with `threads` threads.
+std::unique_ptr<Recommender> fit_fm(const Interactions& d, const std::vector<std::string>& params,
+                                    int threads) {
+  auto m = make_recommender("fm", params);
+  FitContext ctx;
+  ctx.threads = threads;
+  m->fit(d, ctx);
+  return m;
+}
+
 // Ratings set by the item's genre alone, with two unrated items, one of each genre: their
 // predictions rest on the genre weights only. With two threads those weights live in each grid
 // cell's private copy and reach the model through the merges.
@@ -366,10 +376,7 @@ TEST(Fm, SharedFeaturesLearnedThroughTheParallelGridMatchOneThread) {
   ASSERT_EQ(d.item_count(cold_even), 0);
   double one_thread_gap = 0;
   for (int threads : {1, 2}) {
-    auto m = make_recommender("fm", {"features=ids+genres", "epochs=30"});
-    FitContext ctx;
-    ctx.threads = threads;
-    m->fit(d, ctx);
+    auto m = fit_fm(d, {"features=ids+genres", "epochs=30"}, threads);
     const auto& r = dynamic_cast<const RatingPredictor&>(*m);
     double gap = 0;
     for (int32_t u = 0; u < nu; ++u) gap += r.predict(u, cold_even) - r.predict(u, cold_odd);
@@ -407,10 +414,7 @@ TEST(Fm, TwoThreadsStoreIdRowsBySlotAndPutThemBack) {
   mean_rmse = std::sqrt(mean_rmse / static_cast<double>(d.nnz()));
   double one = 0;
   for (int threads : {1, 2}) {
-    auto m = make_recommender("fm", {"features=ids", "epochs=30"});
-    FitContext ctx;
-    ctx.threads = threads;
-    m->fit(d, ctx);
+    auto m = fit_fm(d, {"features=ids", "epochs=30"}, threads);
     const double rmse = train_rmse(dynamic_cast<const RatingPredictor&>(*m));
     EXPECT_LT(rmse, 0.9 * mean_rmse) << threads << " threads";
     if (threads == 1)
@@ -429,10 +433,7 @@ TEST(Fm, ImplicitSharedFeaturesLearnedThroughPrivateCopiesMatchOneThread) {
   const int32_t cold_even = ni, cold_odd = ni + 1;
   double one_thread_gap = 0;
   for (int threads : {1, 2}) {
-    auto m = make_recommender("fm", {"features=ids+genres", "epochs=20", "learning_rate=0.05"});
-    FitContext ctx;
-    ctx.threads = threads;
-    m->fit(d, ctx);
+    auto m = fit_fm(d, {"features=ids+genres", "epochs=20", "learning_rate=0.05"}, threads);
     std::vector<float> scores(static_cast<size_t>(ni + 2));
     double gap = 0;
     for (int32_t u = 0; u < nu; ++u) {

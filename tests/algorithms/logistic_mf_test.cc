@@ -1,5 +1,6 @@
 // Logistic MF's own maths: the blocked BLAS gradient against a numerical gradient of the log
-// posterior, the multi-block path against a direct sum, and a planted fixture.
+// posterior, the multi-block path against a direct sum, one thread against two, and a planted
+// fixture.
 #include <gtest/gtest.h>
 #include <metarec/algorithms/logistic_mf/logistic_mf.h>
 #include <metarec/core/rng.h>
@@ -117,6 +118,21 @@ TEST(LogisticMf, BlockedGradientAgreesWithADirectSumAcrossBlocks) {
     }
     EXPECT_NEAR(g[i * k], s0 - cfg.reg * m.y[i * k], 2e-3 * (1 + std::abs(s0))) << i;
     EXPECT_NEAR(gb[i], sb - cfg.reg_bias * m.bi[i], 2e-3 * (1 + std::abs(sb))) << i;
+  }
+}
+
+TEST(LogisticMf, GradientDoesNotDependOnTheThreadCount) {
+  // 1100 users x 1500 items: a block of 1100 users in 9 slices of rows, and 3 slices of items
+  // (the last one partial).
+  const Interactions d = random_implicit(1100, 1500, 0.01, 5, /*counts=*/true);
+  const LogisticMfConfig cfg{2.0, 0.5, 0.1};
+  const Model m = random_model(d, 5, 6);
+  for (const bool user_side : {true, false}) {
+    std::vector<float> g1, gb1, g2, gb2;
+    logistic_mf_gradient(d, m.view(), cfg, user_side, 1, g1, gb1);
+    logistic_mf_gradient(d, m.view(), cfg, user_side, 2, g2, gb2);
+    EXPECT_EQ(g1, g2) << (user_side ? "user side" : "item side");
+    EXPECT_EQ(gb1, gb2) << (user_side ? "user side" : "item side");
   }
 }
 

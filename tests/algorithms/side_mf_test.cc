@@ -1,8 +1,9 @@
-// side_mf: the update is the gradient of its rating loss, the feature vocabulary, and cold users
-// and items scored through their features.
+// side_mf: the update is the gradient of its rating loss, the feature vocabulary, its reordering
+// by grid slot, and cold users and items scored through their features on one and two threads.
 #include <gtest/gtest.h>
 #include <metarec/algorithms/catalog.h>
 #include <metarec/algorithms/mf/side_mf.h>
+#include <metarec/core/error.h>
 #include <metarec/core/rng.h>
 
 #include <cmath>
@@ -81,7 +82,8 @@ TEST(SideMf, UserFeaturesAreDistinctAttributeValues) {
 }
 
 // Users of group "a" rate every item 5, group "b" rate 1; item genres "hi"/"lo" shift by +-0.5.
-// User 0 (group a) and item 0 (genre hi) have no training ratings.
+// Every third id from 1 on is in group b / genre lo, a pattern that moving ids by a grid band's
+// run of 16 does not preserve. User 0 (group a) and item 0 (genre hi) have no training ratings.
 Interactions with_features() {
   InteractionsBuilder b;
   Rng rng(9);
@@ -93,16 +95,16 @@ Interactions with_features() {
   imeta->genre_names = {"hi", "lo"};
   for (int u = 0; u < nu; ++u) {
     b.users().intern("u" + std::to_string(u));
-    umeta->values[0].push_back(u % 2 == 0 ? "a" : "b");
+    umeta->values[0].push_back(u % 3 != 1 ? "a" : "b");
   }
   for (int i = 0; i < ni; ++i) {
     b.items().intern("i" + std::to_string(i));
-    imeta->genres.push_back({i % 2 == 0 ? 0 : 1});
+    imeta->genres.push_back({i % 3 != 1 ? 0 : 1});
   }
   for (int u = 1; u < nu; ++u)
     for (int i = 1; i < ni; ++i)
       if (rng.uniform() < 0.5) {
-        const float r = (u % 2 == 0 ? 4.5f : 1.5f) + (i % 2 == 0 ? 0.5f : -0.5f);
+        const float r = (u % 3 != 1 ? 4.5f : 1.5f) + (i % 3 != 1 ? 0.5f : -0.5f);
         b.add(u, i, r);
       }
   b.user_meta = umeta;
@@ -114,19 +116,41 @@ Interactions with_features() {
   return b.build(o);
 }
 
+TEST(SideMf, FeatureListsFollowTheSlots) {
+  // Rows 0, 1, 2 hold {7}, {}, {8, 9}; slots put row 2 first and row 0 last.
+  const std::vector<int64_t> ptr{0, 1, 1, 3};
+  const std::vector<int32_t> feats{7, 8, 9};
+  const auto lists = detail::FeatureLists::by_slot(ptr, feats, std::vector<int32_t>{2, 1, 0});
+  EXPECT_EQ(lists.ptr, (std::vector<int64_t>{0, 2, 2, 3}));
+  EXPECT_EQ(std::vector<int32_t>(lists.of(0).begin(), lists.of(0).end()),
+            (std::vector<int32_t>{8, 9}));
+  EXPECT_TRUE(lists.of(1).empty());
+  EXPECT_EQ(std::vector<int32_t>(lists.of(2).begin(), lists.of(2).end()), (std::vector<int32_t>{7}));
+  EXPECT_THROW(detail::FeatureLists::by_slot(ptr, feats, std::vector<int32_t>{0, 0, 1}), Error);
+}
+
 TEST(SideMf, ColdUsersAndItemsAreScoredThroughTheirFeatures) {
   const Interactions d = with_features();
   ASSERT_EQ(d.user_count(0), 0);
   ASSERT_EQ(d.item_count(0), 0);
-  auto m = make_recommender("side_mf", {"factors=4", "epochs=40"});
-  m->fit(d);
-  const auto& r = dynamic_cast<const RatingPredictor&>(*m);
-  // Cold user 0 is in group a (rates high): near 5 on "hi" items, near 4 on "lo" items.
-  EXPECT_GT(r.predict(0, 2), 4.4f);
-  EXPECT_NEAR(r.predict(0, 1), 4.0f, 0.4f);
-  // Cold item 0 has genre "hi": a group-b user rates it near 2, a group-a user near 5.
-  EXPECT_NEAR(r.predict(1, 0), 2.0f, 0.4f);
-  EXPECT_GT(r.predict(2, 0), 4.4f);
+  // Two threads train on rows and feature lists stored by grid slot: they must come back by id.
+  for (const int threads : {1, 2}) {
+    SCOPED_TRACE(threads);
+    auto m = make_recommender("side_mf", {"factors=4", "epochs=40"});
+    FitContext ctx;
+    ctx.threads = threads;
+    m->fit(d, ctx);
+    const auto& r = dynamic_cast<const RatingPredictor&>(*m);
+    // Cold user 0 is in group a (rates high): near 5 on "hi" items, near 4 on "lo" items.
+    EXPECT_GT(r.predict(0, 2), 4.4f);
+    EXPECT_NEAR(r.predict(0, 1), 4.0f, 0.4f);
+    // Cold item 0 has genre "hi": a group-b user rates it near 2, a group-a user near 5.
+    EXPECT_NEAR(r.predict(1, 0), 2.0f, 0.4f);
+    EXPECT_GT(r.predict(2, 0), 4.4f);
+    // Rated pairs: group a on a "lo" item near 4, group b on a "hi" item near 2.
+    EXPECT_NEAR(r.predict(2, 1), 4.0f, 0.4f);
+    EXPECT_NEAR(r.predict(4, 2), 2.0f, 0.4f);
+  }
   // Without the features the cold user only gets the global picture.
   auto plain = make_recommender(
       "side_mf", {"factors=4", "epochs=40", "user_features=false", "item_features=false"});

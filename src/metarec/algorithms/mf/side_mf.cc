@@ -55,6 +55,29 @@ void user_features(const UserMeta* meta, int32_t num_users, std::vector<int64_t>
   }
 }
 
+FeatureLists FeatureLists::by_slot(std::span<const int64_t> ptr,
+                                   std::span<const int32_t> features,
+                                   std::span<const int32_t> slots) {
+  const size_t n = ptr.size() - 1;
+  METAREC_CHECK(slots.size() == n, "FeatureLists::by_slot: one slot per row expected");
+  std::vector<int32_t> row_at(n, -1);
+  for (size_t r = 0; r < n; ++r) {
+    METAREC_CHECK(slots[r] >= 0 && static_cast<size_t>(slots[r]) < n && row_at[slots[r]] < 0,
+                  "FeatureLists::by_slot: slots are not a permutation");
+    row_at[slots[r]] = static_cast<int32_t>(r);
+  }
+  FeatureLists out;
+  out.ptr.reserve(n + 1);
+  out.ptr.push_back(0);
+  out.features.reserve(features.size());
+  for (size_t s = 0; s < n; ++s) {
+    const int32_t r = row_at[s];
+    out.features.insert(out.features.end(), features.begin() + ptr[r], features.begin() + ptr[r + 1]);
+    out.ptr.push_back(static_cast<int64_t>(out.features.size()));
+  }
+  return out;
+}
+
 double side_mf_rating_loss(const SideMfRating& x, const SideMfTables& t, int k, double mu, double r,
                            const SideMfRates& h) {
   const double wu =
@@ -133,7 +156,7 @@ void SideMf::do_fit(const Interactions& train, const FitContext& ctx) {
   detail::fill_normal(std::span<float>(feat.data(), offc), init_std, Rng(ctx.seed).fork(3).next(),
                       ctx.threads);
 
-  detail::SgdLoop loop(train, ctx);
+  detail::SgdLoop loop(train, ctx, detail::SgdGrid::Numbering::kBandSlots);
   const int threads = loop.threads();
   std::vector<std::vector<float>> copies(threads > 1 ? static_cast<size_t>(threads) : 0);
   std::vector<float> base;
@@ -141,9 +164,15 @@ void SideMf::do_fit(const Interactions& train, const FitContext& ctx) {
   std::vector<float> scratch(static_cast<size_t>(threads) * stride);
   std::vector<detail::SideMfTables> tables(static_cast<size_t>(threads));
   auto tables_of = [&](float* f) { return detail::SideMfTables{f, f + offB, f + offc, f + offd}; };
-  // Biases on cache lines of their own bands (sgd_kernel.h, AlignedFloats).
-  detail::AlignedFloats aligned_bu(user_bias_), aligned_bi(item_bias_);
-  float *P = users_.data(), *Q = items_.data(), *bu = aligned_bu.data(), *bi = aligned_bi.data();
+  // Train on copies stored by band slot (sgd_kernel.h): padded factor rows, aligned biases, and
+  // the feature lists in slot order; written back by id below.
+  const auto uslots = loop.grid().user_slots(), islots = loop.grid().item_slots();
+  detail::PaddedRows padded_p(users_, k, uslots), padded_q(items_, k, islots);
+  detail::AlignedFloats aligned_bu(user_bias_, uslots), aligned_bi(item_bias_, islots);
+  const detail::FeatureLists uf = detail::FeatureLists::by_slot(uptr, ufeat, uslots),
+                             itf = detail::FeatureLists::by_slot(iptr, ifeat, islots);
+  float *P = padded_p.data(), *Q = padded_q.data(), *bu = aligned_bu.data(), *bi = aligned_bi.data();
+  const size_t kp = static_cast<size_t>(padded_p.stride());
   const float mu = static_cast<float>(mu_);
   for (int e = 0; e < epochs; ++e) {
     if (threads > 1) {
@@ -156,12 +185,8 @@ void SideMf::do_fit(const Interactions& train, const FitContext& ctx) {
       tables[0] = tables_of(feat.data());
     }
     loop.run(e, [&](const detail::SgdEntry& x, int tid) {
-      const detail::SideMfRating r{P + x.user * kk,
-                                   Q + x.item * kk,
-                                   bu + x.user,
-                                   bi + x.item,
-                                   {ufeat.data() + uptr[x.user], ufeat.data() + uptr[x.user + 1]},
-                                   {ifeat.data() + iptr[x.item], ifeat.data() + iptr[x.item + 1]}};
+      const detail::SideMfRating r{P + x.user * kp, Q + x.item * kp, bu + x.user,
+                                   bi + x.item,         uf.of(x.user),  itf.of(x.item)};
       detail::side_mf_step(r, tables[tid], k, mu, x.value, h, scratch.data() + tid * stride);
     });
     if (threads > 1) {
@@ -175,8 +200,12 @@ void SideMf::do_fit(const Interactions& train, const FitContext& ctx) {
     h.lr_bias *= decay;
     ctx.report(static_cast<double>(e + 1) / epochs, "SGD epoch");
   }
+  padded_p.copy_to(users_);
+  padded_q.copy_to(items_);
   aligned_bu.copy_to(user_bias_);
   aligned_bi.copy_to(item_bias_);
+  P = users_.data();
+  Q = items_.data();
   bu = user_bias_.data();
   bi = item_bias_.data();
 

@@ -63,6 +63,19 @@ struct SideMfRating {
   std::span<const int32_t> item_features;
 };
 
+/// Per-row feature lists (CSR), re-indexed so that list s belongs to the row a band-slot grid
+/// stores at slot s (SgdGrid::user_slots / item_slots).
+struct FeatureLists {
+  std::vector<int64_t> ptr;
+  std::vector<int32_t> features;
+  std::span<const int32_t> of(int32_t slot) const {
+    return {features.data() + ptr[slot], features.data() + ptr[slot + 1]};
+  }
+  /// The lists of `ptr`/`features` (by id) reordered by `slots` (a permutation of the ids).
+  static FeatureLists by_slot(std::span<const int64_t> ptr, std::span<const int32_t> features,
+                              std::span<const int32_t> slots);
+};
+
 /// One SGD step (the negative gradient of side_mf_rating_loss times the rates) with `scratch` of
 /// 2k floats. Returns the error before the step.
 inline float side_mf_step(const SideMfRating& x, const SideMfTables& t, int k, float mu, float r,

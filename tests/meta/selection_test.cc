@@ -127,6 +127,15 @@ TEST(Selection, LeaveOneFamilyOutHasNoLeakage) {
   // true best is in the top 3 of 3 or 4 candidates everywhere.
   EXPECT_DOUBLE_EQ(nd.top3, 1.0);
   EXPECT_DOUBLE_EQ(nd.auto_within_2pct, 1.0);  // the best is among the 3 verified
+  // Verifying more candidates never hurts; one candidate is the choice itself (within 2% at
+  // least where it is the true best).
+  const auto& curve = nd.within_2pct_by_candidates;
+  ASSERT_EQ(curve.size(), static_cast<size_t>(SelectionResult::kMaxVerified));
+  EXPECT_GE(curve[0], nd.top1);
+  for (size_t m = 1; m < curve.size(); ++m) EXPECT_GE(curve[m], curve[m - 1]) << m;
+  EXPECT_DOUBLE_EQ(curve[2], nd.auto_within_2pct);
+  EXPECT_DOUBLE_EQ(curve[4], nd.auto5_within_2pct);
+  EXPECT_DOUBLE_EQ(curve.back(), 1.0);
   // The single best (q: mean distance lower than p's over most training sets) is wrong on A, C, E.
   const SelectionResult sb = evaluate_selection(k, "single_best", o);
   EXPECT_LT(sb.top1, nd.top1);

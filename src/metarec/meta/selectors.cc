@@ -453,7 +453,8 @@ SelectionResult evaluate_selection(const Knowledge& k, const std::string& select
     if (train.empty()) continue;
     auto s = make_selector(selector, o);
     s->fit(k, train);
-    double top1 = 0, top3 = 0, dist = 0, dist2 = 0, rho = 0, regret = 0, within = 0, within5 = 0;
+    double top1 = 0, top3 = 0, dist = 0, dist2 = 0, rho = 0, regret = 0;
+    std::vector<double> within(SelectionResult::kMaxVerified, 0.0);
     int n = 0, n2 = 0;
     for (size_t d : held) {
       const int best = k.best(d);
@@ -480,8 +481,8 @@ SelectionResult evaluate_selection(const Knowledge& k, const std::string& select
         return !std::isnan(verified) &&
                std::fabs(best_score - verified) <= 0.02 * std::fabs(best_score);
       };
-      within += verified_within(3) ? 1 : 0;
-      within5 += verified_within(5) ? 1 : 0;
+      for (int m = 1; m <= SelectionResult::kMaxVerified; ++m)
+        within[static_cast<size_t>(m - 1)] += verified_within(static_cast<size_t>(m)) ? 1 : 0;
       for (size_t q = 0; q < std::min<size_t>(3, order.size()); ++q)
         top3 += static_cast<int>(order[q]) == best ? 1 : 0;
       dist += k.distance(d, chosen);
@@ -520,8 +521,7 @@ SelectionResult evaluate_selection(const Knowledge& k, const std::string& select
     res.distance += dist / n;
     res.spearman += rho / n;
     res.regret += regret / n;
-    res.auto_within_2pct += within / n;
-    res.auto5_within_2pct += within5 / n;
+    for (size_t m = 0; m < within.size(); ++m) res.within_2pct_by_candidates[m] += within[m] / n;
     if (secondary && n2 > 0) {
       res.distance_secondary += dist2 / n2;
       ++fams_secondary;
@@ -534,8 +534,9 @@ SelectionResult evaluate_selection(const Knowledge& k, const std::string& select
     res.distance /= f;
     res.spearman /= f;
     res.regret /= f;
-    res.auto_within_2pct /= f;
-    res.auto5_within_2pct /= f;
+    for (double& x : res.within_2pct_by_candidates) x /= f;
+    res.auto_within_2pct = res.within_2pct_by_candidates[2];
+    res.auto5_within_2pct = res.within_2pct_by_candidates[4];
   }
   if (secondary)
     res.distance_secondary = fams_secondary > 0 ? res.distance_secondary / fams_secondary : kNaN;

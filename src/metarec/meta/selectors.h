@@ -109,6 +109,10 @@ struct SelectionResult {
   /// top 3 choices is within 2% of the dataset's best (share of datasets).
   double auto_within_2pct = 0;
   double auto5_within_2pct = 0;  ///< the same verifying the top 5 (`auto --candidates 5`)
+  /// The same for every number of candidates: entry m - 1 verifies the top m, m = 1 to
+  /// kMaxVerified (auto_within_2pct is entry 2, auto5_within_2pct entry 4).
+  static constexpr int kMaxVerified = 10;
+  std::vector<double> within_2pct_by_candidates = std::vector<double>(kMaxVerified, 0.0);
 };
 
 /// `secondary` (may be null) holds the same datasets scored by another metric (e.g. precision@10).

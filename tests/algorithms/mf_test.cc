@@ -8,8 +8,11 @@
 #include <metarec/core/rng.h>
 #include <metarec/data/synthetic.h>
 
+#include <chrono>
 #include <cmath>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace metarec {
@@ -157,6 +160,57 @@ TEST(SgdGrid, EpochVisitsEveryRatingOnceWithAnyThreadCount) {
     });
     for (int v : seen) ASSERT_EQ(v, 1) << threads << " threads";
   }
+}
+
+// With two threads each cell is cut into kSgdRounds slices: every slice arrives whole, a cell's
+// slices arrive in order, and two parts running at once never share a block row or column.
+TEST(SgdGrid, ParallelEpochRunsEachCellsSlicesInOrderAndApart) {
+  const Planted d = planted(90, 70, 2, 0.6, 4);
+  const int threads = 2;
+  const detail::SgdGrid g(d.train, detail::sgd_grid_blocks(threads), 13);
+  const int b = g.blocks();
+  std::mutex mu;
+  std::vector<int> row_busy(static_cast<size_t>(b), 0), col_busy(static_cast<size_t>(b), 0);
+  std::vector<std::vector<size_t>> offsets(static_cast<size_t>(b * b));
+  bool overlapped = false;
+  for (uint64_t seed = 1; seed <= 20; ++seed) {
+    for (auto& o : offsets) o.clear();
+    detail::sgd_epoch(g, threads, seed, [&](std::span<const detail::SgdEntry> part, int) {
+      int cell = -1;
+      size_t offset = 0;
+      for (int c = 0; c < b * b && cell < 0; ++c) {
+        const auto whole = g.cell(c / b, c % b);
+        if (!part.empty() && part.data() >= whole.data() &&
+            part.data() < whole.data() + whole.size()) {
+          cell = c;
+          offset = static_cast<size_t>(part.data() - whole.data());
+        }
+      }
+      if (cell < 0) return;  // an empty slice
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        overlapped |= ++row_busy[cell / b] > 1 || ++col_busy[cell % b] > 1;
+        offsets[static_cast<size_t>(cell)].push_back(offset);
+        offsets[static_cast<size_t>(cell)].push_back(offset + part.size());
+      }
+      std::this_thread::sleep_for(std::chrono::microseconds(50));
+      std::lock_guard<std::mutex> lock(mu);
+      --row_busy[cell / b];
+      --col_busy[cell % b];
+    });
+    for (int c = 0; c < b * b; ++c) {
+      const auto& o = offsets[static_cast<size_t>(c)];
+      const size_t n = g.cell(c / b, c % b).size();
+      if (n == 0) continue;
+      // Consecutive slices: [0, x1), [x1, x2), ... ending at n, in that order.
+      ASSERT_GE(o.size(), 2u) << c;
+      EXPECT_EQ(o.front(), 0u) << c;
+      EXPECT_EQ(o.back(), n) << c;
+      for (size_t q = 2; q < o.size(); q += 2) EXPECT_EQ(o[q], o[q - 1]) << c;
+      EXPECT_LE(o.size() / 2, static_cast<size_t>(detail::kSgdRounds)) << c;
+    }
+  }
+  EXPECT_FALSE(overlapped);
 }
 
 TEST(SgdGrid, SingleThreadOrderDependsOnlyOnTheSeed) {

@@ -2,6 +2,7 @@
 // solves in parallel.
 #include <metarec/algorithms/als/dense_kernels.h>
 #include <metarec/algorithms/ials/ials.h>
+#include <metarec/algorithms/mf/sgd_kernel.h>
 #include <metarec/core/blas_threads.h>
 #include <metarec/core/error.h>
 #include <metarec/core/parallel.h>
@@ -253,7 +254,9 @@ void Ials::do_fit(const Interactions& train, const FitContext& ctx) {
   const bool use_cg = params().get_string("solver") == "cg";
   const int steps = static_cast<int>(params().get_int("cg_steps"));
   init_factors(train, k, false);
-  randomize(ctx.seed, static_cast<float>(params().get_float("init_std")));
+  const float init_std = static_cast<float>(params().get_float("init_std"));
+  detail::fill_normal(users_, init_std, Rng(ctx.seed).fork(1).next(), ctx.threads);
+  detail::fill_normal(items_, init_std, Rng(ctx.seed).fork(2).next(), ctx.threads);
 
   const size_t nnz = static_cast<size_t>(train.nnz());
   std::vector<float> u_cm1(nnz), u_cp(nnz), i_cm1(nnz), i_cp(nnz);

@@ -125,7 +125,8 @@ TEST(SideMf, FeatureListsFollowTheSlots) {
   EXPECT_EQ(std::vector<int32_t>(lists.of(0).begin(), lists.of(0).end()),
             (std::vector<int32_t>{8, 9}));
   EXPECT_TRUE(lists.of(1).empty());
-  EXPECT_EQ(std::vector<int32_t>(lists.of(2).begin(), lists.of(2).end()), (std::vector<int32_t>{7}));
+  EXPECT_EQ(std::vector<int32_t>(lists.of(2).begin(), lists.of(2).end()),
+            (std::vector<int32_t>{7}));
   EXPECT_THROW(detail::FeatureLists::by_slot(ptr, feats, std::vector<int32_t>{0, 0, 1}), Error);
 }
 

@@ -75,49 +75,47 @@ void logistic_mf_gradient(const Interactions& data, const LogisticMfParams& m,
     const int32_t n = std::min(rows, nu - u0);
     // S becomes G: dObjective/dz_ui = c_ui - (1 + c_ui) sigmoid(z_ui), slice by slice of users;
     // on the user side each slice's gradient rows follow at once.
-    parallel_for(
-        (n + kSliceRows - 1) / kSliceRows, threads,
-        [&](int64_t slice) {
-          const auto r0 = static_cast<int32_t>(slice * kSliceRows);
-          const int32_t len = std::min(kSliceRows, n - r0);
-          S.middleRows(r0, len).noalias() = X.middleRows(u0 + r0, len) * Y.transpose();
-          for (int32_t r = r0; r < r0 + len; ++r) {
-            const int32_t u = u0 + r;
-            float* row = S.row(r).data();
-            const float bu = m.user_bias[u];
-            for (int32_t i = 0; i < ni; ++i)
-              row[i] = -1.0f / (1.0f + std::exp(-(row[i] + bu + m.item_bias[i])));
-            auto items = data.user_items(u);
-            auto vals = data.user_values(u);
-            for (size_t q = 0; q < items.size(); ++q) {
-              const float conf = alpha * vals[q];
-              row[items[q]] += conf * (1.0f + row[items[q]]);  // c (1 - sigmoid) - sigmoid
-            }
-            if (user_side) {
-              double s = 0;
-              for (int32_t i = 0; i < ni; ++i) s += row[i];
-              bias[u] = static_cast<float>(s);
-            }
-          }
-          if (user_side)
-            grad.middleRows(u0 + r0, len).noalias() = S.middleRows(r0, len) * Y;
-        },
-        1);
+    parallel_for((n + kSliceRows - 1) / kSliceRows, threads,
+                 [&](int64_t slice) {
+                   const auto r0 = static_cast<int32_t>(slice * kSliceRows);
+                   const int32_t len = std::min(kSliceRows, n - r0);
+                   S.middleRows(r0, len).noalias() = X.middleRows(u0 + r0, len) * Y.transpose();
+                   for (int32_t r = r0; r < r0 + len; ++r) {
+                     const int32_t u = u0 + r;
+                     float* row = S.row(r).data();
+                     const float bu = m.user_bias[u];
+                     for (int32_t i = 0; i < ni; ++i)
+                       row[i] = -1.0f / (1.0f + std::exp(-(row[i] + bu + m.item_bias[i])));
+                     auto items = data.user_items(u);
+                     auto vals = data.user_values(u);
+                     for (size_t q = 0; q < items.size(); ++q) {
+                       const float conf = alpha * vals[q];
+                       row[items[q]] += conf * (1.0f + row[items[q]]);  // c (1 - sigmoid) - sigmoid
+                     }
+                     if (user_side) {
+                       double s = 0;
+                       for (int32_t i = 0; i < ni; ++i) s += row[i];
+                       bias[u] = static_cast<float>(s);
+                     }
+                   }
+                   if (user_side)
+                     grad.middleRows(u0 + r0, len).noalias() = S.middleRows(r0, len) * Y;
+                 },
+                 1);
     if (user_side) continue;
     // The item side sums over the block's users: each thread owns a slice of items.
-    parallel_for(
-        (ni + kSliceItems - 1) / kSliceItems, threads,
-        [&](int64_t slice) {
-          const auto i0 = static_cast<int32_t>(slice * kSliceItems);
-          const int32_t len = std::min(kSliceItems, ni - i0);
-          grad.middleRows(i0, len).noalias() +=
-              S.block(0, i0, n, len).transpose() * X.middleRows(u0, n);
-          for (int32_t r = 0; r < n; ++r) {
-            const float* row = S.row(r).data();
-            for (int32_t i = i0; i < i0 + len; ++i) item_bias_grad[i] += row[i];
-          }
-        },
-        1);
+    parallel_for((ni + kSliceItems - 1) / kSliceItems, threads,
+                 [&](int64_t slice) {
+                   const auto i0 = static_cast<int32_t>(slice * kSliceItems);
+                   const int32_t len = std::min(kSliceItems, ni - i0);
+                   grad.middleRows(i0, len).noalias() +=
+                       S.block(0, i0, n, len).transpose() * X.middleRows(u0, n);
+                   for (int32_t r = 0; r < n; ++r) {
+                     const float* row = S.row(r).data();
+                     for (int32_t i = i0; i < i0 + len; ++i) item_bias_grad[i] += row[i];
+                   }
+                 },
+                 1);
   }
   const auto& own = user_side ? m.x : m.y;
   const auto& own_bias = user_side ? m.user_bias : m.item_bias;

@@ -55,8 +55,7 @@ void user_features(const UserMeta* meta, int32_t num_users, std::vector<int64_t>
   }
 }
 
-FeatureLists FeatureLists::by_slot(std::span<const int64_t> ptr,
-                                   std::span<const int32_t> features,
+FeatureLists FeatureLists::by_slot(std::span<const int64_t> ptr, std::span<const int32_t> features,
                                    std::span<const int32_t> slots) {
   const size_t n = ptr.size() - 1;
   METAREC_CHECK(slots.size() == n, "FeatureLists::by_slot: one slot per row expected");
@@ -72,7 +71,8 @@ FeatureLists FeatureLists::by_slot(std::span<const int64_t> ptr,
   out.features.reserve(features.size());
   for (size_t s = 0; s < n; ++s) {
     const int32_t r = row_at[s];
-    out.features.insert(out.features.end(), features.begin() + ptr[r], features.begin() + ptr[r + 1]);
+    out.features.insert(out.features.end(), features.begin() + ptr[r],
+                        features.begin() + ptr[r + 1]);
     out.ptr.push_back(static_cast<int64_t>(out.features.size()));
   }
   return out;
@@ -171,7 +171,8 @@ void SideMf::do_fit(const Interactions& train, const FitContext& ctx) {
   detail::AlignedFloats aligned_bu(user_bias_, uslots), aligned_bi(item_bias_, islots);
   const detail::FeatureLists uf = detail::FeatureLists::by_slot(uptr, ufeat, uslots),
                              itf = detail::FeatureLists::by_slot(iptr, ifeat, islots);
-  float *P = padded_p.data(), *Q = padded_q.data(), *bu = aligned_bu.data(), *bi = aligned_bi.data();
+  float *P = padded_p.data(), *Q = padded_q.data(), *bu = aligned_bu.data(),
+        *bi = aligned_bi.data();
   const size_t kp = static_cast<size_t>(padded_p.stride());
   const float mu = static_cast<float>(mu_);
   for (int e = 0; e < epochs; ++e) {
@@ -186,7 +187,7 @@ void SideMf::do_fit(const Interactions& train, const FitContext& ctx) {
     }
     loop.run(e, [&](const detail::SgdEntry& x, int tid) {
       const detail::SideMfRating r{P + x.user * kp, Q + x.item * kp, bu + x.user,
-                                   bi + x.item,         uf.of(x.user),  itf.of(x.item)};
+                                   bi + x.item,     uf.of(x.user),   itf.of(x.item)};
       detail::side_mf_step(r, tables[tid], k, mu, x.value, h, scratch.data() + tid * stride);
     });
     if (threads > 1) {

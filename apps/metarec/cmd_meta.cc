@@ -224,6 +224,10 @@ void register_meta(CLI::App& app, Globals& g) {
       if (table[s].distance < table[best].distance) best = s;
     nlohmann::json eval = nlohmann::json::array();
     for (const auto& r : table) eval.push_back(result_json(r));
+    // How much of a dataset's ranking its own family's other datasets tell: the scale for the
+    // Spearman column (docs/selection.md).
+    const SelectionResult oracle = evaluate_sibling_oracle(k, &k2);
+    const double default_rho = mean_spearman_over(table[best], oracle);
     ModelWriter w;
     w.set_meta("kind", "selector");
     w.set_meta("metric", metric);
@@ -249,7 +253,11 @@ void register_meta(CLI::App& app, Globals& g) {
     }
     w.write(out);
     if (g.json)
-      return print_json({{"evaluation", eval}, {"default", table[best].selector}, {"out", out}});
+      return print_json({{"evaluation", eval},
+                         {"default", table[best].selector},
+                         {"sibling_oracle", result_json(oracle)},
+                         {"default_spearman_on_oracle_families", default_rho},
+                         {"out", out}});
     std::cout << k.datasets.size() << " datasets in " << k.families().size() << " families, "
               << k.algorithms.size() << " algorithms, " << k.feature_names.size()
               << " meta-features; leave-one-family-out on " << metric << ":\n";
@@ -263,7 +271,11 @@ void register_meta(CLI::App& app, Globals& g) {
               << "; within 2% of the best when verifying its top 1, 2, ... "
               << SelectionResult::kMaxVerified << " exactly:";
     for (double x : table[best].within_2pct_by_candidates) std::cout << " " << fmt(x, 3);
-    std::cout << "\nWrote " << out << "\n";
+    std::cout << "\nFor scale: on the " << oracle.families
+              << " families with more than one dataset, reading each dataset's ranking off its "
+                 "nearest sibling (which leave-one-family-out forbids) gives Spearman "
+              << fmt(oracle.spearman, 3) << "; " << table[best].selector << " gives "
+              << fmt(default_rho, 3) << " there.\nWrote " << out << "\n";
   });
 
   // ---- select

@@ -146,6 +146,38 @@ TEST(Selection, LeaveOneFamilyOutHasNoLeakage) {
   EXPECT_GT(bt.top1, sb.top1);
 }
 
+// The sibling oracle reads each dataset's ranking off its own family's other dataset: exact where
+// the siblings agree, half right where they disagree, and singletons (E, F) are left out.
+TEST(Selection, SiblingOracleReadsTheNearestSiblingAndSkipsSingletons) {
+  Knowledge k = fixture();
+  const SelectionResult agree = evaluate_sibling_oracle(k);
+  EXPECT_EQ(agree.families, 4);
+  EXPECT_EQ(agree.datasets, 8);
+  EXPECT_DOUBLE_EQ(agree.spearman, 1.0);
+  EXPECT_DOUBLE_EQ(agree.top1, 1.0);
+  // Swap p and q on B|kcore:k=3: B's ranking (q, p, r) and its sibling's (p, q, r) now differ in
+  // one adjacent pair, Spearman 1 - 6 * 2 / (3 * 8) = 0.5 both ways.
+  const auto b = std::find_if(k.datasets.begin(), k.datasets.end(),
+                              [](const KnowledgeDataset& d) { return d.name == "B|kcore:k=3"; });
+  ASSERT_NE(b, k.datasets.end());
+  ASSERT_EQ(k.algorithms[0], "p");
+  ASSERT_EQ(k.algorithms[1], "q");
+  std::swap(b->scores[0], b->scores[1]);
+  const SelectionResult swapped = evaluate_sibling_oracle(k);
+  EXPECT_DOUBLE_EQ(swapped.spearman, (1 + 1 + 0.5 + 1) / 4.0);
+  EXPECT_DOUBLE_EQ(swapped.top1, 3 / 4.0);
+  // A selector compared on the oracle's families only: E and F drop out of its mean.
+  SelectorOptions o;
+  o.neighbours = 1;
+  const SelectionResult nd = evaluate_selection(k, "nearest_datasets", o);
+  ASSERT_EQ(nd.spearman_by_family.size(), 6u);
+  double sum = 0;
+  for (const auto& [family, rho] : nd.spearman_by_family)
+    if (family != "E" && family != "F") sum += rho;
+  EXPECT_DOUBLE_EQ(mean_spearman_over(nd, swapped), sum / 4);
+  EXPECT_NE(mean_spearman_over(nd, swapped), nd.spearman);
+}
+
 // The pairwise ranker and the Borda ensemble learn the same rule from the other families, and
 // the ensemble's whole state (trees, ranker, neighbours) round-trips to identical scores.
 TEST(Selection, RankerAndEnsembleLearnTheRuleAndTheEnsembleRoundTrips) {

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <iterator>
 #include <limits>
 #include <map>
@@ -436,10 +437,20 @@ std::vector<SimilarityAgreement> similarity_study(const nn::Matrix& queries,
   return out;
 }
 
-SelectionResult evaluate_selection(const Knowledge& k, const std::string& selector,
-                                   const SelectorOptions& o, const Knowledge* secondary) {
+namespace {
+
+// Scores for one held-out dataset (k.datasets index), one per algorithm, higher is better.
+using DatasetScorer = std::function<std::vector<double>(size_t)>;
+
+// The leave-one-family-out loop shared by the selectors and the sibling oracle: for every family,
+// `scorer_for(family, train, held)` gives the scorer for its datasets, or an empty function to
+// leave the family out of the means.
+SelectionResult evaluate_families(
+    const Knowledge& k, const std::string& name, const Knowledge* secondary,
+    const std::function<DatasetScorer(const std::string&, const std::vector<size_t>&,
+                                      const std::vector<size_t>&)>& scorer_for) {
   SelectionResult res;
-  res.selector = selector;
+  res.selector = name;
   std::map<std::string, size_t> secondary_at;
   if (secondary)
     for (size_t d = 0; d < secondary->datasets.size(); ++d)
@@ -451,8 +462,8 @@ SelectionResult evaluate_selection(const Knowledge& k, const std::string& select
     for (size_t d = 0; d < k.datasets.size(); ++d)
       if (k.datasets[d].family != family) train.push_back(d);
     if (train.empty()) continue;
-    auto s = make_selector(selector, o);
-    s->fit(k, train);
+    const DatasetScorer score = scorer_for(family, train, held);
+    if (!score) continue;
     double top1 = 0, top3 = 0, dist = 0, dist2 = 0, rho = 0, regret = 0;
     std::vector<double> within(SelectionResult::kMaxVerified, 0.0);
     int n = 0, n2 = 0;
@@ -460,7 +471,7 @@ SelectionResult evaluate_selection(const Knowledge& k, const std::string& select
       const int best = k.best(d);
       if (best < 0) continue;
       const auto& ds = k.datasets[d];
-      const auto sc = s->score(ds.features);
+      const auto sc = score(d);
       std::vector<size_t> order;
       for (size_t a = 0; a < sc.size(); ++a)
         if (ds.eligible[a]) order.push_back(a);
@@ -520,6 +531,7 @@ SelectionResult evaluate_selection(const Knowledge& k, const std::string& select
     res.top3 += top3 / n;
     res.distance += dist / n;
     res.spearman += rho / n;
+    res.spearman_by_family.emplace_back(family, rho / n);
     res.regret += regret / n;
     for (size_t m = 0; m < within.size(); ++m) res.within_2pct_by_candidates[m] += within[m] / n;
     if (secondary && n2 > 0) {
@@ -541,6 +553,65 @@ SelectionResult evaluate_selection(const Knowledge& k, const std::string& select
   if (secondary)
     res.distance_secondary = fams_secondary > 0 ? res.distance_secondary / fams_secondary : kNaN;
   return res;
+}
+
+}  // namespace
+
+SelectionResult evaluate_selection(const Knowledge& k, const std::string& selector,
+                                   const SelectorOptions& o, const Knowledge* secondary) {
+  return evaluate_families(
+      k, selector, secondary,
+      [&](const std::string&, const std::vector<size_t>& train, const std::vector<size_t>&) {
+        std::shared_ptr<AlgorithmSelector> s = make_selector(selector, o);
+        s->fit(k, train);
+        return DatasetScorer([&k, s](size_t d) { return s->score(k.datasets[d].features); });
+      });
+}
+
+SelectionResult evaluate_sibling_oracle(const Knowledge& k, const Knowledge* secondary) {
+  std::vector<size_t> all(k.datasets.size());
+  std::iota(all.begin(), all.end(), size_t{0});
+  Standardizer z;
+  z.fit(k, all);
+  std::vector<std::vector<double>> points;
+  for (const auto& ds : k.datasets) points.push_back(z.apply(ds.features));
+  return evaluate_families(
+      k, "nearest_sibling_oracle", secondary,
+      [&](const std::string&, const std::vector<size_t>&, const std::vector<size_t>& held) {
+        if (held.size() < 2) return DatasetScorer();
+        return DatasetScorer([&k, &points, held](size_t d) {
+          size_t nearest = d;
+          double best = std::numeric_limits<double>::infinity();
+          for (size_t j : held) {
+            if (j == d) continue;
+            double e = 0;
+            for (size_t c = 0; c < points[d].size(); ++c)
+              e += (points[d][c] - points[j][c]) * (points[d][c] - points[j][c]);
+            if (e < best) best = e, nearest = j;
+          }
+          // The sibling's measured scores, oriented so that higher is better; an algorithm that
+          // failed there ranks last.
+          std::vector<double> sc(k.algorithms.size());
+          for (size_t a = 0; a < sc.size(); ++a) {
+            const double v = k.datasets[nearest].scores[a];
+            sc[a] = std::isnan(v) ? -std::numeric_limits<double>::infinity()
+                                  : (k.lower_is_better ? -v : v);
+          }
+          return sc;
+        });
+      });
+}
+
+double mean_spearman_over(const SelectionResult& r, const SelectionResult& families) {
+  double sum = 0;
+  int n = 0;
+  for (const auto& [family, rho] : r.spearman_by_family)
+    for (const auto& g : families.spearman_by_family)
+      if (g.first == family) {
+        sum += rho;
+        ++n;
+      }
+  return n > 0 ? sum / n : kNaN;
 }
 
 }  // namespace metarec

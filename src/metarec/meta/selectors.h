@@ -9,6 +9,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace metarec {
@@ -113,11 +114,24 @@ struct SelectionResult {
   /// kMaxVerified (auto_within_2pct is entry 2, auto5_within_2pct entry 4).
   static constexpr int kMaxVerified = 10;
   std::vector<double> within_2pct_by_candidates = std::vector<double>(kMaxVerified, 0.0);
+  /// Each family's mean Spearman, in the order the families were evaluated.
+  std::vector<std::pair<std::string, double>> spearman_by_family;
 };
 
 /// `secondary` (may be null) holds the same datasets scored by another metric (e.g. precision@10).
 SelectionResult evaluate_selection(const Knowledge& k, const std::string& selector,
                                    const SelectorOptions& o, const Knowledge* secondary = nullptr);
+
+/// A reference, not a selector: how well a dataset's algorithm ranking can be read from its
+/// *siblings* (the other datasets of its own family, which leave-one-family-out forbids). Each
+/// dataset gets the measured scores of the sibling nearest in standardized meta-features as its
+/// prediction; families with one dataset are left out. Its Spearman bounds what any selector can
+/// expect to read from datasets as alike as a family's, and so from the knowledge base at all.
+SelectionResult evaluate_sibling_oracle(const Knowledge& k, const Knowledge* secondary = nullptr);
+
+/// r's mean Spearman over the families that `families` was evaluated on (NaN when none are shared),
+/// so that a selector can be compared with the sibling oracle on the same families.
+double mean_spearman_over(const SelectionResult& r, const SelectionResult& families);
 
 /// How far each similarity function agrees with cosine (the seed's Table 2): for every query
 /// row, the candidates (rows of `candidates`, the query itself left out when `same` is true) are

@@ -253,11 +253,12 @@ void register_meta(CLI::App& app, Globals& g) {
     }
     w.write(out);
     if (g.json)
-      return print_json({{"evaluation", eval},
-                         {"default", table[best].selector},
-                         {"sibling_oracle", result_json(oracle)},
-                         {"default_spearman_on_oracle_families", default_rho},
-                         {"out", out}});
+      return print_json(
+          {{"evaluation", eval},
+           {"default", table[best].selector},
+           {"sibling_oracle", oracle.families > 0 ? result_json(oracle) : nlohmann::json()},
+           {"default_spearman_on_oracle_families", default_rho},
+           {"out", out}});
     std::cout << k.datasets.size() << " datasets in " << k.families().size() << " families, "
               << k.algorithms.size() << " algorithms, " << k.feature_names.size()
               << " meta-features; leave-one-family-out on " << metric << ":\n";
@@ -271,11 +272,13 @@ void register_meta(CLI::App& app, Globals& g) {
               << "; within 2% of the best when verifying its top 1, 2, ... "
               << SelectionResult::kMaxVerified << " exactly:";
     for (double x : table[best].within_2pct_by_candidates) std::cout << " " << fmt(x, 3);
-    std::cout << "\nFor scale: on the " << oracle.families
-              << " families with more than one dataset, reading each dataset's ranking off its "
-                 "nearest sibling (which leave-one-family-out forbids) gives Spearman "
-              << fmt(oracle.spearman, 3) << "; " << table[best].selector << " gives "
-              << fmt(default_rho, 3) << " there.\nWrote " << out << "\n";
+    if (oracle.families > 0)
+      std::cout << "\nFor scale: on the " << oracle.families
+                << " families with more than one dataset, reading each dataset's ranking off its "
+                   "nearest sibling (which leave-one-family-out forbids) gives Spearman "
+                << fmt(oracle.spearman, 3) << "; " << table[best].selector << " gives "
+                << fmt(default_rho, 3) << " there.";
+    std::cout << "\nWrote " << out << "\n";
   });
 
   // ---- select

@@ -580,13 +580,17 @@ SelectionResult evaluate_sibling_oracle(const Knowledge& k, const Knowledge* sec
       [&](const std::string&, const std::vector<size_t>&, const std::vector<size_t>& held) {
         if (held.size() < 2) return DatasetScorer();
         return DatasetScorer([&k, &points, held](size_t d) {
-          size_t nearest = d;
+          // Never the dataset itself, even when a missing (NaN) feature makes every distance
+          // NaN: then the first sibling is taken.
+          size_t nearest = held[0] == d ? held[1] : held[0];
           double best = std::numeric_limits<double>::infinity();
           for (size_t j : held) {
             if (j == d) continue;
             double e = 0;
-            for (size_t c = 0; c < points[d].size(); ++c)
-              e += (points[d][c] - points[j][c]) * (points[d][c] - points[j][c]);
+            for (size_t c = 0; c < points[d].size(); ++c) {
+              const double x = points[d][c] - points[j][c];
+              if (std::isfinite(x)) e += x * x;
+            }
             if (e < best) best = e, nearest = j;
           }
           // The sibling's measured scores, oriented so that higher is better; an algorithm that

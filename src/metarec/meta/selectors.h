@@ -125,8 +125,8 @@ SelectionResult evaluate_selection(const Knowledge& k, const std::string& select
 /// A reference, not a selector: how well a dataset's algorithm ranking can be read from its
 /// *siblings* (the other datasets of its own family, which leave-one-family-out forbids). Each
 /// dataset gets the measured scores of the sibling nearest in standardized meta-features as its
-/// prediction; families with one dataset are left out. Its Spearman bounds what any selector can
-/// expect to read from datasets as alike as a family's, and so from the knowledge base at all.
+/// prediction; families with one dataset are left out. A reference scale for the Spearman
+/// column, not a strict upper bound: a selector could combine many families and beat one sibling.
 SelectionResult evaluate_sibling_oracle(const Knowledge& k, const Knowledge* secondary = nullptr);
 
 /// r's mean Spearman over the families that `families` was evaluated on (NaN when none are shared),

@@ -2,12 +2,14 @@
 // by grid slot, and cold users and items scored through their features on one and two threads.
 #include <gtest/gtest.h>
 #include <metarec/algorithms/catalog.h>
+#include <metarec/algorithms/mf/sgd_kernel.h>
 #include <metarec/algorithms/mf/side_mf.h>
 #include <metarec/core/error.h>
 #include <metarec/core/rng.h>
 
 #include <cmath>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -87,7 +89,7 @@ TEST(SideMf, UserFeaturesAreDistinctAttributeValues) {
 Interactions with_features() {
   InteractionsBuilder b;
   Rng rng(9);
-  const int nu = 40, ni = 30;
+  const int nu = 40, ni = 70;
   auto umeta = std::make_shared<UserMeta>();
   umeta->attribute_names = {"group"};
   umeta->values.resize(1);
@@ -135,6 +137,19 @@ TEST(SideMf, ColdUsersAndItemsAreScoredThroughTheirFeatures) {
   ASSERT_EQ(d.user_count(0), 0);
   ASSERT_EQ(d.item_count(0), 0);
   // Two threads train on rows and feature lists stored by grid slot: they must come back by id.
+  // The test is only as strong as the renumbering: both sides' slots must differ from the ids.
+  {
+    FitContext ctx;
+    ctx.threads = 2;
+    const detail::SgdLoop loop(d, ctx, detail::SgdGrid::Numbering::kBandSlots);
+    auto moved = [](std::span<const int32_t> slots) {
+      for (size_t r = 0; r < slots.size(); ++r)
+        if (slots[r] != static_cast<int32_t>(r)) return true;
+      return false;
+    };
+    ASSERT_TRUE(moved(loop.grid().user_slots()));
+    ASSERT_TRUE(moved(loop.grid().item_slots()));
+  }
   for (const int threads : {1, 2}) {
     SCOPED_TRACE(threads);
     auto m = make_recommender("side_mf", {"factors=4", "epochs=40"});

@@ -231,7 +231,8 @@ class IdSlots {
 
 // Explicit ratings: FPSGD's grid (mf/sgd_kernel.h), so concurrent cells never share a user or an
 // item id, and the shared features and w0 as PrivateSharedFeatures, synced every kSyncSteps steps
-// and when a cell ends. One thread has a single cell and updates the model directly.
+// and when a part (a cell, or a slice of one with several threads) ends. One thread has a single
+// cell and updates the model directly.
 void train_explicit(FmWeights& m, const Interactions& train, const FmFeatureMap& map,
                     const FmTrainConfig& c, const FitContext& ctx) {
   const int threads = resolve_threads(ctx.threads);
@@ -252,7 +253,8 @@ void train_explicit(FmWeights& m, const Interactions& train, const FmFeatureMap&
     double w0 = 0;
     copies.sync(tid, w0, true, false);
     // The grid groups a cell's ratings by user; FM learns worse in that order (ML-100K u1 RMSE
-    // 0.938 against 0.920), so each epoch visits a cell in a fresh random order.
+    // 0.938 against 0.920), so each epoch visits every part (a cell or a slice of one) in a fresh
+    // random order.
     const auto size = static_cast<int64_t>(cell.size());
     wk.order.resize(static_cast<size_t>(size));
     for (int64_t q = 0; q < size; ++q) wk.order[q] = static_cast<int32_t>(q);

@@ -4,6 +4,9 @@
 #include <metarec/core/error.h>
 #include <metarec/nn/embedding.h>
 
+#include <array>
+#include <map>
+
 #include "gradient_check.h"
 
 namespace metarec {
@@ -33,6 +36,40 @@ TEST(NnEmbedding, ForwardGathersRowsAndBackwardSumsDuplicates) {
   EXPECT_EQ(g.values(1, 1), 202);
   EXPECT_THROW(e.forward(std::vector<int32_t>{5}), InvalidArgument);
   EXPECT_THROW(e.backward(ids, Matrix::Zero(2, 2)), InvalidArgument);
+}
+
+// coalesce() against the plain definition: ids ascending, each id's rows summed in batch order
+// (float addition is not associative, so the order is part of the contract), for ids that need
+// one to four radix passes.
+TEST(NnEmbedding, CoalesceSortsAndSumsRepeatsInBatchOrder) {
+  Rng rng(5);
+  for (const uint32_t range : {7u, 300u, 70000u, 20000000u, 2000000000u}) {
+    SCOPED_TRACE(range);
+    const int n = 700;
+    nn::SparseGrad g;
+    g.values = Matrix(n, 3);
+    for (int k = 0; k < n; ++k) {
+      g.ids.push_back(static_cast<int32_t>(rng.next() % range));
+      for (int c = 0; c < 3; ++c) g.values(k, c) = static_cast<float>(rng.normal() * 1e3);
+    }
+    std::map<int32_t, std::array<float, 3>> expect;
+    for (int k = 0; k < n; ++k) {
+      auto [it, fresh] = expect.try_emplace(g.ids[static_cast<size_t>(k)]);
+      for (int c = 0; c < 3; ++c)
+        it->second[static_cast<size_t>(c)] =
+            fresh ? g.values(k, c) : it->second[static_cast<size_t>(c)] + g.values(k, c);
+    }
+    g.coalesce();
+    ASSERT_EQ(g.ids.size(), expect.size());
+    ASSERT_EQ(g.values.rows(), static_cast<Eigen::Index>(expect.size()));
+    size_t r = 0;
+    for (const auto& [id, sum] : expect) {
+      EXPECT_EQ(g.ids[r], id);
+      for (int c = 0; c < 3; ++c)
+        EXPECT_EQ(g.values(static_cast<Eigen::Index>(r), c), sum[static_cast<size_t>(c)]);
+      ++r;
+    }
+  }
 }
 
 TEST(NnEmbedding, SparseGradientMatchesFiniteDifferences) {

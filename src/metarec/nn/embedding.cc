@@ -3,7 +3,9 @@
 #include <metarec/nn/embedding.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 
 namespace metarec::nn {
@@ -16,19 +18,29 @@ void SparseGrad::coalesce() {
   bool sorted_distinct = true;
   for (size_t k = 1; k < n && sorted_distinct; ++k) sorted_distinct = ids[k - 1] < ids[k];
   if (sorted_distinct) return;
-  // Sort (id, position) keys: positions break ties, so repeated ids are summed in batch order
-  // (bit-for-bit repeatable). Plain 64-bit keys sort several times faster than an index sort
-  // with a comparator.
-  std::vector<uint64_t> keys(n);
-  for (size_t k = 0; k < n; ++k)
-    keys[k] = static_cast<uint64_t>(static_cast<uint32_t>(ids[k])) << 32 | k;
-  std::sort(keys.begin(), keys.end());
+  // Positions sorted by id with a stable LSD radix sort, 8 bits per pass and only as many passes
+  // as the largest id needs: repeated ids keep their batch order, so their rows are summed in
+  // batch order (bit-for-bit repeatable), in O(n) per pass. It replaced a std::sort of
+  // (id, position) keys that took a fifth of a GMF epoch (two sorts of 256 ids per batch).
+  uint32_t max_id = 0;
+  for (size_t k = 0; k < n; ++k) max_id = std::max(max_id, static_cast<uint32_t>(ids[k]));
+  std::vector<uint32_t> order(n), next(n);
+  for (size_t k = 0; k < n; ++k) order[k] = static_cast<uint32_t>(k);
+  for (int shift = 0; shift < 32 && (shift == 0 || (max_id >> shift) != 0); shift += 8) {
+    std::array<uint32_t, 257> start{};
+    for (size_t k = 0; k < n; ++k)
+      ++start[((static_cast<uint32_t>(ids[order[k]]) >> shift) & 255u) + 1];
+    for (size_t b = 1; b < start.size(); ++b) start[b] += start[b - 1];
+    for (size_t k = 0; k < n; ++k)
+      next[start[(static_cast<uint32_t>(ids[order[k]]) >> shift) & 255u]++] = order[k];
+    order.swap(next);
+  }
   std::vector<int32_t> out_ids;
   out_ids.reserve(n);
   Matrix out(static_cast<Eigen::Index>(n), values.cols());
   Eigen::Index rows = -1;
   for (size_t k = 0; k < n; ++k) {
-    const size_t src = static_cast<size_t>(keys[k] & 0xFFFFFFFFu);
+    const size_t src = order[k];
     if (out_ids.empty() || out_ids.back() != ids[src]) {
       out_ids.push_back(ids[src]);
       out.row(++rows) = values.row(static_cast<Eigen::Index>(src));

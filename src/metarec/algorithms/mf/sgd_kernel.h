@@ -84,10 +84,10 @@ int sgd_grid_blocks(int threads);
 /// Rounds of a parallel epoch: each cell is cut into this many consecutive slices, listed for the
 /// scheduler round by round (every cell's first slice, then every cell's second, ...). There is no
 /// barrier between rounds: a worker takes the first free part of the list, so rounds overlap, but
-/// a cell's slices still run in order. One pass over whole
-/// cells feeds each item band its ratings in grid-side bursts, one user band at a time, and that
-/// cost two threads 0.0012 RMSE against LIBMF (funk_mf, ML-100K u1, k 64, 16 runs each: 0.9218
-/// against 0.9206); the rounds spread the bursts out (docs/zoo-results.md, session 10).
+/// a cell's slices still run in order. One pass over whole cells feeds each item band its ratings
+/// in grid-side bursts, one user band at a time, and that cost two threads 0.0012 RMSE against
+/// LIBMF (funk_mf, ML-100K u1, k 64, 16 runs each: 0.9218 against 0.9206); the rounds spread the
+/// bursts out (docs/zoo-results.md, session 10).
 inline constexpr int kSgdRounds = 4;
 
 /// Runs one epoch: fn(std::span<const SgdEntry> part, int thread) over every rating exactly once.

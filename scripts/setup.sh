@@ -4,16 +4,20 @@
 #   scripts/setup.sh              install, build, run the main job
 #   scripts/setup.sh --deps-only  install the packages only
 #   scripts/setup.sh --no-run     install and build
+#   add --references to also install python3-torch and python3-numpy for the PyTorch
+#   references in perf/ (docs/pytorch-references.md); the build and the tests do not need them
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 deps_only=0
 run_job=1
+references=0
 for arg in "$@"; do
   case "$arg" in
     --deps-only) deps_only=1 ;;
     --no-run) run_job=0 ;;
-    -h|--help) sed -n '2,6p' "$0"; exit 0 ;;
+    --references) references=1 ;;
+    -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
     *) echo "setup.sh: unknown option $arg" >&2; exit 2 ;;
   esac
 done
@@ -25,6 +29,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-format
 )
+[ "$references" -eq 1 ] && packages+=(python3-numpy python3-torch)
 
 missing=()
 for p in "${packages[@]}"; do

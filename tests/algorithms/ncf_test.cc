@@ -7,6 +7,7 @@
 #include <metarec/algorithms/ncf/ncf.h>
 #include <metarec/algorithms/ncf/ncf_diversity.h>
 #include <metarec/core/error.h>
+#include <metarec/core/rng.h>
 #include <metarec/nn/activations.h>
 #include <metarec/nn/losses.h>
 
@@ -146,6 +147,18 @@ TEST(Ncf, LearnsTwoCommunities) {
   }
 }
 
+// Three threads: Hogwild over three user bands, each thread helping the others at the end.
+TEST(Ncf, ThreadsOnUserBandsLearnTwoCommunities) {
+  const auto [train, held] = fixtures::planted_communities(73, true);
+  for (const char* name : {"gmf", "ncf_mlp"}) {
+    auto m = make_recommender(name, {"epochs=15", "learning_rate=0.01"});
+    FitContext ctx;
+    ctx.threads = 3;
+    m->fit(train, ctx);
+    EXPECT_GT(community_recall(*m, held), 0.95) << name;
+  }
+}
+
 TEST(Ncf, NeuMfStartsFromThePretrainedModels) {
   const auto [train, held] = fixtures::planted_communities(73, true);
   auto neumf =
@@ -181,6 +194,48 @@ TEST(Ncf, OneThreadIsRepeatable) {
   EXPECT_EQ(run(1), run(1));
   // Two threads run Hogwild (not repeatable bit for bit) but must still produce finite scores.
   for (float x : run(2)) EXPECT_TRUE(std::isfinite(x));
+}
+
+// Several threads train on user bands of about equal row counts (one per thread).
+TEST(Ncf, RowBalancedBandsByHand) {
+  using detail::row_balanced_bands;
+  // Rows per user 5, 1, 1, 1, 5, 1 (14 in all): 7 and 7.
+  const std::vector<int64_t> a{0, 5, 6, 7, 8, 13, 14};
+  EXPECT_EQ(row_balanced_bands(a, 2), (std::vector<int32_t>{0, 3, 6}));
+  EXPECT_EQ(row_balanced_bands(a, 1), (std::vector<int32_t>{0, 6}));
+  // A user heavier than a share gets a band of its own: 10 | 1, 1.
+  const std::vector<int64_t> b{0, 10, 11, 12};
+  EXPECT_EQ(row_balanced_bands(b, 2), (std::vector<int32_t>{0, 1, 3}));
+  // Fewer users than parts: one band each, never an empty one.
+  const std::vector<int64_t> c{0, 4, 8};
+  EXPECT_EQ(row_balanced_bands(c, 3), (std::vector<int32_t>{0, 1, 2}));
+  EXPECT_THROW(row_balanced_bands(c, 0), Error);
+  // Random row counts: contiguous cover of all users, at most `parts` bands, none empty, and a
+  // band other than the last holds at most its share plus one user's rows.
+  Rng rng(3);
+  for (int trial = 0; trial < 50; ++trial) {
+    const int n = 1 + static_cast<int>(rng.uniform_int(40));
+    std::vector<int64_t> off{0};
+    int64_t heaviest = 0;
+    for (int u = 0; u < n; ++u) {
+      const auto r = static_cast<int64_t>(rng.uniform_int(20));
+      heaviest = std::max(heaviest, r);
+      off.push_back(off.back() + r);
+    }
+    const int parts = 1 + static_cast<int>(rng.uniform_int(4));
+    const auto cut = row_balanced_bands(off, parts);
+    ASSERT_GE(cut.size(), 2u);
+    EXPECT_LE(cut.size(), static_cast<size_t>(parts) + 1);
+    EXPECT_EQ(cut.front(), 0);
+    EXPECT_EQ(cut.back(), n);
+    for (size_t t = 0; t + 1 < cut.size(); ++t) {
+      EXPECT_LT(cut[t], cut[t + 1]);
+      if (t + 2 < cut.size()) {
+        EXPECT_LE(off[static_cast<size_t>(cut[t + 1])],
+                  off.back() * static_cast<int64_t>(t + 1) / parts + heaviest);
+      }
+    }
+  }
 }
 
 TEST(Ncf, ScoreMatchesTheNetworksForwardPass) {

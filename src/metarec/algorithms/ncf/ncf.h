@@ -105,12 +105,22 @@ struct NcfTraining {
 /// embedding rows in the batch, or SGD). Threads run Hogwild over mini-batches (Niu et al. 2011):
 /// each takes whole batches, computes their gradients on its own and steps the shared
 /// parameters without locks, so there is one parallel region per epoch and no barrier per
-/// batch. With one thread and a fixed seed the result is bit-for-bit repeatable; with more, the
-/// order of concurrent updates varies from run to run. `progress_lo`/`hi` map the epochs into
-/// ctx.report's range.
+/// batch. The users are cut into one band per thread (row_balanced_bands), each band shuffled
+/// into its own batches; a thread drains its own band before helping the others, so a user's
+/// rows stay on one core for most of the epoch. With one thread and a fixed seed the result is
+/// bit-for-bit repeatable; with more, the order of concurrent updates varies from run to run.
+/// `progress_lo`/`hi` map the epochs into ctx.report's range.
 void train_ncf(NcfNetwork& net, const Interactions& train, const NcfTraining& cfg,
                const FitContext& ctx, uint64_t seed, double progress_lo = 0,
                double progress_hi = 1);
+
+namespace detail {
+/// Cuts users [0, n) into at most `parts` contiguous bands of about equal row counts, where user u
+/// owns rows [offset[u], offset[u + 1]) (offset has n + 1 entries). Returns the first user of
+/// every band and then n. Every band but the last ends at the first user whose end passes its
+/// share; a user heavier than a share still gets a band of its own.
+std::vector<int32_t> row_balanced_bands(std::span<const int64_t> offset, int parts);
+}  // namespace detail
 
 /// GMF, MLP or NeuMF as a catalog member ("gmf", "ncf_mlp", "neumf"). score() returns the logit
 /// (the sigmoid is monotone, so the ranking is the same). Users without training data get zero

@@ -12,6 +12,8 @@
 #include <metarec/nn/train.h>
 
 #include <algorithm>
+#include <atomic>
+#include <deque>
 #include <memory>
 
 namespace metarec {
@@ -44,6 +46,28 @@ struct Worker {
 };
 
 }  // namespace
+
+namespace detail {
+
+std::vector<int32_t> row_balanced_bands(std::span<const int64_t> offset, int parts) {
+  METAREC_CHECK(!offset.empty() && parts >= 1, "row_balanced_bands: need offsets and parts >= 1");
+  const auto n = static_cast<int32_t>(offset.size() - 1);
+  const int64_t rows = offset.back() - offset.front();
+  std::vector<int32_t> cut{0};
+  for (int t = 0; t < parts && cut.back() < n; ++t) {
+    int32_t end = cut.back();
+    if (t == parts - 1) {
+      end = n;
+    } else {
+      const int64_t share = offset.front() + rows * (t + 1) / parts;
+      while (end < n && (offset[static_cast<size_t>(end) + 1] <= share || end == cut.back())) ++end;
+    }
+    cut.push_back(end);
+  }
+  return cut;
+}
+
+}  // namespace detail
 
 void train_ncf(NcfNetwork& net, const Interactions& train, const NcfTraining& cfg,
                const FitContext& ctx, uint64_t seed, double progress_lo, double progress_hi) {
@@ -124,7 +148,26 @@ void train_ncf(NcfNetwork& net, const Interactions& train, const NcfTraining& cf
   const NegativeSampler sampler(train, NegativeMode::kUniform);
   std::vector<UserItemMask> masks(static_cast<size_t>(threads), UserItemMask(ni));
   const Rng base = Rng(seed).fork(0x9CF7);
-  nn::MiniBatches batches(rows, cfg.batch);
+  // With several threads, one band of users (equal shares of the rows) per thread.
+  struct Band {
+    int64_t first_row, first_batch;
+    nn::MiniBatches batches;
+    std::atomic<int64_t> next{0};
+    Band(int64_t first, int64_t count, int64_t first_b, int64_t batch)
+        : first_row(first), first_batch(first_b), batches(count, batch) {}
+  };
+  std::deque<Band> bands;
+  if (threads > 1) {
+    const auto cut = detail::row_balanced_bands(offset, threads);
+    int64_t first_batch = 0;
+    for (size_t t = 0; t + 1 < cut.size(); ++t) {
+      const int64_t lo = offset[static_cast<size_t>(cut[t])];
+      bands.emplace_back(lo, offset[static_cast<size_t>(cut[t + 1])] - lo, first_batch, cfg.batch);
+      first_batch += bands.back().batches.count();
+    }
+  }
+  // One thread (or one band): a single shuffled order over all rows.
+  nn::MiniBatches batches(bands.size() > 1 ? 0 : rows, cfg.batch);
 
   for (int e = 0; e < cfg.epochs; ++e) {
     ctx.check_cancel();
@@ -139,61 +182,88 @@ void train_ncf(NcfNetwork& net, const Interactions& train, const NcfTraining& cf
         if (row_label[r] == 0) row_item[r] = seen.sample(rng, fallback);
       seen.clear(pos);
     });
-    Rng shuffle = base.fork(static_cast<uint64_t>(e) << 32);
-    batches.shuffle(shuffle);
-
-    // Hogwild over mini-batches: each thread takes whole batches and steps the shared
-    // parameters without locks. One parallel region per epoch: no barrier per batch, which on a
-    // busy machine (a descheduled thread holding up the others) cost 7x on ML-1M.
-    parallel_for_tid(
-        batches.count(), threads,
-        [&](int64_t b, int tid) {
-          Worker& w = workers[static_cast<size_t>(tid)];
-          const auto idx = batches.batch(b);
-          const size_t n = idx.size();
-          for (size_t k = 0; k < n; ++k) {
-            w.users[k] = row_user[idx[k]];
-            w.items[k] = row_item[idx[k]];
-            w.labels[k] = row_label[idx[k]];
-          }
-          const std::span<const int32_t> us(w.users.data(), n), is(w.items.data(), n);
-          const std::span<float> z(w.logits.data(), n);
-          NcfNetwork::Pass& p = w.pass;
-          net.clear_dense(p);
-          net.forward(us, is, p, z);
-          // d(mean BCE)/d logit = (sigmoid(z) - y) / n.
-          const float inv_n = 1.0f / static_cast<float>(n);
-          for (size_t k = 0; k < n; ++k) z[k] = (nn::sigmoid(z[k]) - w.labels[k]) * inv_n;
-          net.backward(z, p);
-          const float reg = cfg.reg * inv_n;
-          size_t t = 0;
-          if (gmf) {
-            if (reg > 0) {
-              p.d_ug += reg * p.ug;
-              p.d_ig += reg * p.ig;
+    // One mini-batch: rows first + idx[k]; b numbers the batch within the epoch.
+    auto run_batch = [&](std::span<const int64_t> idx, int64_t first, int64_t b, int tid) {
+      Worker& w = workers[static_cast<size_t>(tid)];
+      const size_t n = idx.size();
+      for (size_t k = 0; k < n; ++k) {
+        w.users[k] = row_user[first + idx[k]];
+        w.items[k] = row_item[first + idx[k]];
+        w.labels[k] = row_label[first + idx[k]];
+      }
+      const std::span<const int32_t> us(w.users.data(), n), is(w.items.data(), n);
+      const std::span<float> z(w.logits.data(), n);
+      NcfNetwork::Pass& p = w.pass;
+      net.clear_dense(p);
+      net.forward(us, is, p, z);
+      // d(mean BCE)/d logit = (sigmoid(z) - y) / n.
+      const float inv_n = 1.0f / static_cast<float>(n);
+      for (size_t k = 0; k < n; ++k) z[k] = (nn::sigmoid(z[k]) - w.labels[k]) * inv_n;
+      net.backward(z, p);
+      const float reg = cfg.reg * inv_n;
+      size_t t = 0;
+      if (gmf) {
+        if (reg > 0) {
+          p.d_ug += reg * p.ug;
+          p.d_ig += reg * p.ig;
+        }
+        w.sparse[t++] = net.user_gmf.backward(us, p.d_ug);
+        w.sparse[t++] = net.item_gmf.backward(is, p.d_ig);
+      }
+      if (mlp) {
+        if (reg > 0) {
+          p.d_um += reg * p.um;
+          p.d_im += reg * p.im;
+        }
+        w.sparse[t++] = net.user_mlp.backward(us, p.d_um);
+        w.sparse[t++] = net.item_mlp.backward(is, p.d_im);
+      }
+      // The penalty's gradients join this batch's (the pass's dense sums, the sparse rows).
+      if (w.diversity->active() && w.diversity->due(b))
+        w.diversity->add_gradients(net, us[0], p, w.sparse);
+      w.out_b_grad(0, 0) = static_cast<float>(p.d_out_b);
+      if (adam)
+        adam->step(w.dense_grads);
+      else
+        sgd->step(w.dense_grads);
+      for (size_t k = 0; k < tables.size(); ++k) table_opt[k].step(w.sparse[k]);
+    };
+    if (bands.size() <= 1) {
+      Rng shuffle = base.fork(static_cast<uint64_t>(e) << 32);
+      batches.shuffle(shuffle);
+      // Hogwild over mini-batches: each thread takes whole batches and steps the shared
+      // parameters without locks. One parallel region per epoch: no barrier per batch, which on
+      // a busy machine (a descheduled thread holding up the others) cost 7x on ML-1M.
+      parallel_for_tid(
+          batches.count(), threads,
+          [&](int64_t b, int tid) { run_batch(batches.batch(b), 0, b, tid); }, 1);
+    } else {
+      // Hogwild with user bands: thread t first takes the batches of band t, then helps the
+      // others, so until the tail of the epoch a user's embedding rows (and their Adam moments)
+      // are written by one core only; only the item rows move between the cores.
+      parallel_for(
+          static_cast<int64_t>(bands.size()), threads,
+          [&](int64_t k) {
+            Rng shuffle =
+                base.fork((static_cast<uint64_t>(e) << 32) | static_cast<uint64_t>(k + 1));
+            bands[static_cast<size_t>(k)].batches.shuffle(shuffle);
+            bands[static_cast<size_t>(k)].next.store(0);
+          },
+          1);
+      parallel_for_tid(
+          static_cast<int64_t>(bands.size()), threads,
+          [&](int64_t own, int tid) {
+            for (size_t step = 0; step < bands.size(); ++step) {
+              Band& band = bands[(static_cast<size_t>(own) + step) % bands.size()];
+              while (true) {
+                const int64_t j = band.next.fetch_add(1);
+                if (j >= band.batches.count()) break;
+                run_batch(band.batches.batch(j), band.first_row, band.first_batch + j, tid);
+              }
             }
-            w.sparse[t++] = net.user_gmf.backward(us, p.d_ug);
-            w.sparse[t++] = net.item_gmf.backward(is, p.d_ig);
-          }
-          if (mlp) {
-            if (reg > 0) {
-              p.d_um += reg * p.um;
-              p.d_im += reg * p.im;
-            }
-            w.sparse[t++] = net.user_mlp.backward(us, p.d_um);
-            w.sparse[t++] = net.item_mlp.backward(is, p.d_im);
-          }
-          // The penalty's gradients join this batch's (the pass's dense sums, the sparse rows).
-          if (w.diversity->active() && w.diversity->due(b))
-            w.diversity->add_gradients(net, us[0], p, w.sparse);
-          w.out_b_grad(0, 0) = static_cast<float>(p.d_out_b);
-          if (adam)
-            adam->step(w.dense_grads);
-          else
-            sgd->step(w.dense_grads);
-          for (size_t k = 0; k < tables.size(); ++k) table_opt[k].step(w.sparse[k]);
-        },
-        1);
+          },
+          1);
+    }
     if (cfg.after_epoch) cfg.after_epoch(e);
     ctx.report(progress_lo + (progress_hi - progress_lo) * (e + 1) / cfg.epochs, "NCF epoch");
   }

@@ -1,6 +1,7 @@
 // Algorithm selectors that learn from the knowledge base, and their leave-one-family-out
 // evaluation: the seed's residual contrastive network and its honest rivals (the single best
-// algorithm, nearest datasets by meta-features).
+// algorithm, nearest datasets by meta-features). Selectors in selectors.cc, their evaluation
+// in selection_eval.cc.
 #pragma once
 
 #include <metarec/core/model_file.h>

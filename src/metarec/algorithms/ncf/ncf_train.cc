@@ -202,22 +202,18 @@ void train_ncf(NcfNetwork& net, const Interactions& train, const NcfTraining& cf
       net.backward(z, p);
       const float reg = cfg.reg * inv_n;
       size_t t = 0;
-      if (gmf) {
+      // One pair of embedding tables (GMF's or the MLP's): the L2 penalty, then the sparse rows.
+      auto tables_backward = [&](nn::Embedding& user_t, nn::Embedding& item_t, nn::Matrix& du,
+                                 nn::Matrix& di, const nn::Matrix& u, const nn::Matrix& i) {
         if (reg > 0) {
-          p.d_ug += reg * p.ug;
-          p.d_ig += reg * p.ig;
+          du += reg * u;
+          di += reg * i;
         }
-        w.sparse[t++] = net.user_gmf.backward(us, p.d_ug);
-        w.sparse[t++] = net.item_gmf.backward(is, p.d_ig);
-      }
-      if (mlp) {
-        if (reg > 0) {
-          p.d_um += reg * p.um;
-          p.d_im += reg * p.im;
-        }
-        w.sparse[t++] = net.user_mlp.backward(us, p.d_um);
-        w.sparse[t++] = net.item_mlp.backward(is, p.d_im);
-      }
+        w.sparse[t++] = user_t.backward(us, du);
+        w.sparse[t++] = item_t.backward(is, di);
+      };
+      if (gmf) tables_backward(net.user_gmf, net.item_gmf, p.d_ug, p.d_ig, p.ug, p.ig);
+      if (mlp) tables_backward(net.user_mlp, net.item_mlp, p.d_um, p.d_im, p.um, p.im);
       // The penalty's gradients join this batch's (the pass's dense sums, the sparse rows).
       if (w.diversity->active() && w.diversity->due(b))
         w.diversity->add_gradients(net, us[0], p, w.sparse);

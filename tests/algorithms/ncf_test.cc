@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 #include <vector>
 
 #include "../nn/gradient_check.h"
@@ -36,13 +37,16 @@ double batch_loss(const NcfNetwork& net, const std::vector<int32_t>& u,
 }
 
 TEST(Ncf, FullBackwardPassMatchesFiniteDifferences) {
-  for (auto v : {NcfVariant::kGmf, NcfVariant::kMlp, NcfVariant::kNeuMf}) {
+  // The last case sets the MLP embeddings apart from the tower's width (3 per side: 6 -> 4 -> 2).
+  for (auto [v, embedding] : {std::pair{NcfVariant::kGmf, 0}, std::pair{NcfVariant::kMlp, 0},
+                              std::pair{NcfVariant::kNeuMf, 0}, std::pair{NcfVariant::kNeuMf, 3}}) {
     NcfShape s;
     s.variant = v;
     s.users = 4;
     s.items = 5;
     s.factors = 2;
-    s.layers = 2;  // MLP embeddings 4 per side: 8 -> 4 -> 2
+    s.layers = 2;  // MLP embeddings 2 per side unless set: 4 -> 4 -> 2
+    s.embedding = embedding;
     Rng rng(71);
     NcfNetwork net(s, 0.7f, rng);
     // Non-zero biases keep the ReLUs away from their kinks (see the Mlp test).
@@ -240,12 +244,24 @@ TEST(Ncf, RowBalancedBandsByHand) {
 
 TEST(Ncf, ScoreMatchesTheNetworksForwardPass) {
   const auto [train, held] = fixtures::planted_communities(73, true);
-  for (const char* name : {"gmf", "ncf_mlp", "neumf"}) {
+  for (std::string name : {"gmf", "ncf_mlp", "neumf", "neumf:5"}) {
     std::vector<std::string> params = {"epochs=1"};
-    if (std::string(name) != "gmf") params.push_back("layers=2");
+    int embedding = 0;
+    if (name == "neumf:5") {  // the released code's wider MLP embeddings
+      name = "neumf";
+      embedding = 5;
+      params.push_back("mlp_embedding=5");
+    }
+    if (name != "gmf") params.push_back("layers=2");
     auto m = make_recommender(name, params);
     m->fit(train);
     const auto& net = dynamic_cast<const Ncf&>(*m).network();
+    if (name != "gmf") {
+      const int d = embedding > 0 ? embedding : 8;  // default: factors 8 * 2^(2-2)
+      EXPECT_EQ(net.user_mlp.table.value.cols(), d) << name;
+      EXPECT_EQ(net.item_mlp.table.value.cols(), d) << name;
+      EXPECT_EQ(net.tower.weight(0).value.rows(), 2 * d) << name;
+    }
     std::vector<float> s(static_cast<size_t>(m->num_items()));
     m->score(7, s);
     std::vector<int32_t> us(s.size(), 7), is(s.size());
@@ -254,6 +270,14 @@ TEST(Ncf, ScoreMatchesTheNetworksForwardPass) {
     auto p = net.new_pass();
     net.forward(us, is, p, z);
     for (size_t i = 0; i < s.size(); ++i) EXPECT_NEAR(s[i], z[i], 1e-5) << name << " item " << i;
+    if (embedding > 0) {  // the saved model rebuilds the wider embeddings from its parameters
+      const std::string path = ::testing::TempDir() + "/ncf_embedding.mrm";
+      m->save(path);
+      auto loaded = Recommender::load(path);
+      std::vector<float> t(s.size());
+      loaded->score(7, t);
+      EXPECT_EQ(t, s);
+    }
   }
 }
 

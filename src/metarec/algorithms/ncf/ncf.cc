@@ -147,6 +147,14 @@ ParamSchema Ncf::schema(NcfVariant v) {
                                    "MLP hidden layers, widest first (factors * 2^(layers-1) ... "
                                    "factors); each side's embedding is half the first")
                     .tune(1, 4));
+  // The paper's text (factors 8: hidden 32 -> 16 -> 8 over embeddings of 16) against the
+  // authors' released code and the PyTorch reimplementation the anchors quote, whose embeddings
+  // are as wide as the first hidden layer (factors * 2^(layers-1): 32 each at factors 8).
+  if (v != NcfVariant::kGmf)
+    s.push_back(ParamSpec::integer("mlp_embedding", 0, 0, 4096,
+                                   "each side's MLP embedding size (0: half the first hidden "
+                                   "layer, the paper's text; the released code uses the whole "
+                                   "first layer's width)"));
   s.push_back(
       ParamSpec::integer("epochs", 20, 1, 1000, "passes over the positives").tune(5, 40, true));
   s.push_back(ParamSpec::integer("negatives", 4, 1, 100,
@@ -204,6 +212,8 @@ NcfShape Ncf::shape_for(int32_t users, int32_t items) const {
   s.items = items;
   s.factors = static_cast<int>(params().get_int("factors"));
   s.layers = variant_ == NcfVariant::kGmf ? 1 : static_cast<int>(params().get_int("layers"));
+  if (variant_ != NcfVariant::kGmf)
+    s.embedding = static_cast<int>(params().get_int("mlp_embedding"));
   return s;
 }
 

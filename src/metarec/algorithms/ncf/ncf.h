@@ -33,12 +33,16 @@ struct NcfShape {
   int32_t users = 0, items = 0;
   int factors = 8;  ///< GMF embedding size and width of the MLP's last layer
   int layers = 3;   ///< MLP hidden layers, widest first: factors * 2^(layers-1), ..., factors
+  /// Each side's MLP embedding size; 0 means the paper's text, half the first hidden layer.
+  int embedding = 0;
 
   bool has_gmf() const { return variant != NcfVariant::kMlp; }
   bool has_mlp() const { return variant != NcfVariant::kGmf; }
-  /// Size of each side's MLP embedding: half the first hidden layer, factors * 2^(layers-2)
-  /// (at least 1).
-  int mlp_embedding() const { return std::max(1, (factors << (layers - 1)) / 2); }
+  /// Size of each side's MLP embedding: `embedding` if set, else half the first hidden layer,
+  /// factors * 2^(layers-2) (at least 1).
+  int mlp_embedding() const {
+    return embedding > 0 ? embedding : std::max(1, (factors << (layers - 1)) / 2);
+  }
   /// Width of the vector the output layer sees (factors, or 2 factors for NeuMF).
   int predictive() const { return (has_gmf() ? factors : 0) + (has_mlp() ? factors : 0); }
 };

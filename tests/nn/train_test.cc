@@ -59,6 +59,26 @@ TEST(NnTrain, EarlyStoppingRemembersTheBestEpochAndWaitsForPatience) {
   EXPECT_THROW(nn::EarlyStopping(0), InvalidArgument);
 }
 
+TEST(NnTrain, BestEpochPutsTheBestWeightsBack) {
+  nn::Matrix w = nn::Matrix::Constant(2, 3, 1.0f), v = nn::Matrix::Constant(1, 1, -1.0f);
+  nn::BestEpoch best({&w, &v}, 2);
+  best.restore();  // nothing measured yet: unchanged
+  EXPECT_EQ(w(1, 2), 1.0f);
+  EXPECT_TRUE(best.update(0.1));  // epoch 0, weights 1
+  w.setConstant(2.0f);
+  v.setConstant(-2.0f);
+  EXPECT_TRUE(best.update(0.3));  // epoch 1, weights 2: the best
+  w.setConstant(3.0f);
+  EXPECT_TRUE(best.update(0.2));  // one epoch without a gain
+  w.setConstant(4.0f);
+  v.setConstant(-4.0f);
+  EXPECT_FALSE(best.update(0.25));  // two: stop
+  best.restore();
+  EXPECT_EQ(w, nn::Matrix::Constant(2, 3, 2.0f));
+  EXPECT_EQ(v(0, 0), -2.0f);
+  EXPECT_EQ(best.stopping().best_epoch(), 1);
+}
+
 // 100 updates annealed over 40% of them: beta rises by 0.5 / 40 per update to 0.5 at update 40.
 TEST(NnTrain, KlAnnealingRisesLinearlyThenHolds) {
   const nn::KlAnnealing a(0.5f, 0.4f, 100);

@@ -1,4 +1,4 @@
-// Mini-batches, early stopping and KL annealing.
+// Mini-batches, early stopping (with the best epoch's weights) and KL annealing.
 #include <metarec/core/error.h>
 #include <metarec/nn/train.h>
 
@@ -60,6 +60,21 @@ bool EarlyStopping::update(double metric) {
     ++since_best_;
   }
   return better;
+}
+
+BestEpoch::BestEpoch(std::vector<Matrix*> weights, int patience)
+    : weights_(std::move(weights)), stop_(patience) {}
+
+bool BestEpoch::update(double metric) {
+  if (stop_.update(metric)) {
+    best_.resize(weights_.size());
+    for (size_t k = 0; k < weights_.size(); ++k) best_[k] = *weights_[k];
+  }
+  return !stop_.should_stop();
+}
+
+void BestEpoch::restore() {
+  for (size_t k = 0; k < best_.size(); ++k) *weights_[k] = best_[k];
 }
 
 }  // namespace metarec::nn

@@ -5,6 +5,7 @@
 
 #include <metarec/core/blas_threads.h>
 #include <metarec/core/rng.h>
+#include <metarec/nn/layers.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -61,6 +62,28 @@ class EarlyStopping {
   double min_delta_;
   double best_;
   int best_epoch_ = -1, epochs_ = 0, since_best_ = 0;
+};
+
+/// Early stopping that keeps the best epoch's weights: update() after every epoch copies the
+/// given matrices whenever the metric is a new best, and restore() puts that copy back.
+///
+///   BestEpoch best(weights, patience);
+///   for (int e = 0; e < epochs && best.update(validate()); ++e) train_one_epoch();
+///   best.restore();
+class BestEpoch {
+ public:
+  BestEpoch(std::vector<Matrix*> weights, int patience);
+  /// Records the next epoch's metric (higher is better). Returns false once training should
+  /// stop (`patience` epochs without a gain).
+  bool update(double metric);
+  /// Puts the best epoch's weights back; does nothing before the first update().
+  void restore();
+  const EarlyStopping& stopping() const { return stop_; }
+
+ private:
+  std::vector<Matrix*> weights_;
+  std::vector<Matrix> best_;
+  EarlyStopping stop_;
 };
 
 /// The weight of the KL term of a variational autoencoder under linear annealing, relative to the

@@ -157,6 +157,11 @@ ParamSchema Ncf::schema(NcfVariant v) {
                                    "first layer's width)"));
   s.push_back(
       ParamSpec::integer("epochs", 20, 1, 1000, "passes over the positives").tune(5, 40, true));
+  s.push_back(ParamSpec::integer(
+      "early_stopping", 0, 0, 100,
+      "patience: hold out one training positive per user, rank it among 99 unobserved items "
+      "after every epoch, stop once NDCG@10 has not improved for this many epochs and keep the "
+      "best epoch's weights (0: off, train `epochs`)"));
   s.push_back(ParamSpec::integer("negatives", 4, 1, 100,
                                  "unobserved items sampled per positive, fresh every epoch")
                   .tune(1, 10));
@@ -235,13 +240,24 @@ void Ncf::do_fit(const Interactions& train, const FitContext& ctx) {
   const NcfTraining cfg = training();
   Rng rng = Rng(ctx.seed).fork(0x9CF);
   net_.reset();
+  // With early stopping every stage trains on `train` minus the validation positives.
+  const int patience = static_cast<int>(params().get_int("early_stopping"));
+  NcfValidationSplit held;
+  if (patience > 0) held = ncf_validation_split(train, 99, ctx.seed ^ 0x5);
+  const bool early = patience > 0 && !held.validation.users.empty();
+  auto run = [&](NcfNetwork& n, const NcfTraining& c, uint64_t seed, double lo, double hi) {
+    if (early)
+      train_ncf_early_stopping(n, held.train, held.validation, patience, c, ctx, seed, lo, hi);
+    else
+      train_ncf(n, train, c, ctx, seed, lo, hi);
+  };
   if (variant_ == NcfVariant::kNeuMf && params().get_bool("pretrain")) {
     NcfShape gs = shape, ms = shape;
     gs.variant = NcfVariant::kGmf;
     ms.variant = NcfVariant::kMlp;
     NcfNetwork gmf(gs, init_std, rng), mlp(ms, init_std, rng);
-    train_ncf(gmf, train, cfg, ctx, ctx.seed ^ 0x1, 0, 1.0 / 3);
-    train_ncf(mlp, train, cfg, ctx, ctx.seed ^ 0x2, 1.0 / 3, 2.0 / 3);
+    run(gmf, cfg, ctx.seed ^ 0x1, 0, 1.0 / 3);
+    run(mlp, cfg, ctx.seed ^ 0x2, 1.0 / 3, 2.0 / 3);
     net_ = std::make_unique<NcfNetwork>(shape, init_std, rng);
     net_->user_gmf = std::move(gmf.user_gmf);
     net_->item_gmf = std::move(gmf.item_gmf);
@@ -258,10 +274,10 @@ void Ncf::do_fit(const Interactions& train, const FitContext& ctx) {
     fine.learning_rate = static_cast<float>(params().get_float("finetune_learning_rate"));
     if (params().get_int("finetune_epochs") > 0)
       fine.epochs = static_cast<int>(params().get_int("finetune_epochs"));
-    train_ncf(*net_, train, fine, ctx, ctx.seed ^ 0x3, 2.0 / 3, 1);
+    run(*net_, fine, ctx.seed ^ 0x3, 2.0 / 3, 1);
   } else {
     net_ = std::make_unique<NcfNetwork>(shape, init_std, rng);
-    train_ncf(*net_, train, cfg, ctx, ctx.seed ^ 0x3, 0, 1);
+    run(*net_, cfg, ctx.seed ^ 0x3, 0, 1);
   }
   // Users without training data keep no random embeddings: they score by the item alone.
   for (int32_t u = 0; u < train.num_users(); ++u) {

@@ -99,8 +99,9 @@ struct NcfTraining {
   float reg = 0;              ///< L2 penalty reg/2 |e|^2 on every embedding row looked up, per pair
   float diversity_alpha = 0;  ///< weight of the genre-diversity penalty (see ncf_diversity.h)
   /// Called after each epoch (0-based) outside the parallel region, e.g. to evaluate on
-  /// validation data for early stopping (nn::EarlyStopping). May be empty.
-  std::function<void(int)> after_epoch;
+  /// validation data for early stopping (nn::EarlyStopping); training stops when it returns
+  /// false. May be empty.
+  std::function<bool(int)> after_epoch;
 };
 
 /// Trains `net` on the positives of `train`: each epoch pairs every positive with
@@ -117,6 +118,41 @@ struct NcfTraining {
 void train_ncf(NcfNetwork& net, const Interactions& train, const NcfTraining& cfg,
                const FitContext& ctx, uint64_t seed, double progress_lo = 0,
                double progress_hi = 1);
+
+/// Early stopping's validation set: one held-out training positive per user, ranked among
+/// `group - 1` items the user never interacted with, as the NCF protocol ranks its test item.
+struct NcfValidation {
+  int group = 100;                    ///< pairs per user: the positive, then the negatives
+  std::vector<int32_t> users, items;  ///< `group` pairs per validation user
+  /// Mean NDCG@k of the positives within their groups under `net` (ties count against the
+  /// positive); 0 for an empty set.
+  double ndcg(const NcfNetwork& net, int k, int threads) const;
+};
+
+struct NcfValidationSplit {
+  Interactions train;  ///< the training entries left (same users and items)
+  NcfValidation validation;
+};
+
+/// Holds out one uniformly drawn positive of every user with at least two whose unobserved
+/// items number at least `negatives`, and draws that many distinct unobserved items for it.
+/// Deterministic by seed.
+NcfValidationSplit ncf_validation_split(const Interactions& train, int negatives, uint64_t seed);
+
+/// What train_ncf_early_stopping did.
+struct NcfEarlyStop {
+  int epochs = 0;      ///< epochs trained
+  int best_epoch = 0;  ///< the epoch whose weights were kept (1-based; 0: none measured)
+  double best = 0;     ///< its validation NDCG@10
+};
+
+/// train_ncf with early stopping: after each epoch the validation NDCG@10 is measured; training
+/// stops once `patience` epochs in a row have not improved on the best (or after cfg.epochs),
+/// and `net` gets the best epoch's weights back.
+NcfEarlyStop train_ncf_early_stopping(NcfNetwork& net, const Interactions& train,
+                                      const NcfValidation& validation, int patience,
+                                      const NcfTraining& cfg, const FitContext& ctx, uint64_t seed,
+                                      double progress_lo = 0, double progress_hi = 1);
 
 namespace detail {
 /// Cuts users [0, n) into at most `parts` contiguous bands of about equal row counts, where user u

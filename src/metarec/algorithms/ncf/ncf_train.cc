@@ -260,8 +260,8 @@ void train_ncf(NcfNetwork& net, const Interactions& train, const NcfTraining& cf
           },
           1);
     }
-    if (cfg.after_epoch) cfg.after_epoch(e);
     ctx.report(progress_lo + (progress_hi - progress_lo) * (e + 1) / cfg.epochs, "NCF epoch");
+    if (cfg.after_epoch && !cfg.after_epoch(e)) break;
   }
 }
 

@@ -1,6 +1,7 @@
 // Mult-VAE / Mult-DAE: the network's forward and backward passes, the training
 // loop, and the catalog model's parameters, scoring, fold-in and persistence.
 #include <metarec/algorithms/autoencoder/mult_vae.h>
+#include <metarec/algorithms/common/fold_in_validation.h>
 #include <metarec/core/error.h>
 #include <metarec/core/parallel.h>
 #include <metarec/nn/train.h>
@@ -233,6 +234,7 @@ double train_mult_vae(MultVaeNetwork& net, const Interactions& train, const Mult
     epoch_loss /= static_cast<double>(batches.count());
     ctx.report(static_cast<double>(epoch + 1) / cfg.epochs,
                "epoch " + std::to_string(epoch + 1) + " loss " + std::to_string(epoch_loss));
+    if (cfg.after_epoch && !cfg.after_epoch(epoch)) break;
   }
   return epoch_loss;
 }
@@ -253,6 +255,15 @@ ParamSchema MultVae::schema(bool variational) {
           .tune(0, 0.8),
       ParamSpec::real("l2", 0, 0, 10, "penalty l2 * sum of squared weights added to the loss")
           .tune(1e-7, 1e-3, true),
+      ParamSpec::integer("early_stopping", 0, 0, 10000,
+                         "patience: hold `validation_users` out of training, score each from 80% "
+                         "of their items after every epoch, stop once NDCG@100 on the rest has "
+                         "not improved for this many epochs and keep the best epoch's weights "
+                         "(0: off, train `epochs`)"),
+      ParamSpec::real("validation_users", 0.1, 0, 1e9,
+                      "early stopping's held-out users: a count when >= 1, else a share of the "
+                      "users",
+                      true),
   };
   if (variational) {
     s.push_back(ParamSpec::real("beta_max", 0.2, 0, 10,
@@ -299,7 +310,24 @@ void MultVae::do_fit(const Interactions& train, const FitContext& ctx) {
   }
   Rng rng = Rng(ctx.seed).fork(0xAE);
   net_ = std::make_unique<MultVaeNetwork>(shape_for(train.num_items()), rng);
-  train_mult_vae(*net_, train, cfg, ctx, ctx.seed ^ 0x5EED);
+  const int patience = static_cast<int>(p.get_int("early_stopping"));
+  if (patience == 0) {
+    train_mult_vae(*net_, train, cfg, ctx, ctx.seed ^ 0x5EED);
+    return;
+  }
+  // Liang et al.'s protocol: the epoch is chosen on users held out of training.
+  const FoldInValidation held =
+      fold_in_validation(train, p.get_float("validation_users"), ctx.seed ^ 0x7A1);
+  std::vector<nn::Matrix*> weights;
+  for (auto* q : net_->parameters()) weights.push_back(&q->value);
+  nn::BestEpoch best(std::move(weights), patience);
+  const MultVaeNetwork& net = *net_;
+  const auto score = [&net](std::span<const int32_t> items, std::span<float> out) {
+    net.score_row(items, out);
+  };
+  cfg.after_epoch = [&](int) { return best.update(held.ndcg(score, 100, ctx.threads)); };
+  train_mult_vae(*net_, held.train, cfg, ctx, ctx.seed ^ 0x5EED);
+  best.restore();
 }
 
 void MultVae::score(int32_t user, std::span<float> out) const {

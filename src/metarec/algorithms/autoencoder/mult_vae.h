@@ -38,6 +38,7 @@
 #include <metarec/nn/layers.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <vector>
@@ -105,6 +106,8 @@ struct MultVaeTraining {
   float beta_max = 0.2f;         ///< VAE only
   float anneal_fraction = 0.8f;  ///< VAE only: share of all updates over which beta reaches max
   float l2 = 0;                  ///< l2 * sum of squared weights added to the loss
+  /// Called after each epoch (0-based); training stops when it returns false. May be empty.
+  std::function<bool(int)> after_epoch;
 };
 
 /// Trains `net` on the rows of the users of `train` that have entries: each

@@ -93,6 +93,9 @@ TEST(NcfValidation, NdcgByHand) {
   EXPECT_NEAR(v.ndcg(net, 10, 1), (r1 + r0 + r2) / 3, 1e-12);
   EXPECT_NEAR(v.ndcg(net, 2, 2), (r1 + r0) / 3, 1e-12);
   EXPECT_NEAR(v.ndcg(net, 1, 1), r0 / 3, 1e-12);
+  // A diverged model's NaN scores rank nothing.
+  net.user_gmf.table.value(0, 0) = std::nanf("");
+  EXPECT_EQ(v.ndcg(net, 10, 1), 0);
 }
 
 TEST(NcfValidation, StopsAfterPatienceAndKeepsTheBestEpoch) {
@@ -127,6 +130,35 @@ TEST(NcfValidation, StopsAfterPatienceAndKeepsTheBestEpoch) {
   EXPECT_EQ(again.user_gmf.table.value, net.user_gmf.table.value);
   EXPECT_EQ(again.item_gmf.table.value, net.item_gmf.table.value);
   EXPECT_EQ(again.out_w.value, net.out_w.value);
+}
+
+// The starting weights are measured too: a run that only makes them worse gives them back, as
+// when fine-tuning a pretrained NeuMF hurts.
+TEST(NcfValidation, KeepsTheStartingWeightsWhenTrainingOnlyHurts) {
+  const auto [train, held] = fixtures::planted_communities(73);
+  const NcfValidationSplit s = ncf_validation_split(train, 20, 5);
+  NcfShape shape;
+  shape.variant = NcfVariant::kGmf;
+  shape.users = train.num_users();
+  shape.items = train.num_items();
+  NcfTraining cfg;
+  cfg.epochs = 20;
+  cfg.learning_rate = 0.02f;
+  cfg.batch = 64;
+  FitContext ctx;
+  ctx.threads = 1;
+  Rng rng(9);
+  NcfNetwork net(shape, 0.01f, rng);
+  train_ncf(net, s.train, cfg, ctx, 17);
+  const NcfNetwork trained = net;
+  NcfTraining wild = cfg;
+  wild.sgd = true;
+  wild.learning_rate = 50;
+  const NcfEarlyStop r = train_ncf_early_stopping(net, s.train, s.validation, 2, wild, ctx, 18);
+  EXPECT_EQ(r.best_epoch, 0);
+  EXPECT_EQ(r.epochs, 2);
+  EXPECT_EQ(net.user_gmf.table.value, trained.user_gmf.table.value);
+  EXPECT_EQ(net.out_w.value, trained.out_w.value);
 }
 
 TEST(NcfValidation, CatalogModelsTrainWithEarlyStopping) {

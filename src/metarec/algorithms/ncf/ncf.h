@@ -125,7 +125,7 @@ struct NcfValidation {
   int group = 100;                    ///< pairs per user: the positive, then the negatives
   std::vector<int32_t> users, items;  ///< `group` pairs per validation user
   /// Mean NDCG@k of the positives within their groups under `net` (ties count against the
-  /// positive); 0 for an empty set.
+  /// positive, a NaN positive scores 0); 0 for an empty set.
   double ndcg(const NcfNetwork& net, int k, int threads) const;
 };
 
@@ -142,13 +142,14 @@ NcfValidationSplit ncf_validation_split(const Interactions& train, int negatives
 /// What train_ncf_early_stopping did.
 struct NcfEarlyStop {
   int epochs = 0;      ///< epochs trained
-  int best_epoch = 0;  ///< the epoch whose weights were kept (1-based; 0: none measured)
+  int best_epoch = 0;  ///< the epoch whose weights were kept (1-based; 0: the starting weights)
   double best = 0;     ///< its validation NDCG@10
 };
 
-/// train_ncf with early stopping: after each epoch the validation NDCG@10 is measured; training
-/// stops once `patience` epochs in a row have not improved on the best (or after cfg.epochs),
-/// and `net` gets the best epoch's weights back.
+/// train_ncf with early stopping: the validation NDCG@10 is measured before training and after
+/// each epoch; training stops once `patience` epochs in a row have not improved on the best (or
+/// after cfg.epochs), and `net` gets the best epoch's weights back (the starting ones when no
+/// epoch beat them, as when fine-tuning a pretrained NeuMF only hurts).
 NcfEarlyStop train_ncf_early_stopping(NcfNetwork& net, const Interactions& train,
                                       const NcfValidation& validation, int patience,
                                       const NcfTraining& cfg, const FitContext& ctx, uint64_t seed,

@@ -60,7 +60,10 @@ double NcfValidation::ndcg(const NcfNetwork& net, int k, int threads) const {
     std::vector<float>& z = logits[static_cast<size_t>(tid)];
     net.forward(std::span(users).subspan(first, size), std::span(items).subspan(first, size),
                 passes[static_cast<size_t>(tid)], z);
-    // The positive's rank: the negatives scoring at least as high (ties count against it).
+    // The positive's rank: the negatives scoring at least as high (ties count against it). A
+    // NaN positive (a diverged model) gains nothing; NaN negatives never outrank it, as top_k
+    // never lists NaN scores.
+    if (std::isnan(z[0])) return;
     int rank = 0;
     for (size_t j = 1; j < size; ++j) rank += z[j] >= z[0] ? 1 : 0;
     if (rank < k) gain[static_cast<size_t>(g)] = 1.0 / std::log2(rank + 2.0);
@@ -80,6 +83,8 @@ NcfEarlyStop train_ncf_early_stopping(NcfNetwork& net, const Interactions& train
   for (nn::Embedding* e : net.embeddings()) weights.push_back(&e->table.value);
   nn::BestEpoch best(std::move(weights), patience);
   const nn::EarlyStopping& stop = best.stopping();
+  // The starting weights count as epoch 0: fine-tuning a pretrained NeuMF may only make it worse.
+  best.update(validation.ndcg(net, 10, ctx.threads));
   NcfTraining c = cfg;
   c.after_epoch = [&](int e) {
     const double m = validation.ndcg(net, 10, ctx.threads);
@@ -93,9 +98,9 @@ NcfEarlyStop train_ncf_early_stopping(NcfNetwork& net, const Interactions& train
   train_ncf(net, train, c, ctx, seed, progress_lo, progress_hi);
   best.restore();
   NcfEarlyStop out;
-  out.epochs = stop.epochs();
-  out.best_epoch = stop.best_epoch() + 1;
-  out.best = stop.best_epoch() >= 0 ? stop.best() : 0;
+  out.epochs = stop.epochs() - 1;
+  out.best_epoch = stop.best_epoch();
+  out.best = stop.best();
   return out;
 }
 

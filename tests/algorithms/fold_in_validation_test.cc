@@ -96,6 +96,42 @@ TEST(FoldInValidation, TrainingStopsWhenTheHookSaysSo) {
   EXPECT_NE(run(10, 3), run(4, 100));
 }
 
+// With refit (the default) the model is trained again on every user for the chosen number of
+// epochs: for the DAE (no annealing) that is bit for bit a plain run of that many epochs.
+TEST(FoldInValidation, RefitTrainsOnEveryUserForTheChosenEpochs) {
+  const auto [train, held] = fixtures::planted_communities(73);
+  const std::vector<std::string> common = {"hidden=16", "latent=4", "batch_size=20",
+                                           "learning_rate=0.01"};
+  auto with = [&](std::vector<std::string> extra) {
+    extra.insert(extra.end(), common.begin(), common.end());
+    return extra;
+  };
+  FitContext ctx;
+  ctx.threads = 1;
+  auto es =
+      make_recommender("mult_dae", with({"epochs=40", "early_stopping=3", "validation_users=10"}));
+  es->fit(train, ctx);
+  const int k = dynamic_cast<const MultVae&>(*es).best_epoch();
+  ASSERT_GE(k, 1);
+  ASSERT_LE(k, 40);
+  auto plain = make_recommender("mult_dae", with({"epochs=" + std::to_string(k)}));
+  plain->fit(train, ctx);
+  EXPECT_EQ(dynamic_cast<const MultVae&>(*plain).best_epoch(), 0);
+  std::vector<float> a(static_cast<size_t>(train.num_items())), b(a.size());
+  for (int32_t u : {0, 7, 31}) {
+    es->score(u, a);
+    plain->score(u, b);
+    EXPECT_EQ(a, b) << "user " << u;
+  }
+  // Without refit the weights come from the run without the held-out users: they differ.
+  auto kept = make_recommender(
+      "mult_dae", with({"epochs=40", "early_stopping=3", "validation_users=10", "refit=false"}));
+  kept->fit(train, ctx);
+  kept->score(0, a);
+  plain->score(0, b);
+  EXPECT_NE(a, b);
+}
+
 TEST(FoldInValidation, MultVaeAndDaeTrainWithEarlyStopping) {
   const auto [train, held] = fixtures::planted_communities(73);
   for (const char* name : {"mult_vae", "mult_dae"}) {

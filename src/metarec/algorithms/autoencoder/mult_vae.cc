@@ -264,6 +264,10 @@ ParamSchema MultVae::schema(bool variational) {
                       "early stopping's held-out users: a count when >= 1, else a share of the "
                       "users",
                       true),
+      ParamSpec::boolean("refit", true,
+                         "after early stopping, train again on all users for the chosen number "
+                         "of epochs (false: keep the best epoch's weights, trained without the "
+                         "held-out users)"),
   };
   if (variational) {
     s.push_back(ParamSpec::real("beta_max", 0.2, 0, 10,
@@ -311,6 +315,7 @@ void MultVae::do_fit(const Interactions& train, const FitContext& ctx) {
   Rng rng = Rng(ctx.seed).fork(0xAE);
   net_ = std::make_unique<MultVaeNetwork>(shape_for(train.num_items()), rng);
   const int patience = static_cast<int>(p.get_int("early_stopping"));
+  best_epoch_ = 0;
   if (patience == 0) {
     train_mult_vae(*net_, train, cfg, ctx, ctx.seed ^ 0x5EED);
     return;
@@ -318,6 +323,7 @@ void MultVae::do_fit(const Interactions& train, const FitContext& ctx) {
   // Liang et al.'s protocol: the epoch is chosen on users held out of training.
   const FoldInValidation held =
       fold_in_validation(train, p.get_float("validation_users"), ctx.seed ^ 0x7A1);
+  const MultVaeNetwork start = *net_;
   std::vector<nn::Matrix*> weights;
   for (auto* q : net_->parameters()) weights.push_back(&q->value);
   nn::BestEpoch best(std::move(weights), patience);
@@ -325,9 +331,20 @@ void MultVae::do_fit(const Interactions& train, const FitContext& ctx) {
   const auto score = [&net](std::span<const int32_t> items, std::span<float> out) {
     net.score_row(items, out);
   };
-  cfg.after_epoch = [&](int) { return best.update(held.ndcg(score, 100, ctx.threads)); };
-  train_mult_vae(*net_, held.train, cfg, ctx, ctx.seed ^ 0x5EED);
-  best.restore();
+  MultVaeTraining es = cfg;
+  es.after_epoch = [&](int) { return best.update(held.ndcg(score, 100, ctx.threads)); };
+  train_mult_vae(*net_, held.train, es, ctx, ctx.seed ^ 0x5EED);
+  best_epoch_ = best.stopping().best_epoch() + 1;
+  if (!p.get_bool("refit")) {
+    best.restore();
+    return;
+  }
+  // The same run on every user, stopped after the chosen epoch (the KL annealing keeps the
+  // schedule of `epochs`, as in the run that chose it).
+  *net_ = start;
+  MultVaeTraining again = cfg;
+  again.after_epoch = [&](int e) { return e + 1 < best_epoch_; };
+  train_mult_vae(*net_, train, again, ctx, ctx.seed ^ 0x5EED);
 }
 
 void MultVae::score(int32_t user, std::span<float> out) const {

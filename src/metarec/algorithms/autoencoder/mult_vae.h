@@ -137,6 +137,8 @@ class MultVae final : public Recommender, public FoldIn {
   void score_new_user(std::span<const int32_t> items, std::span<const float> values,
                       std::span<float> out) const override;
   const MultVaeNetwork& network() const;
+  /// The epoch early stopping chose in the last fit (1-based); 0 without early stopping.
+  int best_epoch() const { return best_epoch_; }
 
  private:
   void do_fit(const Interactions& train, const FitContext& ctx) override;
@@ -146,6 +148,7 @@ class MultVae final : public Recommender, public FoldIn {
 
   bool variational_;
   std::unique_ptr<MultVaeNetwork> net_;
+  int best_epoch_ = 0;
 };
 
 }  // namespace metarec

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <string>
 
 namespace metarec {
 
@@ -17,7 +18,12 @@ FoldInValidation fold_in_validation(const Interactions& train, double users, uin
   spec.heldout_users = users;
   spec.fold_in_fraction = 0.8;
   spec.seed = seed;
-  Split s = make_split(train, spec);
+  Split s;
+  try {
+    s = make_split(train, spec);
+  } catch (const InvalidArgument& e) {
+    throw InvalidArgument(std::string("early stopping's validation users: ") + e.what());
+  }
   FoldInValidation v;
   for (int32_t u = 0; u < s.test.num_users(); ++u)
     if (s.test.user_count(u) > 0 && s.fold_in.user_count(u) > 0) v.users.push_back(u);

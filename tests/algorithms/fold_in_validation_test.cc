@@ -82,7 +82,7 @@ TEST(FoldInValidation, TrainingStopsWhenTheHookSaysSo) {
     cfg.epochs = epochs;
     cfg.batch = 20;
     int calls = 0;
-    cfg.after_epoch = [&](int e) {
+    cfg.after_epoch = [&](int e, const std::string&) {
       ++calls;
       return e + 1 < stop_after;
     };

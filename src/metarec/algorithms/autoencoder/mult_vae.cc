@@ -232,9 +232,12 @@ double train_mult_vae(MultVaeNetwork& net, const Interactions& train, const Mult
       ++updates;
     }
     epoch_loss /= static_cast<double>(batches.count());
-    ctx.report(static_cast<double>(epoch + 1) / cfg.epochs,
-               "epoch " + std::to_string(epoch + 1) + " loss " + std::to_string(epoch_loss));
-    if (cfg.after_epoch && !cfg.after_epoch(epoch)) break;
+    const std::string done =
+        "epoch " + std::to_string(epoch + 1) + " loss " + std::to_string(epoch_loss);
+    if (!cfg.after_epoch)
+      ctx.report(static_cast<double>(epoch + 1) / cfg.epochs, done);
+    else if (!cfg.after_epoch(epoch, done))  // the hook reports the epoch itself
+      break;
   }
   return epoch_loss;
 }
@@ -332,7 +335,16 @@ void MultVae::do_fit(const Interactions& train, const FitContext& ctx) {
     net.score_row(items, out);
   };
   MultVaeTraining es = cfg;
-  es.after_epoch = [&](int) { return best.update(held.ndcg(score, 100, ctx.threads)); };
+  // Progress: the first run takes the bar's first half, the refit its second.
+  const double share = p.get_bool("refit") ? 0.5 : 1.0;
+  es.after_epoch = [&](int e, const std::string& done) {
+    const double m = held.ndcg(score, 100, ctx.threads);
+    const bool go_on = best.update(m);
+    ctx.report(share * (e + 1) / cfg.epochs, done + ", validation NDCG@100 " + std::to_string(m) +
+                                                 ", best at epoch " +
+                                                 std::to_string(best.stopping().best_epoch() + 1));
+    return go_on;
+  };
   train_mult_vae(*net_, held.train, es, ctx, ctx.seed ^ 0x5EED);
   best_epoch_ = best.stopping().best_epoch() + 1;
   if (!p.get_bool("refit")) {
@@ -343,7 +355,11 @@ void MultVae::do_fit(const Interactions& train, const FitContext& ctx) {
   // schedule of `epochs`, as in the run that chose it).
   *net_ = start;
   MultVaeTraining again = cfg;
-  again.after_epoch = [&](int e) { return e + 1 < best_epoch_; };
+  again.after_epoch = [&](int e, const std::string& done) {
+    ctx.report(0.5 + 0.5 * (e + 1) / best_epoch_,
+               "refit on every user (" + std::to_string(best_epoch_) + " epochs): " + done);
+    return e + 1 < best_epoch_;
+  };
   train_mult_vae(*net_, train, again, ctx, ctx.seed ^ 0x5EED);
 }
 

@@ -41,6 +41,7 @@
 #include <functional>
 #include <memory>
 #include <span>
+#include <string>
 #include <vector>
 
 namespace metarec {
@@ -106,8 +107,10 @@ struct MultVaeTraining {
   float beta_max = 0.2f;         ///< VAE only
   float anneal_fraction = 0.8f;  ///< VAE only: share of all updates over which beta reaches max
   float l2 = 0;                  ///< l2 * sum of squared weights added to the loss
-  /// Called after each epoch (0-based); training stops when it returns false. May be empty.
-  std::function<bool(int)> after_epoch;
+  /// Called after each epoch (0-based) with the progress message ("epoch N loss L"); training
+  /// stops when it returns false. When set, it reports the epoch's progress instead of
+  /// train_mult_vae. May be empty.
+  std::function<bool(int, const std::string&)> after_epoch;
 };
 
 /// Trains `net` on the rows of the users of `train` that have entries: each

@@ -100,7 +100,7 @@ struct NcfTraining {
   float diversity_alpha = 0;  ///< weight of the genre-diversity penalty (see ncf_diversity.h)
   /// Called after each epoch (0-based) outside the parallel region, e.g. to evaluate on
   /// validation data for early stopping (nn::EarlyStopping); training stops when it returns
-  /// false. May be empty.
+  /// false. When set, it reports the epoch's progress instead of train_ncf. May be empty.
   std::function<bool(int)> after_epoch;
 };
 

@@ -260,8 +260,10 @@ void train_ncf(NcfNetwork& net, const Interactions& train, const NcfTraining& cf
           },
           1);
     }
-    ctx.report(progress_lo + (progress_hi - progress_lo) * (e + 1) / cfg.epochs, "NCF epoch");
-    if (cfg.after_epoch && !cfg.after_epoch(e)) break;
+    if (!cfg.after_epoch)
+      ctx.report(progress_lo + (progress_hi - progress_lo) * (e + 1) / cfg.epochs, "NCF epoch");
+    else if (!cfg.after_epoch(e))  // the hook reports the epoch itself
+      break;
   }
 }
 

@@ -92,7 +92,7 @@ NcfEarlyStop train_ncf_early_stopping(NcfNetwork& net, const Interactions& train
     ctx.report(progress_lo + (progress_hi - progress_lo) * (e + 1) / cfg.epochs,
                "NCF epoch " + std::to_string(e + 1) + ": validation NDCG@10 " + std::to_string(m) +
                    ", best " + std::to_string(stop.best()) + " at epoch " +
-                   std::to_string(stop.best_epoch() + 1));
+                   std::to_string(stop.best_epoch()));
     return go_on;
   };
   train_ncf(net, train, c, ctx, seed, progress_lo, progress_hi);

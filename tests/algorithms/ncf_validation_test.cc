@@ -98,67 +98,67 @@ TEST(NcfValidation, NdcgByHand) {
   EXPECT_EQ(v.ndcg(net, 10, 1), 0);
 }
 
-TEST(NcfValidation, StopsAfterPatienceAndKeepsTheBestEpoch) {
-  const auto [train, held] = fixtures::planted_communities(73);
-  const NcfValidationSplit s = ncf_validation_split(train, 20, 5);
-  NcfShape shape;
-  shape.variant = NcfVariant::kGmf;
-  shape.users = train.num_users();
-  shape.items = train.num_items();
+// A GMF on the planted communities with a validation split, trained on one thread.
+struct GmfOnCommunities {
+  fixtures::PlantedCommunities data = fixtures::planted_communities(73);
+  NcfValidationSplit split = ncf_validation_split(data.train, 20, 5);
   NcfTraining cfg;
-  cfg.epochs = 60;
-  cfg.learning_rate = 0.02f;
-  cfg.batch = 64;
   FitContext ctx;
-  ctx.threads = 1;
-  Rng rng(9);
-  NcfNetwork net(shape, 0.01f, rng);
-  const NcfNetwork start = net;
+  Rng rng{9};
+  NcfNetwork net{shape(), 0.01f, rng};
+
+  GmfOnCommunities() {
+    cfg.learning_rate = 0.02f;
+    cfg.batch = 64;
+    ctx.threads = 1;
+  }
+  NcfShape shape() const {
+    NcfShape s;
+    s.variant = NcfVariant::kGmf;
+    s.users = data.train.num_users();
+    s.items = data.train.num_items();
+    return s;
+  }
+};
+
+TEST(NcfValidation, StopsAfterPatienceAndKeepsTheBestEpoch) {
+  GmfOnCommunities g;
+  g.cfg.epochs = 60;
+  const NcfNetwork start = g.net;
   const int patience = 3;
-  const NcfEarlyStop r =
-      train_ncf_early_stopping(net, s.train, s.validation, patience, cfg, ctx, 17);
+  const NcfEarlyStop r = train_ncf_early_stopping(g.net, g.split.train, g.split.validation,
+                                                  patience, g.cfg, g.ctx, 17);
   // The problem is learned well before 60 epochs, and the validation NDCG then stops rising.
-  ASSERT_LT(r.epochs, cfg.epochs);
+  ASSERT_LT(r.epochs, g.cfg.epochs);
   EXPECT_EQ(r.epochs - r.best_epoch, patience);
   EXPECT_GT(r.best, 0.5);
-  EXPECT_DOUBLE_EQ(s.validation.ndcg(net, 10, 1), r.best);
+  EXPECT_DOUBLE_EQ(g.split.validation.ndcg(g.net, 10, 1), r.best);
   // The kept weights are those of a run of exactly best_epoch epochs (one thread: repeatable).
   NcfNetwork again = start;
-  NcfTraining short_cfg = cfg;
+  NcfTraining short_cfg = g.cfg;
   short_cfg.epochs = r.best_epoch;
-  train_ncf(again, s.train, short_cfg, ctx, 17);
-  EXPECT_EQ(again.user_gmf.table.value, net.user_gmf.table.value);
-  EXPECT_EQ(again.item_gmf.table.value, net.item_gmf.table.value);
-  EXPECT_EQ(again.out_w.value, net.out_w.value);
+  train_ncf(again, g.split.train, short_cfg, g.ctx, 17);
+  EXPECT_EQ(again.user_gmf.table.value, g.net.user_gmf.table.value);
+  EXPECT_EQ(again.item_gmf.table.value, g.net.item_gmf.table.value);
+  EXPECT_EQ(again.out_w.value, g.net.out_w.value);
 }
 
 // The starting weights are measured too: a run that only makes them worse gives them back, as
 // when fine-tuning a pretrained NeuMF hurts.
 TEST(NcfValidation, KeepsTheStartingWeightsWhenTrainingOnlyHurts) {
-  const auto [train, held] = fixtures::planted_communities(73);
-  const NcfValidationSplit s = ncf_validation_split(train, 20, 5);
-  NcfShape shape;
-  shape.variant = NcfVariant::kGmf;
-  shape.users = train.num_users();
-  shape.items = train.num_items();
-  NcfTraining cfg;
-  cfg.epochs = 20;
-  cfg.learning_rate = 0.02f;
-  cfg.batch = 64;
-  FitContext ctx;
-  ctx.threads = 1;
-  Rng rng(9);
-  NcfNetwork net(shape, 0.01f, rng);
-  train_ncf(net, s.train, cfg, ctx, 17);
-  const NcfNetwork trained = net;
-  NcfTraining wild = cfg;
+  GmfOnCommunities g;
+  g.cfg.epochs = 20;
+  train_ncf(g.net, g.split.train, g.cfg, g.ctx, 17);
+  const NcfNetwork trained = g.net;
+  NcfTraining wild = g.cfg;
   wild.sgd = true;
   wild.learning_rate = 50;
-  const NcfEarlyStop r = train_ncf_early_stopping(net, s.train, s.validation, 2, wild, ctx, 18);
+  const NcfEarlyStop r =
+      train_ncf_early_stopping(g.net, g.split.train, g.split.validation, 2, wild, g.ctx, 18);
   EXPECT_EQ(r.best_epoch, 0);
   EXPECT_EQ(r.epochs, 2);
-  EXPECT_EQ(net.user_gmf.table.value, trained.user_gmf.table.value);
-  EXPECT_EQ(net.out_w.value, trained.out_w.value);
+  EXPECT_EQ(g.net.user_gmf.table.value, trained.user_gmf.table.value);
+  EXPECT_EQ(g.net.out_w.value, trained.out_w.value);
 }
 
 TEST(NcfValidation, CatalogModelsTrainWithEarlyStopping) {

@@ -163,6 +163,22 @@ TEST(Ncf, ThreadsOnUserBandsLearnTwoCommunities) {
   }
 }
 
+// Adam over the whole tables (PyTorch's dense embeddings) learns the communities too, and is not
+// lazy Adam: rows outside a batch keep moving, so the trained tables differ.
+TEST(Ncf, DenseEmbeddingAdamLearnsAndDiffersFromLazy) {
+  const auto [train, held] = fixtures::planted_communities(73, true);
+  FitContext ctx;
+  ctx.threads = 1;
+  std::vector<Matrix> tables;
+  for (const char* mode : {"embedding_adam=dense", "embedding_adam=lazy"}) {
+    auto m = make_recommender("ncf_mlp", {"epochs=15", "learning_rate=0.01", mode});
+    m->fit(train, ctx);
+    EXPECT_GT(community_recall(*m, held), 0.95) << mode;
+    tables.push_back(dynamic_cast<const Ncf&>(*m).network().item_mlp.table.value);
+  }
+  EXPECT_GT((tables[0] - tables[1]).cwiseAbs().maxCoeff(), 1e-3);
+}
+
 TEST(Ncf, NeuMfStartsFromThePretrainedModels) {
   const auto [train, held] = fixtures::planted_communities(73, true);
   auto neumf =

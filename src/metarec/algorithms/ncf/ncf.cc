@@ -172,6 +172,10 @@ ParamSchema Ncf::schema(NcfVariant v) {
   s.push_back(
       ParamSpec::real("reg", 0, 0, 10, "L2 penalty on each embedding row looked up (per pair)")
           .tune(1e-7, 1e-2, true));
+  s.push_back(ParamSpec::choice("embedding_adam", "lazy", {"lazy", "dense"},
+                                "Adam on the embeddings: lazy (only the batch's rows) or dense "
+                                "(every row at every step, as PyTorch on a dense embedding: "
+                                "rows keep moving on their moments; several times slower)"));
   s.push_back(ParamSpec::real("init_std", 0.01, 0, 1,
                               "standard deviation of the initial embeddings (the paper's 0.01)",
                               true));
@@ -230,6 +234,7 @@ NcfTraining Ncf::training() const {
   t.batch = static_cast<int>(p.get_int("batch_size"));
   t.learning_rate = static_cast<float>(p.get_float("learning_rate"));
   t.reg = static_cast<float>(p.get_float("reg"));
+  t.dense_embedding_adam = p.get_string("embedding_adam") == "dense";
   t.diversity_alpha = static_cast<float>(p.get_float("diversity_alpha"));
   return t;
 }

@@ -95,7 +95,10 @@ struct NcfTraining {
   int negatives = 4;  ///< sampled unobserved items per positive, fresh every epoch
   int batch = 256;
   float learning_rate = 1e-3f;
-  bool sgd = false;           ///< plain SGD instead of Adam (NeuMF's fine-tuning after pretraining)
+  bool sgd = false;  ///< plain SGD instead of Adam (NeuMF's fine-tuning after pretraining)
+  /// Adam over every embedding row at every step (PyTorch's Adam on a dense embedding: rows not
+  /// in the batch keep moving on their decaying moments) instead of lazy Adam on the batch's rows
+  bool dense_embedding_adam = false;
   float reg = 0;              ///< L2 penalty reg/2 |e|^2 on every embedding row looked up, per pair
   float diversity_alpha = 0;  ///< weight of the genre-diversity penalty (see ncf_diversity.h)
   /// Called after each epoch (0-based) outside the parallel region, e.g. to evaluate on

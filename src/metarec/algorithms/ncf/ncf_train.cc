@@ -22,15 +22,25 @@ using nn::Matrix;
 
 namespace {
 
-// One embedding table's optimizer: lazy Adam or sparse SGD.
+// One embedding table's optimizer: lazy Adam, sparse SGD, or Adam over the whole table as
+// PyTorch runs it on a dense embedding (`dense`: the sparse rows are scattered into `*scratch`,
+// a zero table of the worker's, and cleared again after the step; null otherwise).
 struct TableOptimizer {
   std::unique_ptr<nn::LazyAdam> adam;
   std::unique_ptr<nn::SparseSgd> sgd;
-  void step(const nn::SparseGrad& g) {
-    if (adam)
+  std::unique_ptr<nn::Adam> dense;
+  void step(const nn::SparseGrad& g, nn::Matrix* scratch) {
+    if (dense) {
+      for (size_t k = 0; k < g.ids.size(); ++k)
+        scratch->row(g.ids[k]) = g.values.row(static_cast<Eigen::Index>(k));
+      const nn::Matrix* grads[] = {scratch};
+      dense->step(grads);
+      for (int32_t id : g.ids) scratch->row(id).setZero();
+    } else if (adam) {
       adam->step(g);
-    else
+    } else {
       sgd->step(g);
+    }
   }
 };
 
@@ -42,6 +52,7 @@ struct Worker {
   std::vector<int32_t> users, items;
   std::vector<float> labels, logits;
   std::vector<nn::SparseGrad> sparse;
+  std::vector<nn::Matrix> table_scratch;  // per table, only for dense Adam
   std::unique_ptr<NcfDiversity> diversity;
 };
 
@@ -121,6 +132,9 @@ void train_ncf(NcfNetwork& net, const Interactions& train, const NcfTraining& cf
   for (size_t t = 0; t < tables.size(); ++t) {
     if (cfg.sgd)
       table_opt[t].sgd = std::make_unique<nn::SparseSgd>(*tables[t], cfg.learning_rate);
+    else if (cfg.dense_embedding_adam)
+      table_opt[t].dense = std::make_unique<nn::Adam>(
+          std::vector<nn::Parameter*>{&tables[t]->table}, cfg.learning_rate);
     else
       table_opt[t].adam = std::make_unique<nn::LazyAdam>(*tables[t], cfg.learning_rate);
   }
@@ -142,6 +156,9 @@ void train_ncf(NcfNetwork& net, const Interactions& train, const NcfTraining& cf
     w.labels.resize(static_cast<size_t>(cfg.batch));
     w.logits.resize(static_cast<size_t>(cfg.batch));
     w.sparse.resize(tables.size());
+    if (!cfg.sgd && cfg.dense_embedding_adam)
+      for (nn::Embedding* e : tables)
+        w.table_scratch.push_back(nn::Matrix::Zero(e->table.value.rows(), e->table.value.cols()));
     w.diversity = std::make_unique<NcfDiversity>(train, cfg.diversity_alpha);
   }
 
@@ -222,7 +239,8 @@ void train_ncf(NcfNetwork& net, const Interactions& train, const NcfTraining& cf
         adam->step(w.dense_grads);
       else
         sgd->step(w.dense_grads);
-      for (size_t k = 0; k < tables.size(); ++k) table_opt[k].step(w.sparse[k]);
+      for (size_t k = 0; k < tables.size(); ++k)
+        table_opt[k].step(w.sparse[k], k < w.table_scratch.size() ? &w.table_scratch[k] : nullptr);
     };
     if (bands.size() <= 1) {
       Rng shuffle = base.fork(static_cast<uint64_t>(e) << 32);

@@ -135,12 +135,11 @@ TEST(FoldInValidation, RefitTrainsOnEveryUserForTheChosenEpochs) {
 TEST(FoldInValidation, MultVaeAndDaeTrainWithEarlyStopping) {
   const auto [train, held] = fixtures::planted_communities(73);
   for (const char* name : {"mult_vae", "mult_dae"}) {
-    auto m =
-        make_recommender(name, {"epochs=200", "hidden=32", "latent=8", "batch_size=20",
-                                "learning_rate=0.01", "early_stopping=5", "validation_users=10"});
-    FitContext ctx;
-    ctx.threads = 1;
-    m->fit(train, ctx);
+    auto m = fixtures::fit_catalog_model(
+        name,
+        {"epochs=200", "hidden=32", "latent=8", "batch_size=20", "learning_rate=0.01",
+         "early_stopping=5", "validation_users=10"},
+        train, 1);
     EXPECT_GT(fixtures::held_out_auc(*m, held), 0.95) << name;
   }
 }

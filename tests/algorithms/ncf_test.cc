@@ -125,55 +125,36 @@ TEST(Ncf, GenreConcentrationHandValuesAndGradient) {
       "genre concentration");
 }
 
-// Fraction of users whose 8 best unseen items are exactly their held-out
-// community items.
-double community_recall(const Recommender& m, const std::vector<std::vector<int32_t>>& held) {
-  int hits = 0, total = 0;
-  for (int32_t u = 0; u < m.num_users(); ++u) {
-    for (const auto& t : recommend(m, u, 8)) {
-      hits += std::find(held[u].begin(), held[u].end(), t.item) != held[u].end();
-      ++total;
-    }
-  }
-  return static_cast<double>(hits) / total;
-}
+using fixtures::community_recall;
+
+using fixtures::fit_catalog_model;
 
 TEST(Ncf, LearnsTwoCommunities) {
-  const auto [train, held] = fixtures::planted_communities(73, true);
+  const auto data = fixtures::planted_communities(73, true);
   for (const char* name : {"gmf", "ncf_mlp", "neumf"}) {
-    std::vector<std::string> params = {"epochs=15", "learning_rate=0.01"};
-    auto m = make_recommender(name, params);
-    FitContext ctx;
-    ctx.threads = 1;
-    m->fit(train, ctx);
+    auto m = fit_catalog_model(name, {"epochs=15", "learning_rate=0.01"}, data.train, 1);
     // Random ranking would put half of the 8 slots in the other community.
-    EXPECT_GT(community_recall(*m, held), 0.95) << name;
+    EXPECT_GT(community_recall(*m, data.held_out), 0.95) << name;
   }
 }
 
 // Three threads: Hogwild over three user bands, each thread helping the others at the end.
 TEST(Ncf, ThreadsOnUserBandsLearnTwoCommunities) {
-  const auto [train, held] = fixtures::planted_communities(73, true);
+  const auto data = fixtures::planted_communities(73, true);
   for (const char* name : {"gmf", "ncf_mlp"}) {
-    auto m = make_recommender(name, {"epochs=15", "learning_rate=0.01"});
-    FitContext ctx;
-    ctx.threads = 3;
-    m->fit(train, ctx);
-    EXPECT_GT(community_recall(*m, held), 0.95) << name;
+    auto m = fit_catalog_model(name, {"epochs=15", "learning_rate=0.01"}, data.train, 3);
+    EXPECT_GT(community_recall(*m, data.held_out), 0.95) << name;
   }
 }
 
 // Adam over the whole tables (PyTorch's dense embeddings) learns the communities too, and is not
 // lazy Adam: rows outside a batch keep moving, so the trained tables differ.
 TEST(Ncf, DenseEmbeddingAdamLearnsAndDiffersFromLazy) {
-  const auto [train, held] = fixtures::planted_communities(73, true);
-  FitContext ctx;
-  ctx.threads = 1;
+  const auto data = fixtures::planted_communities(73, true);
   std::vector<Matrix> tables;
   for (const char* mode : {"embedding_adam=dense", "embedding_adam=lazy"}) {
-    auto m = make_recommender("ncf_mlp", {"epochs=15", "learning_rate=0.01", mode});
-    m->fit(train, ctx);
-    EXPECT_GT(community_recall(*m, held), 0.95) << mode;
+    auto m = fit_catalog_model("ncf_mlp", {"epochs=15", "learning_rate=0.01", mode}, data.train, 1);
+    EXPECT_GT(community_recall(*m, data.held_out), 0.95) << mode;
     tables.push_back(dynamic_cast<const Ncf&>(*m).network().item_mlp.table.value);
   }
   EXPECT_GT((tables[0] - tables[1]).cwiseAbs().maxCoeff(), 1e-3);

@@ -164,17 +164,9 @@ TEST(NcfValidation, KeepsTheStartingWeightsWhenTrainingOnlyHurts) {
 TEST(NcfValidation, CatalogModelsTrainWithEarlyStopping) {
   const auto [train, held] = fixtures::planted_communities(73);
   for (const char* name : {"gmf", "neumf"}) {
-    auto m = make_recommender(name, {"epochs=40", "learning_rate=0.01", "early_stopping=2"});
-    FitContext ctx;
-    ctx.threads = 2;
-    m->fit(train, ctx);
-    int hits = 0, total = 0;
-    for (int32_t u = 0; u < m->num_users(); ++u)
-      for (const auto& t : recommend(*m, u, 8)) {
-        hits += std::find(held[u].begin(), held[u].end(), t.item) != held[u].end();
-        ++total;
-      }
-    EXPECT_GT(static_cast<double>(hits) / total, 0.9) << name;
+    auto m = fixtures::fit_catalog_model(
+        name, {"epochs=40", "learning_rate=0.01", "early_stopping=2"}, train, 2);
+    EXPECT_GT(fixtures::community_recall(*m, held), 0.9) << name;
   }
 }
 

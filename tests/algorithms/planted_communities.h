@@ -4,10 +4,12 @@
 // the held-out items above the other community's.
 #pragma once
 
+#include <metarec/algorithms/catalog.h>
 #include <metarec/algorithms/recommender.h>
 #include <metarec/core/rng.h>
 #include <metarec/data/interactions.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -53,6 +55,32 @@ inline PlantedCommunities planted_communities(uint64_t seed, bool genres = false
   o.feedback = "implicit";
   out.train = b.build(o);
   return out;
+}
+
+/// `name` made from the catalog with `params` and fitted on `train` with `threads` threads.
+inline std::unique_ptr<Recommender> fit_catalog_model(const std::string& name,
+                                                      const std::vector<std::string>& params,
+                                                      const Interactions& train, int threads) {
+  auto m = make_recommender(name, params);
+  FitContext ctx;
+  ctx.threads = threads;
+  m->fit(train, ctx);
+  return m;
+}
+
+/// Share of the slots of every user's top 8 (unseen items) that hold one of their held-out
+/// community items: about 0.5 for a random model, 1 for a perfect one.
+inline double community_recall(const Recommender& m,
+                               const std::vector<std::vector<int32_t>>& held_out) {
+  int hits = 0, total = 0;
+  for (int32_t u = 0; u < m.num_users(); ++u) {
+    const auto& own = held_out[static_cast<size_t>(u)];
+    for (const auto& t : recommend(m, u, 8)) {
+      hits += std::find(own.begin(), own.end(), t.item) != own.end();
+      ++total;
+    }
+  }
+  return static_cast<double>(hits) / total;
 }
 
 /// Mean over users of the fraction of (held-out item, other-community item) pairs that the

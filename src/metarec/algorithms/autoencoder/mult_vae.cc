@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <optional>
 
 namespace metarec {
 
@@ -326,7 +327,10 @@ void MultVae::do_fit(const Interactions& train, const FitContext& ctx) {
   // Liang et al.'s protocol: the epoch is chosen on users held out of training.
   const FoldInValidation held =
       fold_in_validation(train, p.get_float("validation_users"), ctx.seed ^ 0x7A1);
-  const MultVaeNetwork start = *net_;
+  const bool refit = p.get_bool("refit");
+  // The starting weights, for the refit (a copy of the whole network only when it is needed).
+  std::optional<MultVaeNetwork> start;
+  if (refit) start = *net_;
   std::vector<nn::Matrix*> weights;
   for (auto* q : net_->parameters()) weights.push_back(&q->value);
   nn::BestEpoch best(std::move(weights), patience);
@@ -336,7 +340,7 @@ void MultVae::do_fit(const Interactions& train, const FitContext& ctx) {
   };
   MultVaeTraining es = cfg;
   // Progress: the first run takes the bar's first half, the refit its second.
-  const double share = p.get_bool("refit") ? 0.5 : 1.0;
+  const double share = refit ? 0.5 : 1.0;
   es.after_epoch = [&](int e, const std::string& done) {
     const double m = held.ndcg(score, 100, ctx.threads);
     const bool go_on = best.update(m);
@@ -347,13 +351,13 @@ void MultVae::do_fit(const Interactions& train, const FitContext& ctx) {
   };
   train_mult_vae(*net_, held.train, es, ctx, ctx.seed ^ 0x5EED);
   best_epoch_ = best.stopping().best_epoch() + 1;
-  if (!p.get_bool("refit")) {
+  if (!refit) {
     best.restore();
     return;
   }
   // The same run on every user, stopped after the chosen epoch (the KL annealing keeps the
   // schedule of `epochs`, as in the run that chose it).
-  *net_ = start;
+  *net_ = *start;
   MultVaeTraining again = cfg;
   again.after_epoch = [&](int e, const std::string& done) {
     ctx.report(0.5 + 0.5 * (e + 1) / best_epoch_,

@@ -15,6 +15,7 @@
 #include <atomic>
 #include <deque>
 #include <memory>
+#include <mutex>
 
 namespace metarec {
 
@@ -24,13 +25,18 @@ namespace {
 
 // One embedding table's optimizer: lazy Adam, sparse SGD, or Adam over the whole table as
 // PyTorch runs it on a dense embedding (`dense`: the sparse rows are scattered into `*scratch`,
-// a zero table of the worker's, and cleared again after the step; null otherwise).
+// a zero table of the worker's, and cleared again after the step; null otherwise). A dense step
+// rewrites every row of the table, so under Hogwild two threads' steps would race on all of them
+// (not only on the batch's rows): dense steps take the table's lock, one batch's update at a
+// time, as PyTorch applies them.
 struct TableOptimizer {
   std::unique_ptr<nn::LazyAdam> adam;
   std::unique_ptr<nn::SparseSgd> sgd;
   std::unique_ptr<nn::Adam> dense;
+  std::unique_ptr<std::mutex> dense_lock;
   void step(const nn::SparseGrad& g, nn::Matrix* scratch) {
     if (dense) {
+      const std::lock_guard<std::mutex> hold(*dense_lock);
       for (size_t k = 0; k < g.ids.size(); ++k)
         scratch->row(g.ids[k]) = g.values.row(static_cast<Eigen::Index>(k));
       const nn::Matrix* grads[] = {scratch};
@@ -132,10 +138,11 @@ void train_ncf(NcfNetwork& net, const Interactions& train, const NcfTraining& cf
   for (size_t t = 0; t < tables.size(); ++t) {
     if (cfg.sgd)
       table_opt[t].sgd = std::make_unique<nn::SparseSgd>(*tables[t], cfg.learning_rate);
-    else if (cfg.dense_embedding_adam)
+    else if (cfg.dense_embedding_adam) {
       table_opt[t].dense = std::make_unique<nn::Adam>(
           std::vector<nn::Parameter*>{&tables[t]->table}, cfg.learning_rate);
-    else
+      table_opt[t].dense_lock = std::make_unique<std::mutex>();
+    } else
       table_opt[t].adam = std::make_unique<nn::LazyAdam>(*tables[t], cfg.learning_rate);
   }
 

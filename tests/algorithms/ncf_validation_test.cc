@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <metarec/algorithms/catalog.h>
 #include <metarec/algorithms/ncf/ncf.h>
+#include <metarec/core/error.h>
 #include <metarec/core/rng.h>
 
 #include <algorithm>
@@ -162,12 +163,37 @@ TEST(NcfValidation, KeepsTheStartingWeightsWhenTrainingOnlyHurts) {
 }
 
 TEST(NcfValidation, CatalogModelsTrainWithEarlyStopping) {
-  const auto [train, held] = fixtures::planted_communities(73);
+  // 200 items in 10 communities of 20: every user has the 99 unobserved items a validation
+  // positive needs, and most of them are another community's.
+  const auto [train, held] = fixtures::planted_communities(73, false, 200, 10);
   for (const char* name : {"gmf", "neumf"}) {
     auto m = fixtures::fit_catalog_model(
-        name, {"epochs=40", "learning_rate=0.01", "early_stopping=2"}, train, 2);
-    EXPECT_GT(fixtures::community_recall(*m, held), 0.9) << name;
+        name, {"epochs=40", "learning_rate=0.01", "early_stopping=3"}, train, 1);
+    // A random model's recall is about 8 / 188 here (0.04); a perfect one's 1.
+    EXPECT_GT(fixtures::community_recall(*m, held), 0.8) << name;
+    // Every stage (GMF, MLP and the fine-tuning for the pretrained NeuMF) stopped on its own,
+    // `patience` epochs after the epoch it kept.
+    const auto& stages = dynamic_cast<const Ncf&>(*m).early_stops();
+    ASSERT_EQ(stages.size(), std::string(name) == "neumf" ? 3u : 1u) << name;
+    for (const NcfEarlyStop& s : stages) {
+      EXPECT_LT(s.epochs, 40) << name;
+      EXPECT_EQ(s.epochs, s.best_epoch + 3) << name;
+    }
   }
+}
+
+TEST(NcfValidation, EarlyStoppingWithoutValidationUsersIsAnError) {
+  // 40 items: no user has 99 unobserved items to rank a held-out positive against.
+  const Interactions data = fixtures::planted_communities(5).train;
+  auto m = make_recommender("gmf", {"epochs=2", "early_stopping=2"});
+  try {
+    m->fit(data, FitContext{});
+    FAIL() << "expected InvalidArgument";
+  } catch (const InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("early_stopping"), std::string::npos) << e.what();
+  }
+  // Without early stopping the same data trains.
+  make_recommender("gmf", {"epochs=2"})->fit(data, FitContext{});
 }
 
 }  // namespace

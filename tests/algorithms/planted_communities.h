@@ -1,7 +1,7 @@
 // The planted two-community fixture that the implicit-feedback models are tested on: 60 users
 // and 40 items, where user u likes the 20 items with i % 2 == u % 2. A seeded random 12 of them
-// are training data and the other 8 are held out, so a model that learned the structure ranks
-// the held-out items above the other community's.
+// are training data and the other 8 are held out, so a model that learned
+// the structure ranks the held-out items above the other community's.
 #pragma once
 
 #include <metarec/algorithms/catalog.h>
@@ -24,9 +24,12 @@ struct PlantedCommunities {
 };
 
 /// The fixture drawn with `seed`. With `genres`, every item gets its community as its genre
-/// ("even" or "odd").
-inline PlantedCommunities planted_communities(uint64_t seed, bool genres = false) {
-  const int32_t users = 60, items = 40;
+/// ("even" or "odd"). With `communities` > 2, user u likes the items with
+/// i % communities == u % communities (`items` / `communities` of them, at least 13): still 12
+/// of them for training and the rest held out.
+inline PlantedCommunities planted_communities(uint64_t seed, bool genres = false,
+                                              int32_t items = 40, int32_t communities = 2) {
+  const int32_t users = 60;
   InteractionsBuilder b;
   for (int32_t u = 0; u < users; ++u) b.users().intern("u" + std::to_string(u));
   for (int32_t i = 0; i < items; ++i) b.items().intern("i" + std::to_string(i));
@@ -35,7 +38,7 @@ inline PlantedCommunities planted_communities(uint64_t seed, bool genres = false
   out.held_out.assign(users, {});
   for (int32_t u = 0; u < users; ++u) {
     std::vector<int32_t> own;
-    for (int32_t i = u % 2; i < items; i += 2) own.push_back(i);
+    for (int32_t i = u % communities; i < items; i += communities) own.push_back(i);
     for (int32_t q = static_cast<int32_t>(own.size()) - 1; q > 0; --q)
       std::swap(own[q], own[rng.uniform_int(static_cast<uint64_t>(q) + 1)]);
     for (size_t q = 0; q < own.size(); ++q) {

@@ -68,7 +68,11 @@ class EarlyStopping {
 /// given matrices whenever the metric is a new best, and restore() puts that copy back.
 ///
 ///   BestEpoch best(weights, patience);
-///   for (int e = 0; e < epochs && best.update(validate()); ++e) train_one_epoch();
+///   best.update(validate());  // the starting weights, epoch 0 (optional)
+///   for (int e = 0; e < epochs; ++e) {
+///     train_one_epoch();
+///     if (!best.update(validate())) break;
+///   }
 ///   best.restore();
 class BestEpoch {
  public:

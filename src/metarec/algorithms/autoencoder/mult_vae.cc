@@ -350,7 +350,8 @@ void MultVae::do_fit(const Interactions& train, const FitContext& ctx) {
     return go_on;
   };
   train_mult_vae(*net_, held.train, es, ctx, ctx.seed ^ 0x5EED);
-  best_epoch_ = best.stopping().best_epoch() + 1;
+  // At least one epoch: the validation NDCG is never NaN, so the first update is a best.
+  best_epoch_ = std::max(1, best.stopping().best_epoch() + 1);
   if (!refit) {
     best.restore();
     return;

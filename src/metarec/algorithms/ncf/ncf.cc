@@ -161,7 +161,8 @@ ParamSchema Ncf::schema(NcfVariant v) {
       "early_stopping", 0, 0, 100,
       "patience: hold out one training positive per user, rank it among 99 unobserved items "
       "after every epoch, stop once NDCG@10 has not improved for this many epochs and keep the "
-      "best epoch's weights (0: off, train `epochs`)"));
+      "best epoch's weights; the model keeps those weights, trained without the held-out "
+      "positives (0: off, train `epochs`)"));
   s.push_back(ParamSpec::integer("negatives", 4, 1, 100,
                                  "unobserved items sampled per positive, fresh every epoch")
                   .tune(1, 10));
@@ -248,11 +249,21 @@ void Ncf::do_fit(const Interactions& train, const FitContext& ctx) {
   // With early stopping every stage trains on `train` minus the validation positives.
   const int patience = static_cast<int>(params().get_int("early_stopping"));
   NcfValidationSplit held;
-  if (patience > 0) held = ncf_validation_split(train, 99, ctx.seed ^ 0x5);
-  const bool early = patience > 0 && !held.validation.users.empty();
+  if (patience > 0) {
+    held = ncf_validation_split(train, kValidationNegatives, ctx.seed ^ 0x5);
+    if (held.validation.users.empty())
+      throw InvalidArgument(
+          "early_stopping: no user can hold out a positive for validation (one needs at least two "
+          "items and " +
+          std::to_string(kValidationNegatives) +
+          " unobserved ones); use early_stopping=0 on this data");
+  }
+  const bool early = patience > 0;
+  early_stops_.clear();
   auto run = [&](NcfNetwork& n, const NcfTraining& c, uint64_t seed, double lo, double hi) {
     if (early)
-      train_ncf_early_stopping(n, held.train, held.validation, patience, c, ctx, seed, lo, hi);
+      early_stops_.push_back(
+          train_ncf_early_stopping(n, held.train, held.validation, patience, c, ctx, seed, lo, hi));
     else
       train_ncf(n, train, c, ctx, seed, lo, hi);
   };

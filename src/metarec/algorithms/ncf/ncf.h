@@ -183,6 +183,12 @@ class Ncf final : public Recommender {
 
   void score(int32_t user, std::span<float> out) const override;
   const NcfNetwork& network() const;
+  /// What early stopping did in the last fit, one entry per training stage (GMF, MLP, then the
+  /// fine-tuning for a pretrained NeuMF); empty without early stopping. Not saved with the model.
+  const std::vector<NcfEarlyStop>& early_stops() const { return early_stops_; }
+
+  /// Early stopping ranks each held-out positive among this many unobserved items.
+  static constexpr int kValidationNegatives = 99;
 
  private:
   void do_fit(const Interactions& train, const FitContext& ctx) override;
@@ -196,6 +202,7 @@ class Ncf final : public Recommender {
   NcfVariant variant_;
   std::unique_ptr<NcfNetwork> net_;
   nn::Matrix item_first_layer_;  // items x first hidden width
+  std::vector<NcfEarlyStop> early_stops_;
 };
 
 /// The catalog name of a variant: "gmf", "ncf_mlp", "neumf".

@@ -247,8 +247,8 @@ ParamSchema MultVae::schema(bool variational) {
   ParamSchema s = {
       ParamSpec::integer("hidden", 600, 1, 16384,
                          "width of the encoder's and decoder's hidden layer")
-          .tune(100, 1000, true),
-      ParamSpec::integer("latent", 200, 1, 4096, "size of the latent code").tune(32, 400, true),
+          .tune(100, 2000, true),
+      ParamSpec::integer("latent", 200, 1, 4096, "size of the latent code").tune(32, 600, true),
       ParamSpec::integer("epochs", 100, 1, 10000, "passes over the training users")
           .tune(20, 300, true),
       ParamSpec::integer("batch_size", 500, 1, 1 << 20, "users per Adam step")

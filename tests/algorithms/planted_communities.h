@@ -1,7 +1,7 @@
 // The planted two-community fixture that the implicit-feedback models are tested on: 60 users
 // and 40 items, where user u likes the 20 items with i % 2 == u % 2. A seeded random 12 of them
-// are training data and the other 8 are held out, so a model that learned
-// the structure ranks the held-out items above the other community's.
+// are training data and the other 8 are held out, so a model that learned the structure ranks
+// the held-out items above the other community's.
 #pragma once
 
 #include <metarec/algorithms/catalog.h>

@@ -159,10 +159,11 @@ ParamSchema Ncf::schema(NcfVariant v) {
       ParamSpec::integer("epochs", 20, 1, 1000, "passes over the positives").tune(5, 40, true));
   s.push_back(ParamSpec::integer(
       "early_stopping", 0, 0, 100,
-      "patience: hold out one training positive per user, rank it among 99 unobserved items "
-      "after every epoch, stop once NDCG@10 has not improved for this many epochs and keep the "
-      "best epoch's weights; the model keeps those weights, trained without the held-out "
-      "positives (0: off, train `epochs`)"));
+      "patience: hold out one training positive per user, rank it among " +
+          std::to_string(kValidationNegatives) +
+          " unobserved items after every epoch, stop once NDCG@10 has not improved for this many "
+          "epochs and keep the best epoch's weights; the model keeps those weights, trained "
+          "without the held-out positives (0: off, train `epochs`)"));
   s.push_back(ParamSpec::integer("negatives", 4, 1, 100,
                                  "unobserved items sampled per positive, fresh every epoch")
                   .tune(1, 10));

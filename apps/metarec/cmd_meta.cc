@@ -9,6 +9,7 @@
 #include <metarec/meta/features.h>
 #include <metarec/meta/selectors.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -27,6 +28,26 @@ using Clock = std::chrono::steady_clock;
 
 std::string repo_path(const std::string& rel) {
   return (std::filesystem::path(METAREC_SOURCE_DIR) / rel).string();
+}
+
+// Whether `p` lies inside the source tree (after resolving `..` and symbolic links).
+bool inside_source_tree(const std::string& p) {
+  const auto root = std::filesystem::weakly_canonical(METAREC_SOURCE_DIR);
+  const auto abs = std::filesystem::weakly_canonical(std::filesystem::absolute(p));
+  const auto [r, a] = std::mismatch(root.begin(), root.end(), abs.begin(), abs.end());
+  return r == root.end();
+}
+
+// How a selector names the knowledge it was trained from: relative to the source tree when the
+// file is inside it (so a clone anywhere finds it), else absolute. A `../` path would resolve to
+// a different file, or none, from a clone at another depth.
+std::string stored_path(const std::string& p) {
+  if (inside_source_tree(p))
+    return std::filesystem::relative(
+               std::filesystem::weakly_canonical(std::filesystem::absolute(p)),
+               std::filesystem::weakly_canonical(METAREC_SOURCE_DIR))
+        .string();
+  return std::filesystem::weakly_canonical(std::filesystem::absolute(p)).string();
 }
 
 const char* kResults = "experiments/kb-v1-results.csv";
@@ -203,7 +224,7 @@ void register_meta(CLI::App& app, Globals& g) {
     o.network.seed = g.seed;
     o.embeddings = embeddings_for(k.algorithms);
     std::vector<SelectionResult> table;
-    Progress bar("meta-train", !g.quiet && !g.json);
+    Progress bar("meta-train", !g.quiet);
     std::vector<std::string> names = selector_names();
     if (!which.empty()) {
       names.clear();
@@ -233,11 +254,13 @@ void register_meta(CLI::App& app, Globals& g) {
     w.set_meta("metric", metric);
     w.set_meta("default_selector", table[best].selector);
     w.set_meta("evaluation", eval.dump());
-    const auto rel = [](const std::string& p) {
-      return std::filesystem::relative(p, METAREC_SOURCE_DIR).string();
-    };
-    w.set_meta("results_csv", rel(results));
-    w.set_meta("features_csv", rel(features));
+    const std::string results_at = stored_path(results), features_at = stored_path(features);
+    if (inside_source_tree(out) && (!inside_source_tree(results) || !inside_source_tree(features)))
+      std::cerr << "metarec: warning: " << out << " is in the repository but its knowledge ("
+                << results_at << ", " << features_at
+                << ") is not; a clone of the repository will not find it\n";
+    w.set_meta("results_csv", results_at);
+    w.set_meta("features_csv", features_at);
     w.add_strings("algorithms", k.algorithms);
     w.add_strings("feature_names", k.feature_names);
     std::vector<size_t> all(k.datasets.size());

@@ -1,6 +1,7 @@
 // `metarec select` and `metarec auto` end to end with the selector and knowledge base shipped in
 // experiments/ (so these run on a fresh clone, without ../shared).
 #include <gtest/gtest.h>
+#include <metarec/core/model_file.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -27,8 +28,9 @@ std::string tmp(const std::string& name) {
 const char* kData = "'synthetic:users=400,items=250,per_user=15,seed=3'";
 
 TEST(MetaCli, SelectRanksEligibleAlgorithmsAndNamesNeighbours) {
-  auto [code, out] = run(std::string("select ") + kData + " --json", false);
-  ASSERT_EQ(code, 0) << out;
+  const std::string args = std::string("select ") + kData + " --json";
+  auto [code, out] = run(args, false);
+  ASSERT_EQ(code, 0) << run(args).second;  // again with stderr, to show why
   const auto j = nlohmann::json::parse(out);
   ASSERT_GE(j["algorithms"].size(), 5u);
   EXPECT_TRUE(j["algorithms"][0]["eligible"].get<bool>());
@@ -51,9 +53,10 @@ TEST(MetaCli, SelectRanksEligibleAlgorithmsAndNamesNeighbours) {
 
 TEST(MetaCli, AutoVerifiesTunesTrainsAndSaves) {
   const std::string model = tmp("auto.model");
-  auto [code, out] = run(
-      std::string("auto ") + kData + " --budget 40s --candidates 2 -o " + model + " --json", false);
-  ASSERT_EQ(code, 0) << out;
+  const std::string args =
+      std::string("auto ") + kData + " --budget 40s --candidates 2 -o " + model + " --json";
+  auto [code, out] = run(args, false);
+  ASSERT_EQ(code, 0) << run(args).second;  // again with stderr, to show why
   const auto j = nlohmann::json::parse(out);
   EXPECT_EQ(j["verified"].size(), 2u);
   EXPECT_FALSE(j["winner"].get<std::string>().empty());
@@ -61,6 +64,38 @@ TEST(MetaCli, AutoVerifiesTunesTrainsAndSaves) {
   auto rec = run("recommend " + model + " --user 1 -k 5");
   EXPECT_EQ(rec.first, 0) << rec.second;
   std::filesystem::remove(model);
+}
+
+// The shipped selector must name the shipped knowledge by paths inside the repository: a path out
+// of it (once `../../tmp/...`) resolves on the machine that trained it and nowhere else.
+TEST(MetaCli, ShippedSelectorNamesTheShippedKnowledge) {
+  const std::filesystem::path root(METAREC_SOURCE_DIR);
+  const metarec::ModelReader r((root / "experiments/kb-v1-selector.safetensors").string());
+  EXPECT_EQ(r.meta("results_csv"), "experiments/kb-v1-results.csv");
+  EXPECT_EQ(r.meta("features_csv"), "experiments/kb-v1-datasets.csv");
+}
+
+// meta-train stores knowledge inside the source tree relative to it, and knowledge elsewhere by
+// its absolute path, so the selector it writes loads from any working directory.
+TEST(MetaCli, MetaTrainNamesKnowledgeSoAnyCloneFindsIt) {
+  const std::filesystem::path root(METAREC_SOURCE_DIR);
+  const std::string outside = tmp("results.csv");
+  std::filesystem::copy_file(root / "experiments/kb-v1-results.csv", outside,
+                             std::filesystem::copy_options::overwrite_existing);
+  const std::string in_tree = (root / "apps" / ".." / "experiments/kb-v1-datasets.csv").string();
+  const std::string sel = tmp("sel.safetensors");
+  auto [code, out] = run("meta-train --selectors single_best --epochs 1 -q --results " + outside +
+                         " --features " + in_tree + " -o " + sel);
+  ASSERT_EQ(code, 0) << out;
+  {
+    const metarec::ModelReader r(sel);
+    EXPECT_EQ(r.meta("results_csv"), std::filesystem::weakly_canonical(outside).string());
+    EXPECT_EQ(r.meta("features_csv"), "experiments/kb-v1-datasets.csv");
+  }
+  auto [scode, sout] = run("select " + std::string(kData) + " --selector-file " + sel);
+  EXPECT_EQ(scode, 0) << sout;
+  std::filesystem::remove(outside);
+  std::filesystem::remove(sel);
 }
 
 TEST(MetaCli, ClearErrors) {

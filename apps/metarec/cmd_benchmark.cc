@@ -180,7 +180,7 @@ void register_benchmark(CLI::App& app, Globals& g) {
     ro.retry_failed = a.retry_failed;
     for (const auto& st : split_list(a.retry)) ro.retry_statuses.insert(st);
     ro.data_root = a.data_root.empty() ? default_data_root() : a.data_root;
-    Progress bar("benchmark", !g.quiet && !g.json);
+    Progress bar("benchmark", !g.quiet);
     ro.on_result = [&](int64_t done, int64_t failed, int64_t remaining, double,
                        const JobRecord& r) {
       const double f = static_cast<double>(done) / static_cast<double>(done + remaining);

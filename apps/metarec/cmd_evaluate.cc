@@ -170,7 +170,7 @@ void register_evaluate(CLI::App& app, Globals& g) {
     LoadedDataset d = load(spec, g);
     std::vector<SampledCase> cases;
     ExperimentSpec s = make_spec(args, g, d, cases);
-    Progress bar("evaluate " + algo, !g.json);
+    Progress bar("evaluate " + algo, !g.quiet);
     s.progress = bar.callback();
     std::string split_name;
     const std::optional<Split> given = release_into_given_split(d, s, split_name);

@@ -21,7 +21,7 @@ void register_fit(CLI::App& app, Globals& g) {
   cmd->callback([&g] {
     auto model = make_recommender(algo, params);  // validates parameters before loading data
     LoadedDataset d = load(spec, g);
-    Progress bar("fit " + algo, !g.json);
+    Progress bar("fit " + algo, !g.quiet);
     FitContext ctx;
     ctx.seed = g.seed;
     ctx.threads = g.threads;

@@ -46,7 +46,7 @@ void write_dataset_features(const std::vector<JobRecord>& jobs, const std::strin
   os << "dataset";
   for (const auto& f : meta_feature_schema()) os << ',' << f.name;
   os << '\n';
-  Progress bar("meta-features", !g.quiet && !g.json);
+  Progress bar("meta-features", !g.quiet);
   MetaFeatureOptions mo;
   mo.threads = g.threads;
   int64_t done = 0, failed = 0;

@@ -141,9 +141,9 @@ TEST(FoldInValidation, MultVaeAndDaeTrainWithEarlyStopping) {
          "early_stopping=5", "validation_users=10"},
         train, 1);
     EXPECT_GT(fixtures::held_out_auc(*m, held), 0.95) << name;
-    // It stopped on its own: the refit ran to an epoch well before the 200 allowed.
+    // It stopped on its own: a best epoch below 195 with patience 5 means validation ended by
+    // epoch 199, before the 200 allowed (the refit then trains that many epochs).
     const int chosen = dynamic_cast<const MultVae&>(*m).best_epoch();
-    EXPECT_GE(chosen, 1) << name;
     EXPECT_LT(chosen, 195) << name;
   }
 }

@@ -158,7 +158,9 @@ TEST(Ncf, DenseEmbeddingAdamLearnsAndDiffersFromLazy) {
     tables.push_back(dynamic_cast<const Ncf&>(*m).network().item_mlp.table.value);
   }
   EXPECT_GT((tables[0] - tables[1]).cwiseAbs().maxCoeff(), 1e-3);
-  // On two threads the dense steps take turns (each rewrites the whole table); it still learns.
+  // On two threads the dense steps take turns (each rewrites the whole table). A smoke test: it
+  // runs and still learns, but recall would not show the race the lock prevents (ThreadSanitizer
+  // would).
   auto two = fit_catalog_model(
       "ncf_mlp", {"epochs=15", "learning_rate=0.01", "embedding_adam=dense"}, data.train, 2);
   EXPECT_GT(community_recall(*two, data.held_out), 0.95);

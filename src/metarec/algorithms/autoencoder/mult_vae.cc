@@ -350,7 +350,8 @@ void MultVae::do_fit(const Interactions& train, const FitContext& ctx) {
     return go_on;
   };
   train_mult_vae(*net_, held.train, es, ctx, ctx.seed ^ 0x5EED);
-  // At least one epoch: the validation NDCG is never NaN, so the first update is a best.
+  // The validation NDCG is never NaN (top_k ranks NaN scores last), so the first epoch is a best
+  // and this is at least 1 already; the max guards the refit should that ever change.
   best_epoch_ = std::max(1, best.stopping().best_epoch() + 1);
   if (!refit) {
     best.restore();

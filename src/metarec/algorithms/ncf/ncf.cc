@@ -247,6 +247,7 @@ void Ncf::do_fit(const Interactions& train, const FitContext& ctx) {
   const NcfTraining cfg = training();
   Rng rng = Rng(ctx.seed).fork(0x9CF);
   net_.reset();
+  early_stops_.clear();  // before anything can throw: a failed fit must not show the last one's
   // With early stopping every stage trains on `train` minus the validation positives.
   const int patience = static_cast<int>(params().get_int("early_stopping"));
   NcfValidationSplit held;
@@ -260,7 +261,6 @@ void Ncf::do_fit(const Interactions& train, const FitContext& ctx) {
           " unobserved ones); use early_stopping=0 on this data");
   }
   const bool early = patience > 0;
-  early_stops_.clear();
   auto run = [&](NcfNetwork& n, const NcfTraining& c, uint64_t seed, double lo, double hi) {
     if (early)
       early_stops_.push_back(
@@ -401,6 +401,7 @@ void Ncf::do_load(const ModelReader& r) {
   get("output.weight", net->out_w.value);
   get("output.bias", net->out_b.value);
   net_ = std::move(net);
+  early_stops_.clear();  // not saved: a loaded model has no training history
   prepare_scoring();
 }
 

@@ -28,7 +28,9 @@ namespace {
 // a zero table of the worker's, and cleared again after the step; null otherwise). A dense step
 // rewrites every row of the table, so under Hogwild two threads' steps would race on all of them
 // (not only on the batch's rows): dense steps take the table's lock, one batch's update at a
-// time, as PyTorch applies them.
+// time, as PyTorch applies them. The step costs O(rows x dim) against the batch's O(batch x dim),
+// so it gains little from threads: other threads' forward passes still read the rows lock-free,
+// as Hogwild does everywhere else in NCF.
 struct TableOptimizer {
   std::unique_ptr<nn::LazyAdam> adam;
   std::unique_ptr<nn::SparseSgd> sgd;
@@ -36,11 +38,14 @@ struct TableOptimizer {
   std::unique_ptr<std::mutex> dense_lock;
   void step(const nn::SparseGrad& g, nn::Matrix* scratch) {
     if (dense) {
-      const std::lock_guard<std::mutex> hold(*dense_lock);
+      // The scratch is the worker's own: only the step itself needs the lock.
       for (size_t k = 0; k < g.ids.size(); ++k)
         scratch->row(g.ids[k]) = g.values.row(static_cast<Eigen::Index>(k));
       const nn::Matrix* grads[] = {scratch};
-      dense->step(grads);
+      {
+        const std::lock_guard<std::mutex> hold(*dense_lock);
+        dense->step(grads);
+      }
       for (int32_t id : g.ids) scratch->row(id).setZero();
     } else if (adam) {
       adam->step(g);

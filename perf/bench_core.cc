@@ -1,6 +1,5 @@
 // Speed of the shared hot paths: top-k selection and the synthetic generator.
 #include <benchmark/benchmark.h>
-
 #include <metarec/core/rng.h>
 #include <metarec/core/top_k.h>
 #include <metarec/data/synthetic.h>
@@ -16,7 +15,8 @@ BENCHMARK(BM_TopK)->Arg(4000)->Arg(100000);
 
 static void BM_Synthetic(benchmark::State& state) {
   for (auto _ : state) {
-    auto d = metarec::generate_synthetic(metarec::parse_synthetic_spec("synthetic:users=2000,items=2000,seed=1"));
+    auto d = metarec::generate_synthetic(
+        metarec::parse_synthetic_spec("synthetic:users=2000,items=2000,seed=1"));
     benchmark::DoNotOptimize(d.nnz());
   }
 }

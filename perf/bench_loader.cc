@@ -82,14 +82,16 @@ int main(int argc, char** argv) {
     const auto t2 = std::chrono::steady_clock::now();
     // The final arrays: CSR items, values, times, entry users; CSC users and values; pointers.
     const double n = static_cast<double>(x.nnz());
-    const double arrays = (n * (4 + 4 + 8 + 4 + 4 + 4) +
-                           8.0 * (x.num_users() + 1 + x.num_items() + 1)) / (1024.0 * 1024.0);
+    const double arrays =
+        (n * (4 + 4 + 8 + 4 + 4 + 4) + 8.0 * (x.num_users() + 1 + x.num_items() + 1)) /
+        (1024.0 * 1024.0);
     std::printf(
         "{\"rows\": %lld, \"users\": %d, \"items\": %d, \"parse_seconds\": %.3f, "
         "\"build_seconds\": %.3f, \"total_seconds\": %.3f, \"final_arrays_mib\": %.1f, "
         "\"peak_rss_mib\": %.1f, \"rss_before_mib\": %.1f, \"peak_over_arrays\": %.3f}\n",
         static_cast<long long>(x.nnz()), x.num_users(), x.num_items(),
-        std::chrono::duration<double>(t1 - t0).count(), std::chrono::duration<double>(t2 - t1).count(),
+        std::chrono::duration<double>(t1 - t0).count(),
+        std::chrono::duration<double>(t2 - t1).count(),
         std::chrono::duration<double>(t2 - t0).count(), arrays, peak_rss_mib(), rss_before,
         peak_rss_mib() / arrays);
   } catch (const metarec::Error& e) {

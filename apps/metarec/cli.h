@@ -2,15 +2,14 @@
 // progress line, table and JSON output, the progress bar.
 #pragma once
 
-#include <CLI/CLI.hpp>
+#include <metarec/data/dataset.h>
 
+#include <CLI/CLI.hpp>
 #include <chrono>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <metarec/data/dataset.h>
 
 namespace metarec::cli {
 

@@ -1,7 +1,7 @@
 // `metarec algorithms [NAME]`: the catalog with each algorithm's parameters.
-#include <iostream>
-
 #include <metarec/algorithms/catalog.h>
+
+#include <iostream>
 
 #include "cli.h"
 
@@ -11,8 +11,11 @@ namespace {
 nlohmann::json info_json(const AlgorithmInfo& a) {
   nlohmann::json params = nlohmann::json::array();
   for (const auto& s : a.schema) {
-    nlohmann::json p = {{"name", s.name}, {"type", s.type_name()}, {"default", param_value_text(s.default_value)},
-                        {"range", s.range_text()}, {"help", s.help}};
+    nlohmann::json p = {{"name", s.name},
+                        {"type", s.type_name()},
+                        {"default", param_value_text(s.default_value)},
+                        {"range", s.range_text()},
+                        {"help", s.help}};
     if (s.tuning.enabled) {
       if (s.type == ParamType::kChoice)
         p["tune"] = s.tuning.choices;
@@ -24,9 +27,14 @@ nlohmann::json info_json(const AlgorithmInfo& a) {
   std::vector<std::string> feedback;
   if (a.card.explicit_feedback) feedback.push_back("explicit");
   if (a.card.implicit_feedback) feedback.push_back("implicit");
-  return {{"name", a.name},        {"family", a.card.family},           {"feedback", feedback},
-          {"predicts_ratings", a.card.predicts_ratings}, {"side_info", a.card.side_info},
-          {"cost", a.card.cost},   {"description", a.card.description}, {"paper", a.card.paper},
+  return {{"name", a.name},
+          {"family", a.card.family},
+          {"feedback", feedback},
+          {"predicts_ratings", a.card.predicts_ratings},
+          {"side_info", a.card.side_info},
+          {"cost", a.card.cost},
+          {"description", a.card.description},
+          {"paper", a.card.paper},
           {"parameters", params}};
 }
 }  // namespace
@@ -57,13 +65,16 @@ void register_algorithms(CLI::App& app, Globals& g) {
     Table t({"algorithm", "family", "feedback", "ratings", "parameters (default)"});
     for (const auto& a : catalog()) {
       std::string ps;
-      for (const auto& s : a.schema) ps += (ps.empty() ? "" : " ") + s.name + "=" + param_value_text(s.default_value);
+      for (const auto& s : a.schema)
+        ps += (ps.empty() ? "" : " ") + s.name + "=" + param_value_text(s.default_value);
       std::string fb = a.card.explicit_feedback && a.card.implicit_feedback ? "both"
-                       : a.card.explicit_feedback                          ? "explicit"
-                                                                           : "implicit";
-      t.add({a.name, a.card.family, fb, a.card.predicts_ratings ? "yes" : "no", ps.empty() ? "-" : ps});
+                       : a.card.explicit_feedback                           ? "explicit"
+                                                                            : "implicit";
+      t.add({a.name, a.card.family, fb, a.card.predicts_ratings ? "yes" : "no",
+             ps.empty() ? "-" : ps});
     }
-    std::cout << t.str() << "\n`metarec algorithms NAME` shows one algorithm's parameters in full.\n";
+    std::cout << t.str()
+              << "\n`metarec algorithms NAME` shows one algorithm's parameters in full.\n";
   });
 }
 

@@ -1,8 +1,8 @@
 // `metarec fit ALGO DATA -p key=value -o MODEL`: train on all of DATA and save the model.
+#include <metarec/algorithms/catalog.h>
+
 #include <chrono>
 #include <iostream>
-
-#include <metarec/algorithms/catalog.h>
 
 #include "cli.h"
 
@@ -28,15 +28,18 @@ void register_fit(CLI::App& app, Globals& g) {
     ctx.progress = bar.callback();
     const auto t0 = std::chrono::steady_clock::now();
     model->fit(d.data, ctx);
-    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double secs =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     bar.done();
     model->save(out);
-    nlohmann::json j = {{"algorithm", algo}, {"params", model->params().to_json()}, {"dataset", d.spec},
-                        {"users", d.data.num_users()}, {"items", d.data.num_items()},
-                        {"interactions", d.data.nnz()}, {"fit_seconds", secs}, {"model", out}};
+    nlohmann::json j = {{"algorithm", algo},           {"params", model->params().to_json()},
+                        {"dataset", d.spec},           {"users", d.data.num_users()},
+                        {"items", d.data.num_items()}, {"interactions", d.data.nnz()},
+                        {"fit_seconds", secs},         {"model", out}};
     if (g.json) return print_json(j);
-    std::cout << "Trained " << algo << " (" << model->params().to_string() << ") on " << d.spec << " ("
-              << human_count(d.data.nnz()) << " interactions) in " << fmt(secs, 2) << " s\nSaved " << out << "\n";
+    std::cout << "Trained " << algo << " (" << model->params().to_string() << ") on " << d.spec
+              << " (" << human_count(d.data.nnz()) << " interactions) in " << fmt(secs, 2)
+              << " s\nSaved " << out << "\n";
   });
 }
 

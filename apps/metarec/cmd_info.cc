@@ -12,8 +12,10 @@ namespace {
 
 nlohmann::json stats(const LoadedDataset& d) {
   const Interactions& x = d.data;
-  const double density = static_cast<double>(x.nnz()) / (static_cast<double>(x.num_users()) * x.num_items());
-  std::vector<int64_t> uc(static_cast<size_t>(x.num_users())), ic(static_cast<size_t>(x.num_items()));
+  const double density =
+      static_cast<double>(x.nnz()) / (static_cast<double>(x.num_users()) * x.num_items());
+  std::vector<int64_t> uc(static_cast<size_t>(x.num_users())),
+      ic(static_cast<size_t>(x.num_items()));
   for (int32_t u = 0; u < x.num_users(); ++u) uc[u] = x.user_count(u);
   for (int32_t i = 0; i < x.num_items(); ++i) ic[i] = x.item_count(i);
   auto median = [](std::vector<int64_t> v) {
@@ -50,8 +52,11 @@ nlohmann::json stats(const LoadedDataset& d) {
     for (const auto& s : m->titles) with_title += !s.empty();
     for (const auto& g : m->genres) with_genres += !g.empty();
     for (const auto& s : m->texts) with_text += !s.empty();
-    j["item_meta"] = {{"titles", with_title}, {"with_genres", with_genres}, {"genres", m->genre_names.size()},
-                      {"with_text", with_text}, {"unmatched_rows", m->unmatched_rows}};
+    j["item_meta"] = {{"titles", with_title},
+                      {"with_genres", with_genres},
+                      {"genres", m->genre_names.size()},
+                      {"with_text", with_text},
+                      {"unmatched_rows", m->unmatched_rows}};
   }
   if (const UserMeta* m = x.user_meta()) j["user_attributes"] = m->attribute_names;
   return j;
@@ -60,7 +65,8 @@ nlohmann::json stats(const LoadedDataset& d) {
 }  // namespace
 
 void register_info(CLI::App& app, Globals& g) {
-  auto* cmd = app.add_subcommand("info", "Statistics of a dataset (no DATA: list the built-in datasets)");
+  auto* cmd =
+      app.add_subcommand("info", "Statistics of a dataset (no DATA: list the built-in datasets)");
   static std::string spec;
   cmd->add_option("data", spec,
                   "A built-in dataset name (ml-100k), NAME:SPLIT, a card .json, a delimited file, "
@@ -73,7 +79,9 @@ void register_info(CLI::App& app, Globals& g) {
       if (g.json) {
         nlohmann::json j = nlohmann::json::array();
         for (const auto& c : builtin_cards())
-          j.push_back({{"name", c.name}, {"title", c.json.value("title", "")}, {"splits", c.split_names()}});
+          j.push_back({{"name", c.name},
+                       {"title", c.json.value("title", "")},
+                       {"splits", c.split_names()}});
         return print_json(j);
       }
       Table t({"dataset", "title", "given splits", "present"});
@@ -83,10 +91,12 @@ void register_info(CLI::App& app, Globals& g) {
         const auto& p = c.json["interactions"]["path"];
         const std::string first = p.is_string() ? p.get<std::string>() : p.at(0).get<std::string>();
         const bool present = std::filesystem::exists(std::filesystem::path(root) / first);
-        t.add({c.name, c.json.value("title", ""), splits.empty() ? "-" : splits, present ? "yes" : "no"});
+        t.add({c.name, c.json.value("title", ""), splits.empty() ? "-" : splits,
+               present ? "yes" : "no"});
       }
-      std::cout << t.str() << "\nData root: " << root
-                << "\nAlso: synthetic:users=6000,items=4000,... (built in), or any delimited file.\n";
+      std::cout
+          << t.str() << "\nData root: " << root
+          << "\nAlso: synthetic:users=6000,items=4000,... (built in), or any delimited file.\n";
       return;
     }
     LoadedDataset d = load(spec, g);
@@ -99,7 +109,8 @@ void register_info(CLI::App& app, Globals& g) {
       if (v.is_string()) return v.get<std::string>();
       if (v.is_array()) {
         std::string s;
-        for (const auto& x : v) s += (s.empty() ? "" : ", ") + (x.is_string() ? x.get<std::string>() : x.dump());
+        for (const auto& x : v)
+          s += (s.empty() ? "" : ", ") + (x.is_string() ? x.get<std::string>() : x.dump());
         return s;
       }
       return v.dump();

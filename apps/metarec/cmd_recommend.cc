@@ -1,9 +1,9 @@
 // `metarec recommend MODEL --user U -k 10`: top-k items for a user from a saved model.
-#include <iostream>
-#include <sstream>
-
 #include <metarec/algorithms/recommender.h>
 #include <metarec/core/error.h>
+
+#include <iostream>
+#include <sstream>
 
 #include "cli.h"
 
@@ -47,7 +47,9 @@ void register_recommend(CLI::App& app, Globals& g) {
     if (g.json) {
       nlohmann::json j = nlohmann::json::array();
       for (size_t r = 0; r < top.size(); ++r)
-        j.push_back({{"rank", r + 1}, {"item", model->item_ids().external(top[r].item)}, {"score", top[r].score}});
+        j.push_back({{"rank", r + 1},
+                     {"item", model->item_ids().external(top[r].item)},
+                     {"score", top[r].score}});
       return print_json({{"user", user}, {"algorithm", model->algorithm()}, {"items", j}});
     }
     Table t({"rank", "item", "score"});

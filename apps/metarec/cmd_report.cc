@@ -2,13 +2,13 @@
 // report with charts.
 #include <metarec/benchmark/job.h>
 #include <metarec/benchmark/report.h>
-#include <metarec/meta/features.h>
 #include <metarec/core/atomic_file.h>
 #include <metarec/core/error.h>
+#include <metarec/meta/features.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <iostream>
-#include <cstdio>
 #include <map>
 #include <set>
 #include <sstream>

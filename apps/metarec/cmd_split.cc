@@ -1,11 +1,11 @@
 // `metarec split DATA --split SPEC -o DIR`: write train.tsv and test.tsv with external ids (and
 // fold_in.tsv for a strong-generalization split).
+#include <metarec/core/atomic_file.h>
+#include <metarec/data/split.h>
+
 #include <filesystem>
 #include <iostream>
 #include <sstream>
-
-#include <metarec/core/atomic_file.h>
-#include <metarec/data/split.h>
 
 #include "cli.h"
 
@@ -19,7 +19,8 @@ std::string to_tsv(const Interactions& x) {
   auto items = x.entry_items();
   auto vals = x.entry_values();
   for (int64_t e = 0; e < x.nnz(); ++e) {
-    os << x.user_ids().external(users[e]) << '\t' << x.item_ids().external(items[e]) << '\t' << vals[e];
+    os << x.user_ids().external(users[e]) << '\t' << x.item_ids().external(items[e]) << '\t'
+       << vals[e];
     if (x.has_timestamps()) os << '\t' << x.entry_times()[e];
     os << '\n';
   }
@@ -64,9 +65,11 @@ void register_split(CLI::App& app, Globals& g) {
     if (sp.has_fold_in()) j["fold_in"] = sp.fold_in.nnz();
     if (!out.empty()) j["out"] = out;
     if (g.json) return print_json(j);
-    Table t({"split", "train", "test", "dropped (unseen user)", "dropped (unseen item)", "kept unseen"});
+    Table t({"split", "train", "test", "dropped (unseen user)", "dropped (unseen item)",
+             "kept unseen"});
     t.add({sp.description, human_count(sp.train.nnz()), human_count(sp.test.nnz()),
-           human_count(sp.dropped_unseen_users), human_count(sp.dropped_unseen_items), human_count(sp.kept_unseen)});
+           human_count(sp.dropped_unseen_users), human_count(sp.dropped_unseen_items),
+           human_count(sp.kept_unseen)});
     std::cout << t.str();
     if (sp.has_fold_in())
       std::cout << "Fold-in (held-out users' input): " << human_count(sp.fold_in.nnz()) << "\n";

@@ -11,7 +11,8 @@
 int main(int argc, char** argv) {
   using namespace metarec;
   prepare_process(argv);
-  CLI::App app{"metarec: which recommendation algorithm should this dataset use? (v" METAREC_VERSION ")",
+  CLI::App app{"metarec: which recommendation algorithm should this dataset use? (v" METAREC_VERSION
+               ")",
                "metarec"};
   app.require_subcommand(1);
   app.set_version_flag("--version", METAREC_VERSION);

@@ -1,6 +1,5 @@
 // The baselines' own maths on tiny problems solved by hand.
 #include <gtest/gtest.h>
-
 #include <metarec/algorithms/baselines/baselines.h>
 #include <metarec/algorithms/catalog.h>
 
@@ -10,7 +9,9 @@ namespace {
 // Users a, b; items x, y, z. Ratings: a-x 5, a-y 3, b-x 4, b-z 1 (mean 13/4 = 3.25).
 Interactions tiny() {
   InteractionsBuilder b;
-  auto add = [&](const char* u, const char* i, float v) { b.add(b.users().intern(u), b.items().intern(i), v); };
+  auto add = [&](const char* u, const char* i, float v) {
+    b.add(b.users().intern(u), b.items().intern(i), v);
+  };
   add("a", "x", 5);
   add("a", "y", 3);
   add("b", "x", 4);
@@ -28,7 +29,8 @@ TEST(Baselines, BiasOneSweepMatchesHandComputation) {
   //   b_z = (1-3.25)/(1+1) = -1.125
   //   b_a = ((5-3.25-b_x) + (3-3.25-b_y)) / (2+2) = (1.75 - 0.833333 - 0.25 + 0.125)/4
   //   b_b = ((4-3.25-b_x) + (1-3.25-b_z)) / (2+2) = (0.75 - 0.833333 - 2.25 + 1.125)/4
-  BiasBaseline m(Params(BiasBaseline::schema(), {{"reg_item", 1.0}, {"reg_user", 2.0}, {"epochs", int64_t{1}}}));
+  BiasBaseline m(Params(BiasBaseline::schema(),
+                        {{"reg_item", 1.0}, {"reg_user", 2.0}, {"epochs", int64_t{1}}}));
   m.fit(tiny());
   const double bx = 2.5 / 3;
   EXPECT_NEAR(m.global_mean(), 3.25, 1e-12);
@@ -43,7 +45,8 @@ TEST(Baselines, BiasOneSweepMatchesHandComputation) {
 
 TEST(Baselines, BiasConvergesToTheRegularizedLeastSquaresFixedPoint) {
   // At convergence each bias satisfies its own normal equation exactly.
-  BiasBaseline m(Params(BiasBaseline::schema(), {{"reg_item", 0.5}, {"reg_user", 0.7}, {"epochs", int64_t{500}}}));
+  BiasBaseline m(Params(BiasBaseline::schema(),
+                        {{"reg_item", 0.5}, {"reg_user", 0.7}, {"epochs", int64_t{500}}}));
   const Interactions d = tiny();
   m.fit(d);
   for (int32_t i = 0; i < d.num_items(); ++i) {
@@ -56,7 +59,8 @@ TEST(Baselines, BiasConvergesToTheRegularizedLeastSquaresFixedPoint) {
 }
 
 TEST(Baselines, PredictionsAreClippedToTheScale) {
-  BiasBaseline m(Params(BiasBaseline::schema(), {{"reg_item", 0.0}, {"reg_user", 0.0}, {"epochs", int64_t{50}}}));
+  BiasBaseline m(Params(BiasBaseline::schema(),
+                        {{"reg_item", 0.0}, {"reg_user", 0.0}, {"epochs", int64_t{50}}}));
   m.fit(tiny());
   for (int32_t u = 0; u < 2; ++u)
     for (int32_t i = 0; i < 3; ++i) {
@@ -67,7 +71,8 @@ TEST(Baselines, PredictionsAreClippedToTheScale) {
 
 TEST(Baselines, MeansAndDamping) {
   const Interactions d = tiny();
-  MeanPredictor user(MeanPredictor::Kind::kUser, Params(MeanPredictor::schema(MeanPredictor::Kind::kUser)));
+  MeanPredictor user(MeanPredictor::Kind::kUser,
+                     Params(MeanPredictor::schema(MeanPredictor::Kind::kUser)));
   user.fit(d);
   EXPECT_FLOAT_EQ(user.predict(0, 2), 4.0f);  // (5+3)/2
   EXPECT_FLOAT_EQ(user.predict(1, 0), 2.5f);  // (4+1)/2
@@ -76,7 +81,8 @@ TEST(Baselines, MeansAndDamping) {
                      Params(MeanPredictor::schema(MeanPredictor::Kind::kItem), {{"damping", 2.0}}));
   item.fit(d);
   EXPECT_FLOAT_EQ(item.predict(1, 0), 3.875f);
-  MeanPredictor global(MeanPredictor::Kind::kGlobal, Params(MeanPredictor::schema(MeanPredictor::Kind::kGlobal)));
+  MeanPredictor global(MeanPredictor::Kind::kGlobal,
+                       Params(MeanPredictor::schema(MeanPredictor::Kind::kGlobal)));
   global.fit(d);
   EXPECT_FLOAT_EQ(global.predict(0, 1), 3.25f);
 }

@@ -52,7 +52,8 @@ TEST(Params, JsonRoundTrip) {
   EXPECT_EQ(p.to_string(), q.to_string());
   EXPECT_THROW(Params::from_json(schema(), nlohmann::json{{"nope", 1}}, "mf"), InvalidArgument);
   // An integer where a float is declared is accepted.
-  EXPECT_DOUBLE_EQ(Params::from_json(schema(), nlohmann::json{{"lr", 1}}, "mf").get_float("lr"), 1.0);
+  EXPECT_DOUBLE_EQ(Params::from_json(schema(), nlohmann::json{{"lr", 1}}, "mf").get_float("lr"),
+                   1.0);
 }
 
 TEST(Params, TextCheckFromAParser) {

@@ -1,11 +1,10 @@
 // top_k: order, ties, exclusions.
 #include <gtest/gtest.h>
+#include <metarec/core/error.h>
+#include <metarec/core/top_k.h>
 
 #include <cmath>
 #include <limits>
-
-#include <metarec/core/error.h>
-#include <metarec/core/top_k.h>
 
 namespace metarec {
 namespace {

@@ -2,27 +2,28 @@
 // card (family, feedback accepted, side information used, cost, description, paper).
 #pragma once
 
+#include <metarec/algorithms/recommender.h>
+#include <metarec/core/params.h>
+
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include <metarec/algorithms/recommender.h>
-#include <metarec/core/params.h>
-
 namespace metarec {
 
 /// What the selector and users know about an algorithm without running it.
 struct AlgorithmCard {
-  std::string family;                  ///< "baseline", "neighbourhood", "factorization", ...
-  bool explicit_feedback = true;       ///< can train on ratings
-  bool implicit_feedback = true;       ///< can train on implicit feedback
-  bool predicts_ratings = false;       ///< implements RatingPredictor
-  std::vector<std::string> side_info;  ///< "genres", "item_text", "user_attributes", "timestamps", ...
-  std::string cost;                    ///< "trivial", "cheap", "moderate", "expensive"
+  std::string family;             ///< "baseline", "neighbourhood", "factorization", ...
+  bool explicit_feedback = true;  ///< can train on ratings
+  bool implicit_feedback = true;  ///< can train on implicit feedback
+  bool predicts_ratings = false;  ///< implements RatingPredictor
+  std::vector<std::string>
+      side_info;     ///< "genres", "item_text", "user_attributes", "timestamps", ...
+  std::string cost;  ///< "trivial", "cheap", "moderate", "expensive"
   std::string description;
   std::string paper;
-  std::vector<std::string> sources;    ///< the algorithm's own source files (for embeddings)
+  std::vector<std::string> sources;  ///< the algorithm's own source files (for embeddings)
 };
 
 struct AlgorithmInfo {

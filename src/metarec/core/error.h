@@ -66,9 +66,10 @@ std::string concat(Args&&... args) {
 }  // namespace metarec
 
 /// Throws metarec::InvalidArgument("message") when `cond` is false. The message is the
-/// concatenation of the remaining arguments, streamed: METAREC_CHECK(k > 0, "k must be > 0, got ", k).
-#define METAREC_CHECK(cond, ...)                                             \
-  do {                                                                       \
+/// concatenation of the remaining arguments, streamed: METAREC_CHECK(k > 0, "k must be > 0, got ",
+/// k).
+#define METAREC_CHECK(cond, ...)                                                           \
+  do {                                                                                     \
     if (!(cond)) throw ::metarec::InvalidArgument(::metarec::detail::concat(__VA_ARGS__)); \
   } while (0)
 

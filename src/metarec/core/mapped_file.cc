@@ -1,16 +1,14 @@
 // MappedFile via mmap(2), and small text-encoding helpers.
-#include <metarec/core/mapped_file.h>
-
 #include <fcntl.h>
+#include <metarec/core/error.h>
+#include <metarec/core/mapped_file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
-
-#include <metarec/core/error.h>
 
 namespace metarec {
 

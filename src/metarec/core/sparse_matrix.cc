@@ -1,14 +1,14 @@
 // SparseMatrix construction, transpose and persistence.
+#include <metarec/core/error.h>
+#include <metarec/core/model_file.h>
 #include <metarec/core/sparse_matrix.h>
 
 #include <algorithm>
 
-#include <metarec/core/error.h>
-#include <metarec/core/model_file.h>
-
 namespace metarec {
 
-SparseMatrix SparseMatrix::from_rows(int32_t cols, std::vector<std::vector<std::pair<int32_t, float>>> rows) {
+SparseMatrix SparseMatrix::from_rows(int32_t cols,
+                                     std::vector<std::vector<std::pair<int32_t, float>>> rows) {
   SparseMatrix m;
   m.cols_ = cols;
   m.ptr_.assign(rows.size() + 1, 0);
@@ -20,8 +20,8 @@ SparseMatrix SparseMatrix::from_rows(int32_t cols, std::vector<std::vector<std::
     auto& row = rows[r];
     std::sort(row.begin(), row.end());
     for (size_t k = 0; k < row.size(); ++k) {
-      METAREC_CHECK(row[k].first >= 0 && row[k].first < cols, "sparse matrix: column ", row[k].first,
-                    " out of range");
+      METAREC_CHECK(row[k].first >= 0 && row[k].first < cols, "sparse matrix: column ",
+                    row[k].first, " out of range");
       METAREC_CHECK(k == 0 || row[k].first != row[k - 1].first, "sparse matrix: duplicate column ",
                     row[k].first, " in row ", r);
       m.idx_.push_back(row[k].first);

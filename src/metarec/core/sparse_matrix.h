@@ -16,7 +16,8 @@ class SparseMatrix {
  public:
   SparseMatrix() = default;
   /// Builds from per-row lists (each sorted or not; duplicates within a row are an error).
-  static SparseMatrix from_rows(int32_t cols, std::vector<std::vector<std::pair<int32_t, float>>> rows);
+  static SparseMatrix from_rows(int32_t cols,
+                                std::vector<std::vector<std::pair<int32_t, float>>> rows);
   /// Takes compressed arrays as they are: ptr (rows + 1, from 0 to nnz, non-decreasing), and per
   /// row ascending column indices in [0, cols). Throws InvalidArgument when they are not.
   static SparseMatrix from_csr(int32_t cols, std::vector<int64_t> ptr, std::vector<int32_t> idx,

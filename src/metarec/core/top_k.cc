@@ -1,11 +1,10 @@
 // Heap-based top-k selection.
+#include <metarec/core/error.h>
 #include <metarec/core/top_k.h>
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
-
-#include <metarec/core/error.h>
 
 namespace metarec {
 

@@ -2,14 +2,13 @@
 // metadata), the built-in cards for the public datasets, plain files and the synthetic generator.
 #pragma once
 
+#include <metarec/data/delimited.h>
+#include <metarec/data/interactions.h>
+
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
-
-#include <metarec/data/delimited.h>
-#include <metarec/data/interactions.h>
 
 namespace metarec {
 
@@ -31,10 +30,10 @@ const std::vector<DatasetCard>& builtin_cards();
 std::optional<DatasetCard> find_builtin_card(const std::string& name);
 
 struct LoadOptions {
-  std::string data_root;       ///< where card paths are relative to; empty: default_data_root()
+  std::string data_root;  ///< where card paths are relative to; empty: default_data_root()
   bool skip_bad_lines = false;
-  std::string duplicates;      ///< override the card's policy ("" keeps it)
-  std::string feedback;        ///< override: "explicit" or "implicit" ("" keeps the card's)
+  std::string duplicates;  ///< override the card's policy ("" keeps it)
+  std::string feedback;    ///< override: "explicit" or "implicit" ("" keeps the card's)
   bool load_metadata = true;
 };
 

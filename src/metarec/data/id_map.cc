@@ -1,9 +1,8 @@
 // IdMap: integer fast path with a fallback to strings.
+#include <metarec/core/error.h>
 #include <metarec/data/id_map.h>
 
 #include <charconv>
-
-#include <metarec/core/error.h>
 
 namespace metarec {
 

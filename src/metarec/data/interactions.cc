@@ -1,13 +1,11 @@
 // Building Interactions from coordinates: two stable counting sorts, duplicate merging, CSC.
+#include <metarec/core/error.h>
+#include <metarec/core/parallel.h>
 #include <metarec/data/interactions.h>
+#include <omp.h>
 
 #include <algorithm>
 #include <cmath>
-
-#include <omp.h>
-
-#include <metarec/core/error.h>
-#include <metarec/core/parallel.h>
 
 namespace metarec {
 
@@ -26,12 +24,18 @@ DuplicatePolicy parse_duplicate_policy(const std::string& s) {
 
 std::string to_string(DuplicatePolicy p) {
   switch (p) {
-    case DuplicatePolicy::kLast: return "last";
-    case DuplicatePolicy::kFirst: return "first";
-    case DuplicatePolicy::kMean: return "mean";
-    case DuplicatePolicy::kSum: return "sum";
-    case DuplicatePolicy::kMax: return "max";
-    case DuplicatePolicy::kError: return "error";
+    case DuplicatePolicy::kLast:
+      return "last";
+    case DuplicatePolicy::kFirst:
+      return "first";
+    case DuplicatePolicy::kMean:
+      return "mean";
+    case DuplicatePolicy::kSum:
+      return "sum";
+    case DuplicatePolicy::kMax:
+      return "max";
+    case DuplicatePolicy::kError:
+      return "error";
   }
   return "?";
 }
@@ -77,7 +81,7 @@ void permute_segment(std::vector<T>& v, size_t b, const std::vector<uint32_t>& p
 }  // namespace
 
 Interactions InteractionsBuilder::build(const Options& opts, BuildReport* report,
-                                       std::vector<uint8_t>* parts) {
+                                        std::vector<uint8_t>* parts) {
   const size_t n = u_.size();
   const std::string name = opts.name.empty() ? std::string("dataset") : opts.name;
   METAREC_CHECK(n > 0, name, ": the dataset is empty (no interactions)");
@@ -95,7 +99,8 @@ Interactions InteractionsBuilder::build(const Options& opts, BuildReport* report
     for (int32_t u : u_) ++start[static_cast<size_t>(u) + 1];
     for (int32_t k = 0; k < nu; ++k) start[k + 1] += start[k];
     std::vector<uint32_t> perm(n);
-    for (size_t j = 0; j < n; ++j) perm[static_cast<size_t>(start[u_[j]]++)] = static_cast<uint32_t>(j);
+    for (size_t j = 0; j < n; ++j)
+      perm[static_cast<size_t>(start[u_[j]]++)] = static_cast<uint32_t>(j);
     apply_permutation(u_, perm);
     apply_permutation(i_, perm);
     apply_permutation(v_, perm);
@@ -108,7 +113,8 @@ Interactions InteractionsBuilder::build(const Options& opts, BuildReport* report
       if (j == 0 || u_[j] != u_[j - 1]) seg.push_back(j);
     seg.push_back(n);
     const int64_t nseg = static_cast<int64_t>(seg.size()) - 1;
-#pragma omp parallel num_threads(static_cast<int>(std::min<int64_t>(resolve_threads(0), 1 + nseg / 4096)))
+#pragma omp parallel num_threads( \
+    static_cast <int>(std::min <int64_t>(resolve_threads(0), 1 + nseg / 4096)))
     {
       std::vector<uint32_t> perm;
       std::vector<int32_t> ti;
@@ -118,7 +124,8 @@ Interactions InteractionsBuilder::build(const Options& opts, BuildReport* report
 #pragma omp for schedule(dynamic, 256)
       for (int64_t s = 0; s < nseg; ++s) {
         const size_t b = seg[s], e = seg[s + 1];
-        if (std::is_sorted(i_.begin() + static_cast<std::ptrdiff_t>(b), i_.begin() + static_cast<std::ptrdiff_t>(e)))
+        if (std::is_sorted(i_.begin() + static_cast<std::ptrdiff_t>(b),
+                           i_.begin() + static_cast<std::ptrdiff_t>(e)))
           continue;
         perm.resize(e - b);
         for (size_t j = 0; j < perm.size(); ++j) perm[j] = static_cast<uint32_t>(j);
@@ -170,7 +177,8 @@ Interactions InteractionsBuilder::build(const Options& opts, BuildReport* report
           case DuplicatePolicy::kMax:
             if (v_[k] > v_[pick]) pick = k;
             break;
-          default: break;
+          default:
+            break;
         }
       }
       float value = v_[pick];
@@ -218,9 +226,11 @@ Interactions InteractionsBuilder::build(const Options& opts, BuildReport* report
   } else if (opts.feedback == "implicit") {
     out.feedback_ = Feedback::kImplicit;
   } else {
-    METAREC_CHECK(opts.feedback.empty(), "feedback must be explicit, implicit or empty (detect), got \"",
-                  opts.feedback, "\"");
-    out.feedback_ = (!has_values_ || single_input_value) ? Feedback::kImplicit : Feedback::kExplicit;
+    METAREC_CHECK(opts.feedback.empty(),
+                  "feedback must be explicit, implicit or empty (detect), got \"", opts.feedback,
+                  "\"");
+    out.feedback_ =
+        (!has_values_ || single_input_value) ? Feedback::kImplicit : Feedback::kExplicit;
   }
   if (opts.scale_min != 0 || opts.scale_max != 0) {
     out.scale_min_ = opts.scale_min;
@@ -265,7 +275,8 @@ void Interactions::finish() {
   csc_values_.resize(n);
   // Scatter by item; each thread owns a range of items and scans every entry, so writes never
   // collide and each column comes out with users ascending (entries are in user order).
-  const int threads = static_cast<int>(std::min<int64_t>(resolve_threads(0), 1 + static_cast<int64_t>(n >> 20)));
+  const int threads =
+      static_cast<int>(std::min<int64_t>(resolve_threads(0), 1 + static_cast<int64_t>(n >> 20)));
 #pragma omp parallel num_threads(threads)
   {
     const int t = omp_get_thread_num(), nt = omp_get_num_threads();

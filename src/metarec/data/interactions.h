@@ -2,14 +2,14 @@
 // CSC by item, values, optional timestamps, id maps and side information.
 #pragma once
 
+#include <metarec/data/id_map.h>
+#include <metarec/data/metadata.h>
+
 #include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
 #include <vector>
-
-#include <metarec/data/id_map.h>
-#include <metarec/data/metadata.h>
 
 namespace metarec {
 
@@ -31,7 +31,7 @@ std::string to_string(DuplicatePolicy p);
 /// Counts reported by the builder; nothing is dropped without being counted here.
 struct BuildReport {
   int64_t input_rows = 0;
-  int64_t duplicate_rows = 0;  ///< rows merged into another row by the policy
+  int64_t duplicate_rows = 0;   ///< rows merged into another row by the policy
   int64_t duplicate_pairs = 0;  ///< distinct (user, item) pairs that had duplicates
   DuplicatePolicy policy = DuplicatePolicy::kLast;
 };
@@ -78,9 +78,9 @@ class InteractionsBuilder {
   struct Options {
     DuplicatePolicy duplicates = DuplicatePolicy::kLast;
     /// Empty: detect (no value column or a single distinct value => implicit).
-    std::string feedback;  // "", "explicit" or "implicit"
+    std::string feedback;                // "", "explicit" or "implicit"
     float scale_min = 0, scale_max = 0;  ///< declared scale; both 0 => observed range
-    std::string name;                     ///< dataset name for messages and `info`
+    std::string name;                    ///< dataset name for messages and `info`
   };
   /// Consumes the builder. Throws InvalidArgument for an empty dataset or a kError duplicate.
   /// `parts`, when given and set_part() was used, receives the part of every entry (entry order).

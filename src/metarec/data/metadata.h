@@ -11,9 +11,9 @@ namespace metarec {
 /// Item side information. Every per-item vector is empty or has one entry per dense item.
 struct ItemMeta {
   std::vector<std::string> titles;
-  std::vector<std::string> genre_names;       ///< vocabulary of genres/tags/categories
-  std::vector<std::vector<int32_t>> genres;   ///< per item: sorted ids into genre_names
-  std::vector<std::string> texts;             ///< per item: free text (tags, descriptions)
+  std::vector<std::string> genre_names;      ///< vocabulary of genres/tags/categories
+  std::vector<std::vector<int32_t>> genres;  ///< per item: sorted ids into genre_names
+  std::vector<std::string> texts;            ///< per item: free text (tags, descriptions)
   /// Dense item vectors computed elsewhere (text or image embeddings), items x vector_dim
   /// row-major; an item without a vector has a row of zeros.
   std::vector<float> vectors;

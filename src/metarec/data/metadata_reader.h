@@ -2,13 +2,12 @@
 // "users" sections.
 #pragma once
 
-#include <string>
-
-#include <nlohmann/json.hpp>
-
 #include <metarec/data/delimited.h>
 #include <metarec/data/id_map.h>
 #include <metarec/data/metadata.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
 
 namespace metarec {
 

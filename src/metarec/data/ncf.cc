@@ -1,8 +1,7 @@
 // NCF evaluation file readers.
-#include <metarec/data/ncf.h>
-
 #include <metarec/core/error.h>
 #include <metarec/core/mapped_file.h>
+#include <metarec/data/ncf.h>
 
 namespace metarec {
 
@@ -31,19 +30,26 @@ std::vector<SampledCase> read_ncf_negatives(const std::string& path, const IdMap
     split_fields(line, fmt, fields, scratch);
     const std::string_view head = fields[0];
     const size_t comma = head.find(',');
-    if (head.size() < 5 || head.front() != '(' || head.back() != ')' || comma == std::string_view::npos)
-      throw FormatError(path, line_no, "first field must be (user,item), got \"" + std::string(head) + "\"");
+    if (head.size() < 5 || head.front() != '(' || head.back() != ')' ||
+        comma == std::string_view::npos)
+      throw FormatError(path, line_no,
+                        "first field must be (user,item), got \"" + std::string(head) + "\"");
     if (fields.size() < 2) throw FormatError(path, line_no, "no negatives on the line");
-    const std::string_view us = head.substr(1, comma - 1), is = head.substr(comma + 1, head.size() - comma - 2);
+    const std::string_view us = head.substr(1, comma - 1),
+                           is = head.substr(comma + 1, head.size() - comma - 2);
     auto u = users.find(us);
     auto i = items.find(is);
-    if (!u) throw FormatError(path, line_no, "user \"" + std::string(us) + "\" is not in the dataset");
-    if (!i) throw FormatError(path, line_no, "item \"" + std::string(is) + "\" is not in the dataset");
+    if (!u)
+      throw FormatError(path, line_no, "user \"" + std::string(us) + "\" is not in the dataset");
+    if (!i)
+      throw FormatError(path, line_no, "item \"" + std::string(is) + "\" is not in the dataset");
     SampledCase c{*u, *i, {}};
     for (size_t k = 1; k < fields.size(); ++k) {
       if (fields[k].empty()) continue;
       auto n = items.find(fields[k]);
-      if (!n) throw FormatError(path, line_no, "negative item \"" + std::string(fields[k]) + "\" is not in the dataset");
+      if (!n)
+        throw FormatError(path, line_no,
+                          "negative item \"" + std::string(fields[k]) + "\" is not in the dataset");
       c.negatives.push_back(*n);
     }
     out.push_back(std::move(c));

@@ -2,12 +2,12 @@
 // `*.test.rating` (user item rating timestamp) and `*.test.negative` ("(user,item)" + negatives).
 #pragma once
 
-#include <string>
-#include <vector>
-
 #include <metarec/data/delimited.h>
 #include <metarec/data/id_map.h>
 #include <metarec/data/negative_sampling.h>
+
+#include <string>
+#include <vector>
 
 namespace metarec {
 

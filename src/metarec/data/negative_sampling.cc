@@ -1,10 +1,9 @@
 // Rejection sampling over a uniform or alias-table item distribution.
+#include <metarec/core/error.h>
 #include <metarec/data/negative_sampling.h>
 
 #include <algorithm>
 #include <cmath>
-
-#include <metarec/core/error.h>
 
 namespace metarec {
 

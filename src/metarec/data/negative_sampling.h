@@ -2,12 +2,12 @@
 // training pairwise/pointwise models and for the sampled evaluation protocol.
 #pragma once
 
+#include <metarec/core/rng.h>
+#include <metarec/data/interactions.h>
+
 #include <cstdint>
 #include <span>
 #include <vector>
-
-#include <metarec/core/rng.h>
-#include <metarec/data/interactions.h>
 
 namespace metarec {
 

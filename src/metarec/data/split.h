@@ -4,11 +4,11 @@
 // Autoencoders for Collaborative Filtering", WWW 2018).
 #pragma once
 
+#include <metarec/data/interactions.h>
+
 #include <cstdint>
 #include <string>
 #include <vector>
-
-#include <metarec/data/interactions.h>
 
 namespace metarec {
 
@@ -24,11 +24,11 @@ struct SplitSpec {
   /// "user_temporal" (per user, latest fraction), "time_cutoff" (global), "kfold", "given",
   /// "strong" (held-out users: see make_split).
   std::string method = "random";
-  double test_fraction = 0.2;  ///< random, user_random, user_temporal
-  int32_t leave_k = 1;         ///< leave_last
+  double test_fraction = 0.2;    ///< random, user_random, user_temporal
+  int32_t leave_k = 1;           ///< leave_last
   double cutoff_quantile = 0.8;  ///< time_cutoff: the time quantile where test starts
-  int32_t folds = 5;           ///< kfold
-  int32_t fold = 0;            ///< kfold: which fold is the test set
+  int32_t folds = 5;             ///< kfold
+  int32_t fold = 0;              ///< kfold: which fold is the test set
   uint64_t seed = 42;
   UnseenPolicy unseen = UnseenPolicy::kKeep;  // honest default: nothing vanishes silently
   int32_t min_user_count = 2;  ///< per-user methods leave users with fewer entries all in train

@@ -1,13 +1,12 @@
 // The synthetic generator.
+#include <metarec/core/error.h>
+#include <metarec/core/rng.h>
 #include <metarec/data/synthetic.h>
 
 #include <algorithm>
 #include <cmath>
 #include <numeric>
 #include <sstream>
-
-#include <metarec/core/error.h>
-#include <metarec/core/rng.h>
 
 namespace metarec {
 
@@ -87,9 +86,9 @@ Interactions generate_synthetic(const SyntheticSpec& s) {
   std::vector<int64_t> release(static_cast<size_t>(ni));
   for (int32_t i = 0; i < ni; ++i) {
     // Popular items were mostly released early; a quarter are uniformly spread (drift).
-    release[i] = t0 + static_cast<int64_t>(span * 0.8 *
-                                           (rng.uniform() < 0.75 ? rng.uniform() * rng.uniform()
-                                                                 : rng.uniform()));
+    release[i] = t0 + static_cast<int64_t>(
+                          span * 0.8 *
+                          (rng.uniform() < 0.75 ? rng.uniform() * rng.uniform() : rng.uniform()));
     item_bias[i] = 0.25 * rng.normal() + 0.08 * log_pop[i];
   }
 
@@ -100,12 +99,14 @@ Interactions generate_synthetic(const SyntheticSpec& s) {
     std::vector<float> G(static_cast<size_t>(s.genres) * k);
     for (auto& x : G) x = static_cast<float>(rng.normal());
     item_meta->genres.resize(static_cast<size_t>(ni));
-    for (int g = 0; g < s.genres; ++g) item_meta->genre_names.push_back("genre" + std::to_string(g));
+    for (int g = 0; g < s.genres; ++g)
+      item_meta->genre_names.push_back("genre" + std::to_string(g));
     std::vector<std::pair<double, int>> aff(static_cast<size_t>(s.genres));
     for (int32_t i = 0; i < ni; ++i) {
       for (int g = 0; g < s.genres; ++g) {
         double d = 0;
-        for (int f = 0; f < k; ++f) d += Q[static_cast<size_t>(i) * k + f] * G[static_cast<size_t>(g) * k + f];
+        for (int f = 0; f < k; ++f)
+          d += Q[static_cast<size_t>(i) * k + f] * G[static_cast<size_t>(g) * k + f];
         aff[g] = {d / scale + 0.5 * rng.normal(), g};
       }
       std::sort(aff.begin(), aff.end(), std::greater<>());

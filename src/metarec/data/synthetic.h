@@ -4,18 +4,18 @@
 // on a fresh machine with no downloads.
 #pragma once
 
-#include <cstdint>
-#include <string>
-
 #include <metarec/core/params.h>
 #include <metarec/data/interactions.h>
+
+#include <cstdint>
+#include <string>
 
 namespace metarec {
 
 struct SyntheticSpec {
   int32_t users = 6000;
   int32_t items = 4000;
-  double per_user = 40;     ///< mean interactions per user
+  double per_user = 40;  ///< mean interactions per user
   int32_t min_per_user = 5;
   int32_t factors = 8;
   int32_t genres = 18;

@@ -42,7 +42,8 @@ bool wants(const std::vector<std::string>& m, const std::string& name) {
 }
 
 // Relevant test items of user u, sorted.
-void relevant_items(const Interactions& test, int32_t u, float threshold, std::vector<int32_t>& out) {
+void relevant_items(const Interactions& test, int32_t u, float threshold,
+                    std::vector<int32_t>& out) {
   out.clear();
   auto items = test.user_items(u);
   auto vals = test.user_values(u);
@@ -52,7 +53,8 @@ void relevant_items(const Interactions& test, int32_t u, float threshold, std::v
 
 // Pessimistic 0-based rank of `target_score` in `sorted_desc`: strictly greater + other equal.
 int64_t rank_in_sorted(const std::vector<float>& sorted_desc, float target_score) {
-  auto [lo, hi] = std::equal_range(sorted_desc.begin(), sorted_desc.end(), target_score, std::greater<float>());
+  auto [lo, hi] =
+      std::equal_range(sorted_desc.begin(), sorted_desc.end(), target_score, std::greater<float>());
   return (lo - sorted_desc.begin()) + std::max<int64_t>(0, (hi - lo) - 1);
 }
 
@@ -119,7 +121,8 @@ EvalResult evaluate_impl(const Recommender& model, const Interactions& train,
                   "strong generalization (fold-in) supports only the full protocol, got ",
                   opts.protocol);
   }
-  std::vector<std::string> metrics = opts.metrics.empty() ? default_metrics(model, train) : opts.metrics;
+  std::vector<std::string> metrics =
+      opts.metrics.empty() ? default_metrics(model, train) : opts.metrics;
   if (fold_in && opts.metrics.empty())
     std::erase_if(metrics, [](const std::string& m) { return kRating.count(m) > 0; });
   for (const auto& m : metrics) {
@@ -145,10 +148,13 @@ EvalResult evaluate_impl(const Recommender& model, const Interactions& train,
   // Rating metrics over every test entry.
   if (wants(metrics, "rmse") || wants(metrics, "mae")) {
     METAREC_CHECK(predictor, model.algorithm(), " does not predict ratings; drop rmse/mae");
-    std::vector<float> pred(static_cast<size_t>(test.nnz())), actual(test.entry_values().begin(), test.entry_values().end());
+    std::vector<float> pred(static_cast<size_t>(test.nnz())),
+        actual(test.entry_values().begin(), test.entry_values().end());
     auto users = test.entry_users();
     auto items = test.entry_items();
-    parallel_for(test.nnz(), threads, [&](int64_t e) { pred[e] = predictor->predict(users[e], items[e]); }, 4096);
+    parallel_for(
+        test.nnz(), threads, [&](int64_t e) { pred[e] = predictor->predict(users[e], items[e]); },
+        4096);
     if (wants(metrics, "rmse")) res.metrics.emplace_back("rmse", rmse(pred, actual));
     if (wants(metrics, "mae")) res.metrics.emplace_back("mae", mae(pred, actual));
     res.test_entries = test.nnz();
@@ -184,7 +190,8 @@ EvalResult evaluate_impl(const Recommender& model, const Interactions& train,
     a.topk_all_hits.assign(nk, 0.0);
     a.capped_denoms.assign(nk, 0.0);
   }
-  const bool need_lists = std::any_of(ranking.begin(), ranking.end(), [](const std::string& m) { return kBeyond.count(m) > 0; });
+  const bool need_lists = std::any_of(ranking.begin(), ranking.end(),
+                                      [](const std::string& m) { return kBeyond.count(m) > 0; });
   std::vector<std::vector<int32_t>> lists(need_lists ? static_cast<size_t>(nu) : 0);
   constexpr float kExcluded = -std::numeric_limits<float>::infinity();
   auto idx = [&](const std::string& m) {
@@ -195,101 +202,109 @@ EvalResult evaluate_impl(const Recommender& model, const Interactions& train,
     std::vector<int32_t> users;
     for (int32_t u = 0; u < nu; ++u)
       if (test.user_count(u) > 0) users.push_back(u);
-    std::vector<std::vector<float>> scores(static_cast<size_t>(threads), std::vector<float>(static_cast<size_t>(ni)));
+    std::vector<std::vector<float>> scores(static_cast<size_t>(threads),
+                                           std::vector<float>(static_cast<size_t>(ni)));
     std::vector<std::vector<float>> sorted(static_cast<size_t>(threads)),
         unexcluded(static_cast<size_t>(threads));
     const bool want_all = wants(ranking, "topk_acc_all");
-    std::vector<std::vector<int32_t>> rel(static_cast<size_t>(threads)), ranked(static_cast<size_t>(threads)),
-        cand(static_cast<size_t>(threads));
+    std::vector<std::vector<int32_t>> rel(static_cast<size_t>(threads)),
+        ranked(static_cast<size_t>(threads)), cand(static_cast<size_t>(threads));
     std::vector<std::vector<float>> cand_scores(static_cast<size_t>(threads));
     std::atomic<int64_t> done{0};
-    parallel_for_tid(static_cast<int64_t>(users.size()), threads, [&](int64_t j, int tid) {
-      const int32_t u = users[j];
-      auto& s = scores[tid];
-      if (fold_in) {
-        if (history_folder) {
-          history_folder->score_new_history(fold_in->user_items(u), fold_in->user_values(u),
-                                            fold_in->user_times(u), s);
-        } else {
-          folder->score_new_user(fold_in->user_items(u), fold_in->user_values(u), s);
-        }
-        if (want_all) unexcluded[tid].assign(s.begin(), s.end());
-        for (int32_t i : fold_in->user_items(u)) s[i] = kExcluded;
-      } else {
-        model.score(u, s);
-        if (want_all) unexcluded[tid].assign(s.begin(), s.end());
-        for (int32_t i : train.user_items(u)) s[i] = kExcluded;
-      }
-      relevant_items(test, u, opts.relevance_threshold, rel[tid]);
-      Acc& a = acc[tid];
-      auto top = top_k(s, kmax);
-      auto& r = ranked[tid];
-      r.clear();
-      for (const auto& t : top) r.push_back(t.item);
-      if (need_lists) lists[u] = r;
-      if (!rel[tid].empty()) {
-        ++a.users;
-        for (size_t q = 0; q < nk; ++q) {
-          const int k = opts.ks[q];
-          if (wants(ranking, "precision")) a.sums[idx("precision") * nk + q] += precision_at_k(r, rel[tid], k);
-          if (wants(ranking, "precision_capped")) {
-            a.sums[idx("precision_capped") * nk + q] +=
-                static_cast<double>(hits_at_k(r, rel[tid], k));
-            a.capped_denoms[q] +=
-                static_cast<double>(std::min<size_t>(rel[tid].size(), static_cast<size_t>(k)));
-          }
-          if (wants(ranking, "recall")) a.sums[idx("recall") * nk + q] += recall_at_k(r, rel[tid], k);
-          if (wants(ranking, "recall_capped"))
-            a.sums[idx("recall_capped") * nk + q] += recall_capped_at_k(r, rel[tid], k);
-          if (wants(ranking, "hr")) a.sums[idx("hr") * nk + q] += hit_rate_at_k(r, rel[tid], k);
-          if (wants(ranking, "ndcg")) a.sums[idx("ndcg") * nk + q] += ndcg_at_k(r, rel[tid], k);
-          if (wants(ranking, "map")) a.sums[idx("map") * nk + q] += average_precision_at_k(r, rel[tid], k);
-          if (wants(ranking, "mrr")) a.sums[idx("mrr") * nk + q] += reciprocal_rank_at_k(r, rel[tid], k);
-        }
-        if (wants(ranking, "auc")) {
-          auto& c = cand[tid];
-          auto& cs = cand_scores[tid];
-          c.clear();
-          cs.clear();
-          for (int32_t i = 0; i < ni; ++i)
-            if (s[i] > kExcluded) {
-              c.push_back(i);
-              cs.push_back(s[i]);
+    parallel_for_tid(
+        static_cast<int64_t>(users.size()), threads,
+        [&](int64_t j, int tid) {
+          const int32_t u = users[j];
+          auto& s = scores[tid];
+          if (fold_in) {
+            if (history_folder) {
+              history_folder->score_new_history(fold_in->user_items(u), fold_in->user_values(u),
+                                                fold_in->user_times(u), s);
+            } else {
+              folder->score_new_user(fold_in->user_items(u), fold_in->user_values(u), s);
             }
-          if (c.size() > rel[tid].size()) {
-            a.auc += auc(cs, c, rel[tid]);
-            ++a.auc_users;
+            if (want_all) unexcluded[tid].assign(s.begin(), s.end());
+            for (int32_t i : fold_in->user_items(u)) s[i] = kExcluded;
+          } else {
+            model.score(u, s);
+            if (want_all) unexcluded[tid].assign(s.begin(), s.end());
+            for (int32_t i : train.user_items(u)) s[i] = kExcluded;
           }
-        }
-        if (wants(ranking, "topk_acc")) {
-          auto& sd = sorted[tid];
-          sd.clear();
-          for (float x : s)
-            if (x > kExcluded) sd.push_back(x);
-          std::sort(sd.begin(), sd.end(), std::greater<float>());
-          for (int32_t target : rel[tid]) {
-            const int64_t rank = rank_in_sorted(sd, s[target]);
-            ++a.topk_cases;
-            for (size_t q = 0; q < nk; ++q) a.topk_hits[q] += rank < opts.ks[q] ? 1.0 : 0.0;
+          relevant_items(test, u, opts.relevance_threshold, rel[tid]);
+          Acc& a = acc[tid];
+          auto top = top_k(s, kmax);
+          auto& r = ranked[tid];
+          r.clear();
+          for (const auto& t : top) r.push_back(t.item);
+          if (need_lists) lists[u] = r;
+          if (!rel[tid].empty()) {
+            ++a.users;
+            for (size_t q = 0; q < nk; ++q) {
+              const int k = opts.ks[q];
+              if (wants(ranking, "precision"))
+                a.sums[idx("precision") * nk + q] += precision_at_k(r, rel[tid], k);
+              if (wants(ranking, "precision_capped")) {
+                a.sums[idx("precision_capped") * nk + q] +=
+                    static_cast<double>(hits_at_k(r, rel[tid], k));
+                a.capped_denoms[q] +=
+                    static_cast<double>(std::min<size_t>(rel[tid].size(), static_cast<size_t>(k)));
+              }
+              if (wants(ranking, "recall"))
+                a.sums[idx("recall") * nk + q] += recall_at_k(r, rel[tid], k);
+              if (wants(ranking, "recall_capped"))
+                a.sums[idx("recall_capped") * nk + q] += recall_capped_at_k(r, rel[tid], k);
+              if (wants(ranking, "hr")) a.sums[idx("hr") * nk + q] += hit_rate_at_k(r, rel[tid], k);
+              if (wants(ranking, "ndcg")) a.sums[idx("ndcg") * nk + q] += ndcg_at_k(r, rel[tid], k);
+              if (wants(ranking, "map"))
+                a.sums[idx("map") * nk + q] += average_precision_at_k(r, rel[tid], k);
+              if (wants(ranking, "mrr"))
+                a.sums[idx("mrr") * nk + q] += reciprocal_rank_at_k(r, rel[tid], k);
+            }
+            if (wants(ranking, "auc")) {
+              auto& c = cand[tid];
+              auto& cs = cand_scores[tid];
+              c.clear();
+              cs.clear();
+              for (int32_t i = 0; i < ni; ++i)
+                if (s[i] > kExcluded) {
+                  c.push_back(i);
+                  cs.push_back(s[i]);
+                }
+              if (c.size() > rel[tid].size()) {
+                a.auc += auc(cs, c, rel[tid]);
+                ++a.auc_users;
+              }
+            }
+            if (wants(ranking, "topk_acc")) {
+              auto& sd = sorted[tid];
+              sd.clear();
+              for (float x : s)
+                if (x > kExcluded) sd.push_back(x);
+              std::sort(sd.begin(), sd.end(), std::greater<float>());
+              for (int32_t target : rel[tid]) {
+                const int64_t rank = rank_in_sorted(sd, s[target]);
+                ++a.topk_cases;
+                for (size_t q = 0; q < nk; ++q) a.topk_hits[q] += rank < opts.ks[q] ? 1.0 : 0.0;
+              }
+            }
+            if (want_all) {
+              // TensorFlow Recommenders' FactorizedTopK: the rank among all items, training items
+              // included (each test interaction is one case, as for topk_acc).
+              auto& sd = sorted[tid];
+              sd = unexcluded[tid];
+              std::sort(sd.begin(), sd.end(), std::greater<float>());
+              for (int32_t target : rel[tid]) {
+                const int64_t rank = rank_in_sorted(sd, unexcluded[tid][target]);
+                if (!wants(ranking, "topk_acc")) ++a.topk_cases;
+                for (size_t q = 0; q < nk; ++q) a.topk_all_hits[q] += rank < opts.ks[q] ? 1.0 : 0.0;
+              }
+            }
           }
-        }
-        if (want_all) {
-          // TensorFlow Recommenders' FactorizedTopK: the rank among all items, training items
-          // included (each test interaction is one case, as for topk_acc).
-          auto& sd = sorted[tid];
-          sd = unexcluded[tid];
-          std::sort(sd.begin(), sd.end(), std::greater<float>());
-          for (int32_t target : rel[tid]) {
-            const int64_t rank = rank_in_sorted(sd, unexcluded[tid][target]);
-            if (!wants(ranking, "topk_acc")) ++a.topk_cases;
-            for (size_t q = 0; q < nk; ++q) a.topk_all_hits[q] += rank < opts.ks[q] ? 1.0 : 0.0;
-          }
-        }
-      }
-      const int64_t d = ++done;
-      if (opts.progress && tid == 0 && d % 256 == 0)
-        opts.progress(static_cast<double>(d) / static_cast<double>(users.size()), "ranking");
-    }, 8);
+          const int64_t d = ++done;
+          if (opts.progress && tid == 0 && d % 256 == 0)
+            opts.progress(static_cast<double>(d) / static_cast<double>(users.size()), "ranking");
+        },
+        8);
   } else {
     // Sampled: each held-out entry is ranked among its negatives.
     std::vector<SampledCase> cases;
@@ -299,57 +314,69 @@ EvalResult evaluate_impl(const Recommender& model, const Interactions& train,
     } else {
       METAREC_CHECK(opts.negatives > 0, "evaluate: negatives must be > 0");
       for (int64_t e = 0; e < test.nnz(); ++e) {
-        if (!std::isnan(opts.relevance_threshold) && test.entry_values()[e] < opts.relevance_threshold) continue;
+        if (!std::isnan(opts.relevance_threshold) &&
+            test.entry_values()[e] < opts.relevance_threshold)
+          continue;
         cases.push_back({test.entry_users()[e], test.entry_items()[e], {}});
       }
       NegativeSampler sampler(train, opts.negative_mode);
-      parallel_for(static_cast<int64_t>(cases.size()), threads, [&](int64_t c) {
-        Rng rng = Rng(opts.seed).fork(static_cast<uint64_t>(c));
-        auto& sc = cases[c];
-        auto test_items = test.user_items(sc.user);
-        sampler.sample_distinct(sc.user, opts.negatives, rng, sc.negatives, test_items);
-      }, 64);
+      parallel_for(
+          static_cast<int64_t>(cases.size()), threads,
+          [&](int64_t c) {
+            Rng rng = Rng(opts.seed).fork(static_cast<uint64_t>(c));
+            auto& sc = cases[c];
+            auto test_items = test.user_items(sc.user);
+            sampler.sample_distinct(sc.user, opts.negatives, rng, sc.negatives, test_items);
+          },
+          64);
       res.protocol = "sampled:" + std::to_string(opts.negatives) +
                      (opts.negative_mode == NegativeMode::kUniform ? ":uniform" : ":popularity");
     }
     // Group cases by user so each user is scored once.
     std::vector<size_t> order(cases.size());
     for (size_t c = 0; c < cases.size(); ++c) order[c] = c;
-    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return cases[a].user < cases[b].user; });
+    std::stable_sort(order.begin(), order.end(),
+                     [&](size_t a, size_t b) { return cases[a].user < cases[b].user; });
     std::vector<size_t> starts;
     for (size_t j = 0; j < order.size(); ++j)
       if (j == 0 || cases[order[j]].user != cases[order[j - 1]].user) starts.push_back(j);
     starts.push_back(order.size());
-    std::vector<std::vector<float>> scores(static_cast<size_t>(threads), std::vector<float>(static_cast<size_t>(ni)));
-    parallel_for_tid(static_cast<int64_t>(starts.size()) - 1, threads, [&](int64_t g, int tid) {
-      const int32_t u = cases[order[starts[g]]].user;
-      METAREC_CHECK(u >= 0 && u < nu, "sampled case user out of range");
-      auto& s = scores[tid];
-      model.score(u, s);
-      Acc& a = acc[tid];
-      for (size_t j = starts[g]; j < starts[g + 1]; ++j) {
-        const SampledCase& sc = cases[order[j]];
-        const float target = s[sc.item];
-        int64_t greater = 0, equal = 0;
-        for (int32_t n : sc.negatives) {
-          METAREC_CHECK(n >= 0 && n < ni, "sampled negative out of range");
-          greater += s[n] > target;
-          equal += s[n] == target;
-        }
-        const int64_t rank = greater + equal;  // ties count against the held-out item
-        ++a.cases;
-        for (size_t q = 0; q < nk; ++q) {
-          const int k = opts.ks[q];
-          const bool hit = rank < k;
-          a.sums[idx("hr") * nk + q] += hit;
-          a.sums[idx("ndcg") * nk + q] += hit ? 1.0 / std::log2(static_cast<double>(rank) + 2.0) : 0.0;
-          a.sums[idx("mrr") * nk + q] += hit ? 1.0 / static_cast<double>(rank + 1) : 0.0;
-        }
-        const double n = static_cast<double>(sc.negatives.size());
-        if (n > 0) a.auc += (n - static_cast<double>(greater) - 0.5 * static_cast<double>(equal)) / n;
-        ++a.auc_users;
-      }
-    }, 8);
+    std::vector<std::vector<float>> scores(static_cast<size_t>(threads),
+                                           std::vector<float>(static_cast<size_t>(ni)));
+    parallel_for_tid(
+        static_cast<int64_t>(starts.size()) - 1, threads,
+        [&](int64_t g, int tid) {
+          const int32_t u = cases[order[starts[g]]].user;
+          METAREC_CHECK(u >= 0 && u < nu, "sampled case user out of range");
+          auto& s = scores[tid];
+          model.score(u, s);
+          Acc& a = acc[tid];
+          for (size_t j = starts[g]; j < starts[g + 1]; ++j) {
+            const SampledCase& sc = cases[order[j]];
+            const float target = s[sc.item];
+            int64_t greater = 0, equal = 0;
+            for (int32_t n : sc.negatives) {
+              METAREC_CHECK(n >= 0 && n < ni, "sampled negative out of range");
+              greater += s[n] > target;
+              equal += s[n] == target;
+            }
+            const int64_t rank = greater + equal;  // ties count against the held-out item
+            ++a.cases;
+            for (size_t q = 0; q < nk; ++q) {
+              const int k = opts.ks[q];
+              const bool hit = rank < k;
+              a.sums[idx("hr") * nk + q] += hit;
+              a.sums[idx("ndcg") * nk + q] +=
+                  hit ? 1.0 / std::log2(static_cast<double>(rank) + 2.0) : 0.0;
+              a.sums[idx("mrr") * nk + q] += hit ? 1.0 / static_cast<double>(rank + 1) : 0.0;
+            }
+            const double n = static_cast<double>(sc.negatives.size());
+            if (n > 0)
+              a.auc += (n - static_cast<double>(greater) - 0.5 * static_cast<double>(equal)) / n;
+            ++a.auc_users;
+          }
+        },
+        8);
   }
 
   // Reduce in thread order (deterministic for a fixed thread count).
@@ -371,19 +398,23 @@ EvalResult evaluate_impl(const Recommender& model, const Interactions& train,
     total.cases += a.cases;
     total.topk_cases += a.topk_cases;
   }
-  const double denom = opts.protocol == "full" ? static_cast<double>(total.users) : static_cast<double>(total.cases);
+  const double denom =
+      opts.protocol == "full" ? static_cast<double>(total.users) : static_cast<double>(total.cases);
   res.users = total.users;
   if (opts.protocol == "sampled") res.test_entries = total.cases;
   for (const auto& m : ranking) {
     if (m == "auc") {
-      res.metrics.emplace_back("auc", total.auc_users ? total.auc / static_cast<double>(total.auc_users) : 0.0);
+      res.metrics.emplace_back(
+          "auc", total.auc_users ? total.auc / static_cast<double>(total.auc_users) : 0.0);
       continue;
     }
     if (kBeyond.count(m)) continue;
     for (size_t q = 0; q < nk; ++q) {
       const std::string name = m + "@" + std::to_string(opts.ks[q]);
       if (m == "topk_acc") {
-        res.metrics.emplace_back(name, total.topk_cases ? total.topk_hits[q] / static_cast<double>(total.topk_cases) : 0.0);
+        res.metrics.emplace_back(
+            name,
+            total.topk_cases ? total.topk_hits[q] / static_cast<double>(total.topk_cases) : 0.0);
       } else if (m == "topk_acc_all") {
         res.metrics.emplace_back(
             name, total.topk_cases ? total.topk_all_hits[q] / static_cast<double>(total.topk_cases)
@@ -404,7 +435,8 @@ EvalResult evaluate_impl(const Recommender& model, const Interactions& train,
       const int k = opts.ks[q];
       std::vector<std::vector<int32_t>> cut(lists.size());
       for (size_t u = 0; u < lists.size(); ++u)
-        cut[u].assign(lists[u].begin(), lists[u].begin() + std::min<size_t>(lists[u].size(), static_cast<size_t>(k)));
+        cut[u].assign(lists[u].begin(),
+                      lists[u].begin() + std::min<size_t>(lists[u].size(), static_cast<size_t>(k)));
       const std::string at = "@" + std::to_string(k);
       if (wants(ranking, "mep") || wants(ranking, "mer")) {
         if (!explainable) explainable = explainable_items(train, opts, threads);

@@ -27,8 +27,9 @@ struct EvalOptions {
   /// explicit data).
   std::vector<std::string> metrics;
   std::vector<int> ks{10};
-  std::string protocol = "full";  ///< "full" (rank all items but the user's training items) or "sampled"
-  int32_t negatives = 99;         ///< sampled: negatives per held-out item
+  std::string protocol =
+      "full";              ///< "full" (rank all items but the user's training items) or "sampled"
+  int32_t negatives = 99;  ///< sampled: negatives per held-out item
   NegativeMode negative_mode = NegativeMode::kUniform;
   /// sampled: read negatives from here (e.g. an NCF .test.negative file) instead of sampling.
   const std::vector<SampledCase>* given_cases = nullptr;

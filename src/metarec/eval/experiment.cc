@@ -1,11 +1,10 @@
 // Cross-validation and single-split experiments.
+#include <metarec/algorithms/catalog.h>
+#include <metarec/core/error.h>
 #include <metarec/eval/experiment.h>
 
 #include <chrono>
 #include <cmath>
-
-#include <metarec/algorithms/catalog.h>
-#include <metarec/core/error.h>
 
 namespace metarec {
 
@@ -83,9 +82,9 @@ void summarize(ExperimentResult& out) {
 
 }  // namespace
 
-ExperimentResult run_experiment(const std::string& algorithm, const std::vector<std::string>& params,
-                                const Interactions& data, const ExperimentSpec& spec,
-                                const std::vector<uint8_t>* parts) {
+ExperimentResult run_experiment(const std::string& algorithm,
+                                const std::vector<std::string>& params, const Interactions& data,
+                                const ExperimentSpec& spec, const std::vector<uint8_t>* parts) {
   const AlgorithmInfo& info = find_algorithm(algorithm);
   const Params p = Params::parse(info.schema, params, algorithm);
   SplitSpec split = SplitSpec::parse(spec.split);

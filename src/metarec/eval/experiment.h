@@ -2,11 +2,11 @@
 // its test set, and summarize across folds (mean and standard deviation per metric).
 #pragma once
 
-#include <string>
-#include <vector>
-
 #include <metarec/data/split.h>
 #include <metarec/eval/evaluator.h>
+
+#include <string>
+#include <vector>
 
 namespace metarec {
 
@@ -39,8 +39,9 @@ struct ExperimentSpec {
 };
 
 /// Runs `algorithm` with `params` ("key=value" strings) on `data` (and `parts` for a given split).
-ExperimentResult run_experiment(const std::string& algorithm, const std::vector<std::string>& params,
-                                const Interactions& data, const ExperimentSpec& spec,
+ExperimentResult run_experiment(const std::string& algorithm,
+                                const std::vector<std::string>& params, const Interactions& data,
+                                const ExperimentSpec& spec,
                                 const std::vector<uint8_t>* parts = nullptr);
 
 /// Runs `algorithm` once on a split made beforehand (`split_name` is what the fold reports): a

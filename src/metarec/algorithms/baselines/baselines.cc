@@ -1,11 +1,10 @@
 // Baseline recommenders.
 #include <metarec/algorithms/baselines/baselines.h>
+#include <metarec/core/error.h>
+#include <metarec/core/parallel.h>
 
 #include <algorithm>
 #include <cmath>
-
-#include <metarec/core/error.h>
-#include <metarec/core/parallel.h>
 
 namespace metarec {
 
@@ -21,7 +20,8 @@ struct Clip {
 };
 
 inline float clip(double x, float lo, float hi) {
-  if (lo < hi) return static_cast<float>(std::clamp(x, static_cast<double>(lo), static_cast<double>(hi)));
+  if (lo < hi)
+    return static_cast<float>(std::clamp(x, static_cast<double>(lo), static_cast<double>(hi)));
   return static_cast<float>(x);
 }
 
@@ -74,7 +74,8 @@ void RandomRecommender::score(int32_t user, std::span<float> out) const {
 
 float RandomRecommender::predict(int32_t user, int32_t item) const {
   // Box-Muller from two hashes of (seed, user, item): deterministic per pair.
-  const uint64_t h = mix(seed_ ^ mix((static_cast<uint64_t>(user) << 32) | static_cast<uint32_t>(item)));
+  const uint64_t h =
+      mix(seed_ ^ mix((static_cast<uint64_t>(user) << 32) | static_cast<uint32_t>(item)));
   const double u1 = (static_cast<double>(h >> 11) + 1.0) * 0x1.0p-53;
   const double u2 = static_cast<double>(mix(h) >> 11) * 0x1.0p-53;
   const double z = std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
@@ -99,7 +100,8 @@ ParamSchema MostPopular::schema() { return {}; }
 
 void MostPopular::do_fit(const Interactions& train, const FitContext&) {
   scores_.assign(static_cast<size_t>(train.num_items()), 0.0f);
-  for (int32_t i = 0; i < train.num_items(); ++i) scores_[i] = static_cast<float>(train.item_count(i));
+  for (int32_t i = 0; i < train.num_items(); ++i)
+    scores_[i] = static_cast<float>(train.item_count(i));
 }
 void MostPopular::score(int32_t, std::span<float> out) const {
   require_fitted();
@@ -114,9 +116,12 @@ void MostPopular::do_load(const ModelReader& r) { scores_ = r.f32("popularity", 
 namespace {
 const char* mean_name(MeanPredictor::Kind k) {
   switch (k) {
-    case MeanPredictor::Kind::kGlobal: return "global_mean";
-    case MeanPredictor::Kind::kUser: return "user_mean";
-    case MeanPredictor::Kind::kItem: return "item_mean";
+    case MeanPredictor::Kind::kGlobal:
+      return "global_mean";
+    case MeanPredictor::Kind::kUser:
+      return "user_mean";
+    case MeanPredictor::Kind::kItem:
+      return "item_mean";
   }
   return "?";
 }
@@ -129,7 +134,8 @@ ParamSchema MeanPredictor::schema(Kind kind) {
               .tune(0, 50)};
 }
 
-MeanPredictor::MeanPredictor(Kind kind, const Params& p) : Recommender(mean_name(kind), p), kind_(kind) {}
+MeanPredictor::MeanPredictor(Kind kind, const Params& p)
+    : Recommender(mean_name(kind), p), kind_(kind) {}
 
 void MeanPredictor::do_fit(const Interactions& train, const FitContext&) {
   mu_ = train.global_mean();
@@ -196,20 +202,30 @@ void BiasBaseline::do_fit(const Interactions& train, const FitContext& ctx) {
   bi_.assign(static_cast<size_t>(train.num_items()), 0.0f);
   for (int e = 0; e < epochs; ++e) {
     ctx.check_cancel();
-    parallel_for(train.num_items(), ctx.threads, [&](int64_t i) {
-      auto users = train.item_users(static_cast<int32_t>(i));
-      auto vals = train.item_values(static_cast<int32_t>(i));
-      double s = 0;
-      for (size_t k = 0; k < users.size(); ++k) s += vals[k] - mu_ - bu_[users[k]];
-      bi_[i] = users.empty() ? 0.0f : static_cast<float>(s / (reg_i + static_cast<double>(users.size())));
-    }, 256);
-    parallel_for(train.num_users(), ctx.threads, [&](int64_t u) {
-      auto items = train.user_items(static_cast<int32_t>(u));
-      auto vals = train.user_values(static_cast<int32_t>(u));
-      double s = 0;
-      for (size_t k = 0; k < items.size(); ++k) s += vals[k] - mu_ - bi_[items[k]];
-      bu_[u] = items.empty() ? 0.0f : static_cast<float>(s / (reg_u + static_cast<double>(items.size())));
-    }, 256);
+    parallel_for(
+        train.num_items(), ctx.threads,
+        [&](int64_t i) {
+          auto users = train.item_users(static_cast<int32_t>(i));
+          auto vals = train.item_values(static_cast<int32_t>(i));
+          double s = 0;
+          for (size_t k = 0; k < users.size(); ++k) s += vals[k] - mu_ - bu_[users[k]];
+          bi_[i] = users.empty()
+                       ? 0.0f
+                       : static_cast<float>(s / (reg_i + static_cast<double>(users.size())));
+        },
+        256);
+    parallel_for(
+        train.num_users(), ctx.threads,
+        [&](int64_t u) {
+          auto items = train.user_items(static_cast<int32_t>(u));
+          auto vals = train.user_values(static_cast<int32_t>(u));
+          double s = 0;
+          for (size_t k = 0; k < items.size(); ++k) s += vals[k] - mu_ - bi_[items[k]];
+          bu_[u] = items.empty()
+                       ? 0.0f
+                       : static_cast<float>(s / (reg_u + static_cast<double>(items.size())));
+        },
+        256);
     ctx.report(static_cast<double>(e + 1) / epochs, "ALS sweep");
   }
 }

@@ -2,9 +2,9 @@
 // bias baseline of Koren's baseline predictors (global mean + regularized user and item biases).
 #pragma once
 
-#include <vector>
-
 #include <metarec/algorithms/recommender.h>
+
+#include <vector>
 
 namespace metarec {
 

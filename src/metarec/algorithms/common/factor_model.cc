@@ -1,12 +1,11 @@
 // FactorModel scoring, persistence and similar items.
 #include <metarec/algorithms/common/factor_model.h>
+#include <metarec/core/error.h>
+#include <metarec/core/rng.h>
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
-
-#include <metarec/core/error.h>
-#include <metarec/core/rng.h>
 
 namespace metarec {
 
@@ -58,8 +57,8 @@ float FactorModel::predict(int32_t user, int32_t item) const {
 
 void FactorModel::score(int32_t user, std::span<float> out) const {
   require_fitted();
-  METAREC_CHECK(static_cast<int64_t>(out.size()) == num_items(), algorithm(), ": score buffer has size ",
-                out.size(), ", expected ", num_items());
+  METAREC_CHECK(static_cast<int64_t>(out.size()) == num_items(), algorithm(),
+                ": score buffer has size ", out.size(), ", expected ", num_items());
   std::vector<float> pu(static_cast<size_t>(k_), 0.0f);
   float base = static_cast<float>(mu_);
   if (user >= 0 && user < num_users()) {

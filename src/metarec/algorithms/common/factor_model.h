@@ -3,9 +3,9 @@
 // and saving/loading. Subclasses only train the parameters.
 #pragma once
 
-#include <vector>
-
 #include <metarec/algorithms/recommender.h>
+
+#include <vector>
 
 namespace metarec {
 

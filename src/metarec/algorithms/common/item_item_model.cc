@@ -1,9 +1,8 @@
 // ItemItemModel scoring and persistence.
 #include <metarec/algorithms/common/item_item_model.h>
+#include <metarec/core/error.h>
 
 #include <algorithm>
-
-#include <metarec/core/error.h>
 
 namespace metarec {
 
@@ -41,10 +40,12 @@ void ItemItemModel::score(int32_t user, std::span<float> out) const {
 void ItemItemModel::score_new_user(std::span<const int32_t> items, std::span<const float> values,
                                    std::span<float> out) const {
   require_fitted();
-  METAREC_CHECK(values.empty() || values.size() == items.size(), "fold-in: values and items differ in length");
+  METAREC_CHECK(values.empty() || values.size() == items.size(),
+                "fold-in: values and items differ in length");
   std::fill(out.begin(), out.end(), 0.0f);
   for (size_t k = 0; k < items.size(); ++k) {
-    METAREC_CHECK(items[k] >= 0 && items[k] < num_items(), "fold-in: item ", items[k], " out of range");
+    METAREC_CHECK(items[k] >= 0 && items[k] < num_items(), "fold-in: item ", items[k],
+                  " out of range");
     w_.add_row(items[k], use_values_ && !values.empty() ? values[k] : 1.0f, out);
   }
   for (size_t i = 0; i < out.size(); ++i) out[i] += popularity_[i] * 1e-3f;

@@ -2,10 +2,10 @@
 // sparse item x item weight matrix W, scored as score(u, i) = sum_{j in I(u)} v(u, j) W[j, i].
 #pragma once
 
-#include <vector>
-
 #include <metarec/algorithms/recommender.h>
 #include <metarec/core/sparse_matrix.h>
+
+#include <vector>
 
 namespace metarec {
 
@@ -33,7 +33,7 @@ class ItemItemModel : public Recommender, public ItemSimilarity, public FoldIn {
   bool use_values_ = false;
   std::vector<float> user_values_;  // parallel to the seen items, when use_values_
   std::vector<int64_t> user_ptr_{0};
-  std::vector<float> popularity_;   // fallback for users with no history
+  std::vector<float> popularity_;  // fallback for users with no history
 };
 
 }  // namespace metarec

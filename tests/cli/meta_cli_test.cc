@@ -47,6 +47,11 @@ TEST(MetaCli, SelectRanksEligibleAlgorithmsAndNamesNeighbours) {
     last = a["score"].get<double>();
   }
   EXPECT_EQ(j["nearest_datasets"].size(), 5u);
+  // Novelty is the nearest known dataset's distance, placed on the knowledge base's own scale.
+  EXPECT_DOUBLE_EQ(j["novelty"]["distance"].get<double>(),
+                   j["nearest_datasets"][0]["distance"].get<double>());
+  EXPECT_GE(j["novelty"]["share_of_known_nearer"].get<double>(), 0.0);
+  EXPECT_LE(j["novelty"]["share_of_known_nearer"].get<double>(), 1.0);
   EXPECT_GE(j["meta_features"].size(), 50u);
   EXPECT_LT(j["seconds"].get<double>(), 10.0);
 }

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <map>
 
 namespace metarec {
 namespace {
@@ -309,6 +310,87 @@ TEST(Selection, ContrastiveNetworkLearnsTheFamiliesAndSecondaryMetricIsReported)
   EXPECT_GE(c.top1, 4.0 / 6.0 - 1e-12);
   EXPECT_DOUBLE_EQ(c.distance_secondary, c.distance);  // same knowledge as secondary
   EXPECT_THROW(make_selector("oracle", o), InvalidArgument);
+}
+
+// Novelty by hand on the fixture (y is constant, so only x counts): E's twin F, in another
+// family, lies at distance 0; A's nearest other-family dataset is C (x 0.2), 0.2 away in raw
+// units, over the standard deviation of x among the eight datasets outside family A.
+TEST(Novelty, FamilyNoveltyByHand) {
+  const Knowledge k = fixture();
+  const auto nov = family_novelty(k);
+  ASSERT_EQ(nov.size(), 10u);
+  EXPECT_NEAR(nov[8], 0.0, 1e-12);  // E
+  EXPECT_NEAR(nov[9], 0.0, 1e-12);  // F
+  const std::vector<double> others = {0.2, 0.3, 10.0, 10.1, 9.8, 9.9, 5.0, 5.0};
+  double mean = 0, var = 0;
+  for (double x : others) mean += x / 8;
+  for (double x : others) var += (x - mean) * (x - mean) / 8;
+  EXPECT_NEAR(nov[0], 0.2 / std::sqrt(var), 1e-9);  // A: its sibling A|kcore is no help
+}
+
+TEST(Novelty, NearestKnownSkipsMissingFeaturesAndSortsNearestFirst) {
+  const Knowledge k = fixture();
+  std::vector<size_t> all(k.datasets.size());
+  for (size_t d = 0; d < all.size(); ++d) all[d] = d;
+  Standardizer z;
+  z.fit(k, all);
+  // x = 9.96: B (10.0) is 0.04 away, D|kcore (9.9) 0.06, B|kcore (10.1) 0.14, D (9.8) 0.16; the
+  // missing y adds nothing.
+  const auto near = nearest_known_datasets(k, z, {9.96, std::nan("")}, 3);
+  ASSERT_EQ(near.size(), 3u);
+  EXPECT_EQ(k.datasets[near[0].second].name, "B");
+  EXPECT_EQ(k.datasets[near[1].second].name, "D|kcore:k=2");
+  EXPECT_EQ(k.datasets[near[2].second].name, "B|kcore:k=3");
+  EXPECT_NEAR(near[0].first, 0.04 / z.stddev[0], 1e-9);
+  EXPECT_LE(near[0].first, near[1].first);
+  EXPECT_EQ(nearest_known_datasets(k, z, {0, 1}, 50).size(), 10u);
+}
+
+TEST(Novelty, BandsSplitOutcomesByNoveltyAndAverageThem) {
+  SelectionResult r;
+  // Datasets 0-3 with novelty 3, 1, 4, 2: the low band is {1, 3}, the high band {0, 2}.
+  r.outcomes = {{0, 0.4, 8}, {1, 0.0, 1}, {2, 0.2, 11}, {3, 0.1, 3}};
+  const auto b = novelty_bands(r, {3.0, 1.0, 4.0, 2.0}, 2);
+  ASSERT_EQ(b.size(), 2u);
+  EXPECT_EQ(b[0].datasets, 2);
+  EXPECT_DOUBLE_EQ(b[0].lo, 1.0);
+  EXPECT_DOUBLE_EQ(b[0].hi, 2.0);
+  EXPECT_NEAR(b[0].distance, 0.05, 1e-12);
+  EXPECT_DOUBLE_EQ(b[0].within_at_3, 1.0);
+  EXPECT_DOUBLE_EQ(b[1].lo, 3.0);
+  EXPECT_DOUBLE_EQ(b[1].hi, 4.0);
+  EXPECT_NEAR(b[1].distance, 0.3, 1e-12);
+  EXPECT_DOUBLE_EQ(b[1].within_at_3, 0.0);
+  EXPECT_DOUBLE_EQ(b[1].within_at_7, 0.0);  // 8 and 11 candidates: neither within 7
+  EXPECT_THROW(novelty_bands(r, {1, 2, 3, 4}, 0), InvalidArgument);
+}
+
+TEST(Novelty, OutcomesAgreeWithTheFamilyMeans) {
+  const Knowledge k = fixture();
+  SelectorOptions o;
+  o.neighbours = 1;
+  const auto r = evaluate_selection(k, "nearest_datasets", o);
+  ASSERT_EQ(static_cast<int>(r.outcomes.size()), r.datasets);
+  // The table's columns are means over a family's datasets, then over families: rebuilt here
+  // from the per-dataset outcomes.
+  std::map<std::string, std::vector<SelectionResult::Outcome>> by_family;
+  for (const auto& x : r.outcomes) by_family[k.datasets[x.dataset].family].push_back(x);
+  double dist = 0, within3 = 0;
+  for (const auto& [family, xs] : by_family) {
+    double d = 0, w = 0;
+    for (const auto& x : xs) {
+      d += x.distance;
+      w += x.candidates <= 3 ? 1 : 0;
+      if (x.distance == 0) {
+        EXPECT_EQ(x.candidates, 1);
+      }
+    }
+    dist += d / static_cast<double>(xs.size());
+    within3 += w / static_cast<double>(xs.size());
+  }
+  const double f = static_cast<double>(by_family.size());
+  EXPECT_NEAR(r.distance, dist / f, 1e-12);
+  EXPECT_NEAR(r.auto_within_2pct, within3 / f, 1e-12);
 }
 
 }  // namespace

@@ -131,6 +131,10 @@ SelectionResult evaluate_families(
         truth.push_back(k.lower_is_better ? -ds.scores[a] : ds.scores[a]);
       }
       rho += spearman(pred, truth);
+      int needed = SelectionResult::kMaxVerified + 1;
+      for (int m = SelectionResult::kMaxVerified; m >= 1; --m)
+        if (verified_within(static_cast<size_t>(m))) needed = m;
+      res.outcomes.push_back({d, k.distance(d, chosen), needed});
       if (secondary) {
         auto it = secondary_at.find(ds.name);
         if (it != secondary_at.end()) {
@@ -228,6 +232,87 @@ SelectionResult evaluate_sibling_oracle(const Knowledge& k, const Knowledge* sec
           return sc;
         });
       });
+}
+
+namespace {
+
+// Euclidean distance of two z-score vectors; a NaN coordinate (a feature missing on one side)
+// counts as zero difference.
+double z_distance(const std::vector<double>& x, const std::vector<double>& y) {
+  double sum = 0;
+  for (size_t c = 0; c < x.size(); ++c) {
+    const double e = x[c] - y[c];
+    if (std::isfinite(e)) sum += e * e;
+  }
+  return std::sqrt(sum);
+}
+
+}  // namespace
+
+std::vector<double> family_novelty(const Knowledge& k) {
+  std::vector<double> out(k.datasets.size(), kNaN);
+  for (const auto& [family, held] : k.families()) {
+    std::vector<size_t> others;
+    for (size_t d = 0; d < k.datasets.size(); ++d)
+      if (k.datasets[d].family != family) others.push_back(d);
+    if (others.empty()) continue;
+    Standardizer z;
+    z.fit(k, others);
+    std::vector<std::vector<double>> pts;
+    for (size_t j : others) pts.push_back(z.apply(k.datasets[j].features));
+    for (size_t d : held) {
+      const auto x = z.apply(k.datasets[d].features);
+      double best = std::numeric_limits<double>::infinity();
+      for (const auto& y : pts) best = std::min(best, z_distance(x, y));
+      out[d] = best;
+    }
+  }
+  return out;
+}
+
+std::vector<std::pair<double, size_t>> nearest_known_datasets(const Knowledge& k,
+                                                              const Standardizer& z,
+                                                              const std::vector<double>& features,
+                                                              size_t n) {
+  const auto x = z.apply(features);
+  std::vector<std::pair<double, size_t>> d;
+  for (size_t j = 0; j < k.datasets.size(); ++j)
+    d.emplace_back(z_distance(x, z.apply(k.datasets[j].features)), j);
+  n = std::min(n, d.size());
+  std::partial_sort(d.begin(), d.begin() + static_cast<std::ptrdiff_t>(n), d.end());
+  d.resize(n);
+  return d;
+}
+
+std::vector<NoveltyBand> novelty_bands(const SelectionResult& r, const std::vector<double>& novelty,
+                                       int bands) {
+  METAREC_CHECK(bands >= 1, "novelty_bands: bands must be >= 1");
+  std::vector<SelectionResult::Outcome> o;
+  for (const auto& x : r.outcomes)
+    if (x.dataset < novelty.size() && std::isfinite(novelty[x.dataset])) o.push_back(x);
+  std::stable_sort(o.begin(), o.end(), [&](const auto& a, const auto& b) {
+    return novelty[a.dataset] < novelty[b.dataset];
+  });
+  std::vector<NoveltyBand> out;
+  for (int b = 0; b < bands; ++b) {
+    const size_t lo = o.size() * static_cast<size_t>(b) / static_cast<size_t>(bands),
+                 hi = o.size() * static_cast<size_t>(b + 1) / static_cast<size_t>(bands);
+    if (lo == hi) continue;
+    NoveltyBand nb;
+    nb.lo = novelty[o[lo].dataset];
+    nb.hi = novelty[o[hi - 1].dataset];
+    nb.datasets = static_cast<int>(hi - lo);
+    for (size_t i = lo; i < hi; ++i) {
+      nb.distance += o[i].distance;
+      nb.within_at_3 += o[i].candidates <= 3 ? 1 : 0;
+      nb.within_at_7 += o[i].candidates <= 7 ? 1 : 0;
+    }
+    nb.distance /= nb.datasets;
+    nb.within_at_3 /= nb.datasets;
+    nb.within_at_7 /= nb.datasets;
+    out.push_back(nb);
+  }
+  return out;
 }
 
 double mean_spearman_over(const SelectionResult& r, const SelectionResult& families) {

@@ -117,6 +117,13 @@ struct SelectionResult {
   std::vector<double> within_2pct_by_candidates = std::vector<double>(kMaxVerified, 0.0);
   /// Each family's mean Spearman, in the order the families were evaluated.
   std::vector<std::pair<std::string, double>> spearman_by_family;
+  /// Every held-out dataset's own outcome, in evaluation order.
+  struct Outcome {
+    size_t dataset = 0;   ///< index into k.datasets
+    double distance = 0;  ///< normalized distance of the chosen algorithm from the best
+    int candidates = 0;   ///< the fewest top choices that verify within 2% (kMaxVerified + 1: none)
+  };
+  std::vector<Outcome> outcomes;
 };
 
 /// `secondary` (may be null) holds the same datasets scored by another metric (e.g. precision@10).
@@ -129,6 +136,32 @@ SelectionResult evaluate_selection(const Knowledge& k, const std::string& select
 /// prediction; families with one dataset are left out. A reference scale for the Spearman
 /// column, not a strict upper bound: a selector could combine many families and beat one sibling.
 SelectionResult evaluate_sibling_oracle(const Knowledge& k, const Knowledge* secondary = nullptr);
+
+/// How unlike the rest of the knowledge each dataset is, as leave-one-family-out sees it: the
+/// Euclidean distance in z-scores (Standardizer, fitted on the other families) to the nearest
+/// dataset of another family. The reference scale for novelty_of().
+std::vector<double> family_novelty(const Knowledge& k);
+
+/// A selector's held-out outcomes (r.outcomes) grouped into `bands` equal-count bands of
+/// increasing novelty (family_novelty() values, indexed by dataset): per band the novelty range,
+/// the datasets, their mean distance from the best, and the share that verifying the top 3 / 7
+/// brings within 2% of the best. Means over datasets, not families.
+struct NoveltyBand {
+  double lo = 0, hi = 0;
+  int datasets = 0;
+  double distance = 0, within_at_3 = 0, within_at_7 = 0;
+};
+std::vector<NoveltyBand> novelty_bands(const SelectionResult& r, const std::vector<double>& novelty,
+                                       int bands);
+
+/// The `n` datasets of `k` nearest to `features` in the z-scores of `z` (a feature missing on
+/// either side adds nothing), nearest first, as (distance, index into k.datasets). The first
+/// distance is the dataset's novelty, on the scale of family_novelty() when `z` was fitted on
+/// all of k.
+std::vector<std::pair<double, size_t>> nearest_known_datasets(const Knowledge& k,
+                                                              const Standardizer& z,
+                                                              const std::vector<double>& features,
+                                                              size_t n);
 
 /// r's mean Spearman over the families that `families` was evaluated on (NaN when none are shared),
 /// so that a selector can be compared with the sibling oracle on the same families.

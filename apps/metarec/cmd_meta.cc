@@ -26,6 +26,15 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// `s` cut to `n` characters at a comma, with ",..." when anything was left out, and "(none)" when
+// empty (tables only; JSON keeps everything).
+std::string abbreviate(const std::string& s, size_t n) {
+  if (s.empty()) return "(none)";
+  if (s.size() <= n) return s;
+  const size_t cut = s.rfind(',', n - 4);
+  return s.substr(0, cut == std::string::npos ? n - 4 : cut) + ",...";
+}
+
 std::string repo_path(const std::string& rel) {
   return (std::filesystem::path(METAREC_SOURCE_DIR) / rel).string();
 }
@@ -356,11 +365,11 @@ void register_meta(CLI::App& app, Globals& g) {
                          {"meta_features", meta_features_json(f)}});
     std::cout << "Selector: " << s.default_name << " (trained on " << s.knowledge.datasets.size()
               << " datasets); " << fmt(seconds, 3) << " s for features and selection\n";
-    Table t({"rank", "algorithm", "score", "default parameters"});
+    Table t({"rank", "algorithm", "score", "default parameters (--json: all)"});
     for (size_t i = 0; i < ranked.size() && static_cast<int>(i) < top; ++i)
       t.add({std::to_string(i + 1),
              ranked[i].algorithm + (ranked[i].eligible ? "" : " (cannot train on this feedback)"),
-             fmt(ranked[i].score, 4), algs[i]["params"].get<std::string>()});
+             fmt(ranked[i].score, 4), abbreviate(algs[i]["params"].get<std::string>(), 60)});
     std::cout << t.str() << "Gap between the first two: " << fmt(gap, 4)
               << "\nNearest known datasets:\n";
     Table n({"dataset", "distance", "best algorithm there"});

@@ -424,6 +424,8 @@ void register_meta(CLI::App& app, Globals& g) {
     const LoadedSelector s = load_selector(selector_file);
     const auto f = meta_features(d.data, MetaFeatureOptions{});
     const auto ranked = rank_algorithms(s, d.data, f);
+    const auto nearest = nearest_known_datasets(s.knowledge, s.z, f, 1);
+    const double novelty = nearest.empty() ? 0 : nearest[0].first;
     // Verify the top candidates with the knowledge base's protocol on a user subsample.
     const std::string sample =
         d.data.num_users() > verify_users
@@ -484,6 +486,7 @@ void register_meta(CLI::App& app, Globals& g) {
     const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
     nlohmann::json j = {
         {"selector", s.default_name},
+        {"novelty", {{"distance", novelty}, {"share_of_known_nearer", novelty_share(s, novelty)}}},
         {"verified", verified},
         {"winner", winner},
         {"verified_ndcg@10", winner_score},
@@ -495,6 +498,8 @@ void register_meta(CLI::App& app, Globals& g) {
     std::cout << "Selector " << s.default_name << " ranked: ";
     for (size_t i = 0; i < std::min<size_t>(5, ranked.size()); ++i)
       std::cout << (i ? ", " : "") << ranked[i].algorithm;
+    std::cout << " (novelty " << fmt(novelty, 2) << ", above that of "
+              << fmt(100 * novelty_share(s, novelty), 0) << "% of the known datasets)";
     std::cout << "\nVerified on " << sample << " (user_random:test=0.2, ndcg@10):\n";
     Table t({"algorithm", "status", "ndcg@10", "seconds"});
     for (const auto& v : verified)

@@ -64,6 +64,7 @@ TEST(MetaCli, AutoVerifiesTunesTrainsAndSaves) {
   ASSERT_EQ(code, 0) << run(args).second;  // again with stderr, to show why
   const auto j = nlohmann::json::parse(out);
   EXPECT_EQ(j["verified"].size(), 2u);
+  EXPECT_GE(j["novelty"]["distance"].get<double>(), 0.0);
   EXPECT_FALSE(j["winner"].get<std::string>().empty());
   ASSERT_TRUE(std::filesystem::exists(model));
   auto rec = run("recommend " + model + " --user 1 -k 5");

@@ -281,13 +281,25 @@ void register_meta(CLI::App& app, Globals& g) {
       chosen->save_state(w);
     }
     w.write(out);
-    if (g.json)
+    // Whether the default's choices get worse as the held-out dataset gets less like the others.
+    const auto bands = novelty_bands(table[best], family_novelty(k), 4);
+    if (g.json) {
+      nlohmann::json bj = nlohmann::json::array();
+      for (const auto& b : bands)
+        bj.push_back({{"novelty_from", b.lo},
+                      {"novelty_to", b.hi},
+                      {"datasets", b.datasets},
+                      {"distance", b.distance},
+                      {"within_2pct_verifying_3", b.within_at_3},
+                      {"within_2pct_verifying_7", b.within_at_7}});
       return print_json(
           {{"evaluation", eval},
+           {"default_by_novelty", bj},
            {"default", table[best].selector},
            {"sibling_oracle", oracle.families > 0 ? result_json(oracle) : nlohmann::json()},
            {"default_spearman_on_oracle_families", default_rho},
            {"out", out}});
+    }
     std::cout << k.datasets.size() << " datasets in " << k.families().size() << " families, "
               << k.algorithms.size() << " algorithms, " << k.feature_names.size()
               << " meta-features; leave-one-family-out on " << metric << ":\n";
@@ -307,10 +319,7 @@ void register_meta(CLI::App& app, Globals& g) {
                    "nearest sibling (which leave-one-family-out forbids) gives Spearman "
                 << fmt(oracle.spearman, 3) << "; " << table[best].selector << " gives "
                 << fmt(default_rho, 3) << " there.";
-    std::cout << "\n";
-    // Whether the default's choices get worse as the held-out dataset gets less like the others.
-    const auto bands = novelty_bands(table[best], family_novelty(k), 4);
-    std::cout << "The default by novelty (distance in z-scores to the nearest dataset of another "
+    std::cout << "\nThe default by novelty (distance in z-scores to the nearest dataset of another "
                  "family), per dataset:\n";
     Table nt({"novelty", "datasets", "distance", "within 2% verifying 3", "verifying 7"});
     for (const auto& b : bands)

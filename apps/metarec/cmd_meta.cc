@@ -106,14 +106,26 @@ struct LoadedSelector {
   std::vector<double> novelty_scale;  // family_novelty of the knowledge, sorted
 };
 
-// Where a dataset's novelty (distance to the nearest known dataset) falls among the knowledge
-// base's own datasets under leave-one-family-out: the share of them that lie nearer to another
-// family.
-double novelty_share(const LoadedSelector& s, double novelty) {
-  const auto& v = s.novelty_scale;
-  if (v.empty()) return 0;
-  return static_cast<double>(std::lower_bound(v.begin(), v.end(), novelty) - v.begin()) /
-         static_cast<double>(v.size());
+// The novelty lines of `select` and `auto`: the distance, its place on the knowledge base's own
+// scale (floored, so 100% means beyond every known dataset), and a word when it lies beyond all.
+// Leave-one-family-out showed no monotone trend in the choices' quality with novelty across the
+// known range (docs/selection.md), so only novelty beyond it is worth the word.
+std::string novelty_text(const LoadedSelector& s, double novelty) {
+  const double share = novelty_share(s.novelty_scale, novelty);
+  std::string t = "Novelty " + fmt(novelty, 2) +
+                  " (z-score distance to the nearest known dataset): above that of " +
+                  fmt(std::floor(100 * share), 0) +
+                  "% of the known datasets, each measured to the other families.\n";
+  if (!s.novelty_scale.empty() && novelty > s.novelty_scale.back())
+    t += "No known dataset lies this far from the others, so how well the ranking holds here is "
+         "unmeasured; verify candidates on the data itself (`metarec auto` does).\n";
+  return t;
+}
+
+nlohmann::json novelty_json(const LoadedSelector& s, double novelty) {
+  return {{"distance", novelty},
+          {"share_of_known_nearer", novelty_share(s.novelty_scale, novelty)},
+          {"beyond_known", !s.novelty_scale.empty() && novelty > s.novelty_scale.back()}};
 }
 
 LoadedSelector load_selector(const std::string& path) {
@@ -363,12 +375,11 @@ void register_meta(CLI::App& app, Globals& g) {
                          {"best", b >= 0 ? s.knowledge.algorithms[static_cast<size_t>(b)] : ""}});
     }
     const double novelty = near.empty() ? 0 : near[0].first;
-    const double share = novelty_share(s, novelty);
     if (g.json)
       return print_json({{"selector", s.default_name},
                          {"algorithms", algs},
                          {"gap", gap},
-                         {"novelty", {{"distance", novelty}, {"share_of_known_nearer", share}}},
+                         {"novelty", novelty_json(s, novelty)},
                          {"nearest_datasets", nn_json},
                          {"seconds", seconds},
                          {"meta_features", meta_features_json(f)}});
@@ -384,16 +395,7 @@ void register_meta(CLI::App& app, Globals& g) {
     Table n({"dataset", "distance", "best algorithm there"});
     for (const auto& x : nn_json)
       n.add({x["dataset"], fmt(x["distance"].get<double>(), 3), x["best"]});
-    std::cout << n.str() << "Novelty " << fmt(novelty, 2)
-              << " (z-score distance to the nearest known dataset): above that of "
-              << fmt(100 * share, 0)
-              << "% of the known datasets, each measured to the other families.\n";
-    // Leave-one-family-out found the choices no worse for the most novel quarter of the known
-    // datasets (docs/selection.md), so only novelty beyond all of them is worth a word.
-    if (!s.novelty_scale.empty() && novelty > s.novelty_scale.back())
-      std::cout << "No known dataset lies this far from the others, so how well the ranking holds "
-                   "here is unmeasured; `metarec auto` verifies the top candidates on the data "
-                   "itself.\n";
+    std::cout << n.str() << novelty_text(s, novelty);
   });
 
   // ---- auto
@@ -431,7 +433,10 @@ void register_meta(CLI::App& app, Globals& g) {
     DatasetCache cache(lo);
     const LoadedDataset& d = cache.get(auto_spec);
     const LoadedSelector s = load_selector(selector_file);
-    const auto f = meta_features(d.data, MetaFeatureOptions{});
+    MetaFeatureOptions mo;  // as select computes them, so both rank and measure novelty alike
+    mo.seed = g.seed;
+    mo.threads = g.threads;
+    const auto f = meta_features(d.data, mo);
     const auto ranked = rank_algorithms(s, d.data, f);
     const auto nearest = nearest_known_datasets(s.knowledge, s.z, f, 1);
     const double novelty = nearest.empty() ? 0 : nearest[0].first;
@@ -495,7 +500,7 @@ void register_meta(CLI::App& app, Globals& g) {
     const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
     nlohmann::json j = {
         {"selector", s.default_name},
-        {"novelty", {{"distance", novelty}, {"share_of_known_nearer", novelty_share(s, novelty)}}},
+        {"novelty", novelty_json(s, novelty)},
         {"verified", verified},
         {"winner", winner},
         {"verified_ndcg@10", winner_score},
@@ -507,9 +512,9 @@ void register_meta(CLI::App& app, Globals& g) {
     std::cout << "Selector " << s.default_name << " ranked: ";
     for (size_t i = 0; i < std::min<size_t>(5, ranked.size()); ++i)
       std::cout << (i ? ", " : "") << ranked[i].algorithm;
-    std::cout << " (novelty " << fmt(novelty, 2) << ", above that of "
-              << fmt(100 * novelty_share(s, novelty), 0) << "% of the known datasets)";
-    std::cout << "\nVerified on " << sample << " (user_random:test=0.2, ndcg@10):\n";
+    std::cout << "\n"
+              << novelty_text(s, novelty) << "Verified on " << sample
+              << " (user_random:test=0.2, ndcg@10):\n";
     Table t({"algorithm", "status", "ndcg@10", "seconds"});
     for (const auto& v : verified)
       t.add({v["algorithm"], v["status"],

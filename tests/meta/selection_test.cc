@@ -346,6 +346,16 @@ TEST(Novelty, NearestKnownSkipsMissingFeaturesAndSortsNearestFirst) {
   EXPECT_EQ(nearest_known_datasets(k, z, {0, 1}, 50).size(), 10u);
 }
 
+TEST(Novelty, ShareCountsTheScaleStrictlyBelow) {
+  const std::vector<double> scale = {1.0, 2.0, 2.0, 4.0};
+  EXPECT_DOUBLE_EQ(novelty_share(scale, 0.5), 0.0);
+  EXPECT_DOUBLE_EQ(novelty_share(scale, 2.0), 0.25);  // the ties are not below
+  EXPECT_DOUBLE_EQ(novelty_share(scale, 3.0), 0.75);
+  EXPECT_DOUBLE_EQ(novelty_share(scale, 4.0), 0.75);  // equal to the largest: not beyond it
+  EXPECT_DOUBLE_EQ(novelty_share(scale, 9.0), 1.0);
+  EXPECT_DOUBLE_EQ(novelty_share({}, 9.0), 0.0);
+}
+
 TEST(Novelty, BandsSplitOutcomesByNoveltyAndAverageThem) {
   SelectionResult r;
   // Datasets 0-3 with novelty 3, 1, 4, 2: the low band is {1, 3}, the high band {0, 2}.

@@ -284,6 +284,13 @@ std::vector<std::pair<double, size_t>> nearest_known_datasets(const Knowledge& k
   return d;
 }
 
+double novelty_share(const std::vector<double>& sorted_scale, double novelty) {
+  if (sorted_scale.empty()) return 0;
+  const auto below = std::lower_bound(sorted_scale.begin(), sorted_scale.end(), novelty);
+  return static_cast<double>(below - sorted_scale.begin()) /
+         static_cast<double>(sorted_scale.size());
+}
+
 std::vector<NoveltyBand> novelty_bands(const SelectionResult& r, const std::vector<double>& novelty,
                                        int bands) {
   METAREC_CHECK(bands >= 1, "novelty_bands: bands must be >= 1");

@@ -139,8 +139,13 @@ SelectionResult evaluate_sibling_oracle(const Knowledge& k, const Knowledge* sec
 
 /// How unlike the rest of the knowledge each dataset is, as leave-one-family-out sees it: the
 /// Euclidean distance in z-scores (Standardizer, fitted on the other families) to the nearest
-/// dataset of another family. The reference scale for novelty_of().
+/// dataset of another family. The reference scale for a new dataset's novelty, the first distance
+/// of nearest_known_datasets().
 std::vector<double> family_novelty(const Knowledge& k);
+
+/// Where `novelty` falls on `sorted_scale` (family_novelty() values, sorted, NaN dropped): the
+/// share of them strictly below it; 0 for an empty scale.
+double novelty_share(const std::vector<double>& sorted_scale, double novelty);
 
 /// A selector's held-out outcomes (r.outcomes) grouped into `bands` equal-count bands of
 /// increasing novelty (family_novelty() values, indexed by dataset): per band the novelty range,

@@ -247,7 +247,7 @@ void Ncf::do_fit(const Interactions& train, const FitContext& ctx) {
   const NcfTraining cfg = training();
   Rng rng = Rng(ctx.seed).fork(0x9CF);
   net_.reset();
-  early_stops_.clear();  // before anything can throw: a failed fit must not show the last one's
+  early_stops_.clear();  // before training can throw: a failed fit shows no earlier fit's stages
   // With early stopping every stage trains on `train` minus the validation positives.
   const int patience = static_cast<int>(params().get_int("early_stopping"));
   NcfValidationSplit held;

@@ -185,6 +185,21 @@ SelectionResult evaluate_families(
 
 }  // namespace
 
+namespace {
+
+// Euclidean distance of two z-score vectors; a NaN coordinate (a feature missing on one side)
+// counts as zero difference.
+double z_distance(const std::vector<double>& x, const std::vector<double>& y) {
+  double sum = 0;
+  for (size_t c = 0; c < x.size(); ++c) {
+    const double e = x[c] - y[c];
+    if (std::isfinite(e)) sum += e * e;
+  }
+  return std::sqrt(sum);
+}
+
+}  // namespace
+
 SelectionResult evaluate_selection(const Knowledge& k, const std::string& selector,
                                    const SelectorOptions& o, const Knowledge* secondary) {
   return evaluate_families(
@@ -214,11 +229,7 @@ SelectionResult evaluate_sibling_oracle(const Knowledge& k, const Knowledge* sec
           double best = std::numeric_limits<double>::infinity();
           for (size_t j : held) {
             if (j == d) continue;
-            double e = 0;
-            for (size_t c = 0; c < points[d].size(); ++c) {
-              const double x = points[d][c] - points[j][c];
-              if (std::isfinite(x)) e += x * x;
-            }
+            const double e = z_distance(points[d], points[j]);
             if (e < best) best = e, nearest = j;
           }
           // The sibling's measured scores, oriented so that higher is better; an algorithm that
@@ -233,21 +244,6 @@ SelectionResult evaluate_sibling_oracle(const Knowledge& k, const Knowledge* sec
         });
       });
 }
-
-namespace {
-
-// Euclidean distance of two z-score vectors; a NaN coordinate (a feature missing on one side)
-// counts as zero difference.
-double z_distance(const std::vector<double>& x, const std::vector<double>& y) {
-  double sum = 0;
-  for (size_t c = 0; c < x.size(); ++c) {
-    const double e = x[c] - y[c];
-    if (std::isfinite(e)) sum += e * e;
-  }
-  return std::sqrt(sum);
-}
-
-}  // namespace
 
 std::vector<double> family_novelty(const Knowledge& k) {
   std::vector<double> out(k.datasets.size(), kNaN);

@@ -216,6 +216,55 @@ TEST(Selection, RankerAndEnsembleLearnTheRuleAndTheEnsembleRoundTrips) {
   std::filesystem::remove(path);
 }
 
+// ensemble_trees is the Borda mean of its two members' ranks: recomputed here from a boosted-trees
+// and a ranker fitted on their own (both deterministic for a seed), ties broken by the trees.
+TEST(Selection, TreesEnsembleIsTheMeanRankOfTreesAndRanker) {
+  const Knowledge k = fixture();
+  SelectorOptions o;
+  o.trees = 30;
+  std::vector<size_t> all(k.datasets.size());
+  for (size_t d = 0; d < all.size(); ++d) all[d] = d;
+  auto ens = make_selector("ensemble_trees", o);
+  auto trees = make_selector("boosted_trees", o);
+  auto ranker = make_selector("ranker", o);
+  EXPECT_EQ(ens->name(), "ensemble_trees");
+  ens->fit(k, all);
+  trees->fit(k, all);
+  ranker->fit(k, all);
+  // Ranks 1..n, ascending score, ties sharing their mean rank.
+  const auto rank_of = [](const std::vector<double>& v) {
+    std::vector<double> r(v.size());
+    for (size_t i = 0; i < v.size(); ++i) {
+      double below = 0, equal = 0;
+      for (double x : v) {
+        below += x < v[i];
+        equal += x == v[i];
+      }
+      r[i] = below + (equal + 1) / 2;
+    }
+    return r;
+  };
+  for (const auto& d : k.datasets) {
+    const auto a = rank_of(trees->score(d.features)), b = rank_of(ranker->score(d.features));
+    const auto got = ens->score(d.features);
+    ASSERT_EQ(got.size(), a.size());
+    for (size_t j = 0; j < a.size(); ++j)
+      EXPECT_NEAR(got[j], (a[j] + b[j]) / 2 + 1e-3 * a[j], 1e-12);
+  }
+  const SelectionResult sb = evaluate_selection(k, "single_best", o);
+  const SelectionResult et = evaluate_selection(k, "ensemble_trees", o);
+  EXPECT_GT(et.top1, sb.top1);
+  ModelWriter w;
+  ASSERT_TRUE(ens->save_state(w));
+  const std::string path = tmp("ensemble_trees.safetensors");
+  w.write(path);
+  const ModelReader r(path);
+  auto again = make_selector("ensemble_trees", o);
+  ASSERT_TRUE(again->load_state(r));
+  for (const auto& d : k.datasets) EXPECT_EQ(again->score(d.features), ens->score(d.features));
+  std::filesystem::remove(path);
+}
+
 TEST(Selection, BoostedTreesAndContrastiveStateRoundTripThroughAFile) {
   const Knowledge k = fixture();
   SelectorOptions o;

@@ -129,52 +129,52 @@ class NearestDatasets : public AlgorithmSelector {
 
 std::vector<double> ranks(const std::vector<double>& v);
 
-// Borda count over three rivals with partly independent errors: the mean of each algorithm's
-// rank under the boosted trees (per-algorithm regressors: generalize over feature ranges), the
-// nearest datasets (what similar datasets measured) and the pairwise ranker (learns the order
-// directly). Ranks, not scores, because the three score on different scales. With `listwise`
-// ("ensemble_listwise") the listwise contrastive network is a fourth voter: a neural model of
-// the whole order, whose errors differ from the trees' (docs/selection.md has the table).
+// A Borda count over rivals with partly independent errors: the mean of each algorithm's rank
+// under each member (ranks, not scores, because members score on different scales), ties broken
+// by the first member. `ensemble`: the boosted trees (per-algorithm regressors), the pairwise
+// ranker (learns the order directly) and the nearest datasets (what similar datasets measured);
+// `ensemble_listwise` adds the listwise contrastive network, a neural model of the whole order;
+// `ensemble_trees` keeps only the trees and the ranker: the regressors are best at the top
+// choice, the ranker at the order below it (docs/selection.md has the table).
 class Ensemble : public AlgorithmSelector {
  public:
-  Ensemble(const SelectorOptions& o, bool listwise)
-      : boosted_(make_boosted_selector(o)),
-        ranker_(make_ranker_selector(o)),
-        nearest_(o.neighbours) {
-    if (listwise) listwise_ = make_selector("contrastive_listwise", o);
+  Ensemble(std::string name, const SelectorOptions& o, const std::vector<std::string>& members)
+      : name_(std::move(name)) {
+    for (const auto& m : members) members_.push_back(make_selector(m, o));
   }
-  std::string name() const override { return listwise_ ? "ensemble_listwise" : "ensemble"; }
+  std::string name() const override { return name_; }
   void fit(const Knowledge& k, const std::vector<size_t>& train) override {
-    boosted_->fit(k, train);
-    ranker_->fit(k, train);
-    nearest_.fit(k, train);
-    if (listwise_) listwise_->fit(k, train);
+    for (auto& m : members_) m->fit(k, train);
   }
   std::vector<double> score(const std::vector<double>& features) const override {
-    const auto a = ranks(boosted_->score(features));
-    const auto b = ranks(ranker_->score(features));
-    const auto c = ranks(nearest_.score(features));
-    std::vector<double> d;
-    if (listwise_) d = ranks(listwise_->score(features));
-    const double members = listwise_ ? 4.0 : 3.0;
-    std::vector<double> out(a.size());
-    // Ties broken by the boosted trees' rank (a tiny share of it).
-    for (size_t j = 0; j < a.size(); ++j)
-      out[j] = (a[j] + b[j] + c[j] + (d.empty() ? 0.0 : d[j])) / members + 1e-3 * a[j];
+    std::vector<double> out, first;
+    for (const auto& m : members_) {
+      const auto r = ranks(m->score(features));
+      if (out.empty()) {
+        out.assign(r.size(), 0.0);
+        first = r;
+      }
+      for (size_t j = 0; j < r.size(); ++j) out[j] += r[j];
+    }
+    // Ties broken by the first member's rank (a tiny share of it).
+    for (size_t j = 0; j < out.size(); ++j)
+      out[j] = out[j] / static_cast<double>(members_.size()) + 1e-3 * first[j];
     return out;
   }
   bool save_state(ModelWriter& w) const override {
-    return boosted_->save_state(w) && ranker_->save_state(w) && nearest_.save_state(w) &&
-           (!listwise_ || listwise_->save_state(w));
+    for (const auto& m : members_)
+      if (!m->save_state(w)) return false;
+    return true;
   }
   bool load_state(const ModelReader& r) override {
-    return boosted_->load_state(r) && ranker_->load_state(r) && nearest_.load_state(r) &&
-           (!listwise_ || listwise_->load_state(r));
+    for (const auto& m : members_)
+      if (!m->load_state(r)) return false;
+    return true;
   }
 
  private:
-  std::unique_ptr<AlgorithmSelector> boosted_, ranker_, listwise_;
-  NearestDatasets nearest_;
+  std::string name_;
+  std::vector<std::unique_ptr<AlgorithmSelector>> members_;
 };
 
 std::vector<double> ranks(const std::vector<double>& v) {
@@ -345,8 +345,8 @@ std::vector<double> Standardizer::apply(const std::vector<double>& x) const {
 
 const std::vector<std::string>& selector_names() {
   static const std::vector<std::string> names = {
-      "single_best", "nearest_datasets", "boosted_trees",        "ensemble",
-      "ranker",      "contrastive",      "contrastive_listwise", "ensemble_listwise"};
+      "single_best",    "nearest_datasets", "boosted_trees",        "ensemble",         "ranker",
+      "ensemble_trees", "contrastive",      "contrastive_listwise", "ensemble_listwise"};
   return names;
 }
 
@@ -355,8 +355,16 @@ std::unique_ptr<AlgorithmSelector> make_selector(const std::string& name,
   if (name == "single_best") return std::make_unique<SingleBest>();
   if (name == "nearest_datasets") return std::make_unique<NearestDatasets>(o.neighbours);
   if (name == "boosted_trees") return make_boosted_selector(o);
-  if (name == "ensemble") return std::make_unique<Ensemble>(o, false);
-  if (name == "ensemble_listwise") return std::make_unique<Ensemble>(o, true);
+  if (name == "ensemble")
+    return std::make_unique<Ensemble>(
+        name, o, std::vector<std::string>{"boosted_trees", "ranker", "nearest_datasets"});
+  if (name == "ensemble_listwise")
+    return std::make_unique<Ensemble>(
+        name, o,
+        std::vector<std::string>{"boosted_trees", "ranker", "nearest_datasets",
+                                 "contrastive_listwise"});
+  if (name == "ensemble_trees")
+    return std::make_unique<Ensemble>(name, o, std::vector<std::string>{"boosted_trees", "ranker"});
   if (name == "ranker") return make_ranker_selector(o);
   if (name == "contrastive") {
     SelectorOptions seed = o;

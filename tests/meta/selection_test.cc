@@ -216,6 +216,42 @@ TEST(Selection, RankerAndEnsembleLearnTheRuleAndTheEnsembleRoundTrips) {
   std::filesystem::remove(path);
 }
 
+// Every family weighs the same in the trees' training, as in the evaluation: one family of ten
+// datasets where p wins must not outvote three one-dataset families where q wins. The features
+// are all equal, so the trees can only learn the (weighted) mean: p's distance is 1 on three of
+// the four families (0.75 weighted, 3/13 = 0.23 unweighted), q's 1 on one (0.25, 10/13 = 0.77).
+TEST(Selection, TreesWeighEveryFamilyTheSame) {
+  const std::string results = tmp("fw-results.csv"), features = tmp("fw-features.csv");
+  std::string r = "dataset,algorithm,status,seed,ndcg@10\n", f = "dataset,x\n";
+  auto add = [&](const std::string& d, double p, double q) {
+    r += "\"" + d + "\",p,ok,1," + std::to_string(p) + "\n";
+    r += "\"" + d + "\",q,ok,1," + std::to_string(q) + "\n";
+    f += "\"" + d + "\",1\n";
+  };
+  for (int i = 0; i < 10; ++i) add("big|sample:seed=" + std::to_string(i), 0.5, 0.2);
+  for (const char* d : {"s1", "s2", "s3"}) add(d, 0.2, 0.5);
+  write_file_atomic(results, r);
+  write_file_atomic(features, f);
+  const Knowledge k = load_knowledge(results, features, "ndcg@10");
+  std::filesystem::remove(results);
+  std::filesystem::remove(features);
+  ASSERT_EQ(k.families().size(), 4u);
+  std::vector<size_t> all(k.datasets.size());
+  for (size_t d = 0; d < all.size(); ++d) all[d] = d;
+  SelectorOptions o;
+  o.trees = 60;
+  for (const char* name : {"boosted_trees", "ranker"}) {
+    auto s = make_selector(name, o);
+    s->fit(k, all);
+    const auto score = s->score({1.0});  // algorithms in CSV order: p, q
+    EXPECT_GT(score[1], score[0]) << name;
+  }
+  auto trees = make_selector("boosted_trees", o);
+  trees->fit(k, all);
+  EXPECT_NEAR(trees->score({1.0})[0], -0.75, 0.05);  // minus the predicted distance
+  EXPECT_NEAR(trees->score({1.0})[1], -0.25, 0.05);
+}
+
 // ensemble_trees is the Borda mean of its two members' ranks: recomputed here from a boosted-trees
 // and a ranker fitted on their own (both deterministic for a seed), ties broken by the trees.
 TEST(Selection, TreesEnsembleIsTheMeanRankOfTreesAndRanker) {

@@ -286,7 +286,8 @@ void register_meta(CLI::App& app, Globals& g) {
     ContrastiveSelector c(o);
     c.fit(k, all);
     c.save(w);
-    // The default selector's own state too (the boosted trees), so `select` need not refit it.
+    // The default selector's own fitted state too (trees, ranker, ...), so `select` need not refit
+    // it.
     if (table[best].selector != "contrastive") {
       auto chosen = make_selector(table[best].selector, o);
       chosen->fit(k, all);

@@ -200,32 +200,30 @@ void BiasBaseline::do_fit(const Interactions& train, const FitContext& ctx) {
   const int epochs = static_cast<int>(params().get_int("epochs"));
   bu_.assign(static_cast<size_t>(train.num_users()), 0.0f);
   bi_.assign(static_cast<size_t>(train.num_items()), 0.0f);
+  // One half-sweep: each bias of `own` is the regularized mean residual of its ratings given the
+  // other side's biases `other` (items then users; the two are the same solve mirrored).
+  const auto solve = [&](int64_t n, std::vector<float>& own, const std::vector<float>& other,
+                         double reg, auto ids_of, auto vals_of) {
+    parallel_for(
+        n, ctx.threads,
+        [&](int64_t x) {
+          const auto ids = ids_of(static_cast<int32_t>(x));
+          const auto vals = vals_of(static_cast<int32_t>(x));
+          double s = 0;
+          for (size_t k = 0; k < ids.size(); ++k) s += vals[k] - mu_ - other[ids[k]];
+          own[x] =
+              ids.empty() ? 0.0f : static_cast<float>(s / (reg + static_cast<double>(ids.size())));
+        },
+        256);
+  };
   for (int e = 0; e < epochs; ++e) {
     ctx.check_cancel();
-    parallel_for(
-        train.num_items(), ctx.threads,
-        [&](int64_t i) {
-          auto users = train.item_users(static_cast<int32_t>(i));
-          auto vals = train.item_values(static_cast<int32_t>(i));
-          double s = 0;
-          for (size_t k = 0; k < users.size(); ++k) s += vals[k] - mu_ - bu_[users[k]];
-          bi_[i] = users.empty()
-                       ? 0.0f
-                       : static_cast<float>(s / (reg_i + static_cast<double>(users.size())));
-        },
-        256);
-    parallel_for(
-        train.num_users(), ctx.threads,
-        [&](int64_t u) {
-          auto items = train.user_items(static_cast<int32_t>(u));
-          auto vals = train.user_values(static_cast<int32_t>(u));
-          double s = 0;
-          for (size_t k = 0; k < items.size(); ++k) s += vals[k] - mu_ - bi_[items[k]];
-          bu_[u] = items.empty()
-                       ? 0.0f
-                       : static_cast<float>(s / (reg_u + static_cast<double>(items.size())));
-        },
-        256);
+    solve(
+        train.num_items(), bi_, bu_, reg_i, [&](int32_t i) { return train.item_users(i); },
+        [&](int32_t i) { return train.item_values(i); });
+    solve(
+        train.num_users(), bu_, bi_, reg_u, [&](int32_t u) { return train.user_items(u); },
+        [&](int32_t u) { return train.user_values(u); });
     ctx.report(static_cast<double>(e + 1) / epochs, "ALS sweep");
   }
 }

@@ -252,6 +252,50 @@ TEST(Selection, TreesWeighEveryFamilyTheSame) {
   EXPECT_NEAR(trees->score({1.0})[1], -0.25, 0.05);
 }
 
+// A family of four datasets where p wins, three one-dataset families where q wins.
+Knowledge one_big_family() {
+  const std::string results = tmp("big-results.csv"), features = tmp("big-features.csv");
+  std::string r = "dataset,algorithm,status,seed,ndcg@10\n", f = "dataset,x\n";
+  auto add = [&](const std::string& d, double x, double p, double q) {
+    r += "\"" + d + "\",p,ok,1," + std::to_string(p) + "\n";
+    r += "\"" + d + "\",q,ok,1," + std::to_string(q) + "\n";
+    f += "\"" + d + "\"," + std::to_string(x) + "\n";
+  };
+  for (int i = 0; i < 4; ++i) add("big|sample:seed=" + std::to_string(i), 0.0, 0.5, 0.2);
+  add("a", 2.2, 0.2, 0.5);
+  add("b", -2.2, 0.2, 0.5);
+  add("c", 20.0, 0.2, 0.5);
+  write_file_atomic(results, r);
+  write_file_atomic(features, f);
+  Knowledge k = load_knowledge(results, features, "ndcg@10");
+  std::filesystem::remove(results);
+  std::filesystem::remove(features);
+  return k;
+}
+
+TEST(Knowledge, FamilyWeightsGiveEveryFamilyOne) {
+  const Knowledge k = one_big_family();
+  const std::vector<size_t> train = {0, 1, 2, 4, 5};  // three of big, a, b
+  const auto w = k.family_weights(train);
+  ASSERT_EQ(w.size(), k.datasets.size());
+  for (size_t d : {0, 1, 2}) EXPECT_DOUBLE_EQ(w[d], 1.0 / 3);
+  EXPECT_DOUBLE_EQ(w[3], 0.0);  // not in train
+  EXPECT_DOUBLE_EQ(w[4], 1.0);
+  EXPECT_DOUBLE_EQ(w[6], 0.0);
+}
+
+// The single best weighs families equally: p is best on 4 of 7 datasets but 1 of 4 families.
+TEST(Selection, SingleBestCountsFamiliesNotDatasets) {
+  const Knowledge k = one_big_family();
+  std::vector<size_t> all(k.datasets.size());
+  for (size_t d = 0; d < all.size(); ++d) all[d] = d;
+  auto single = make_selector("single_best", SelectorOptions{});
+  single->fit(k, all);
+  const auto s = single->score({1.0});
+  EXPECT_DOUBLE_EQ(s[0], -0.75);  // p: distance 1 on three of four families
+  EXPECT_DOUBLE_EQ(s[1], -0.25);
+}
+
 // ensemble_trees is the Borda mean of its two members' ranks: recomputed here from a boosted-trees
 // and a ranker fitted on their own (both deterministic for a seed), ties broken by the trees.
 TEST(Selection, TreesEnsembleIsTheMeanRankOfTreesAndRanker) {

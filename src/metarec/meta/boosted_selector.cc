@@ -7,7 +7,6 @@
 #include <xgboost/c_api.h>
 
 #include <cmath>
-#include <map>
 #include <memory>
 
 namespace metarec {
@@ -53,19 +52,10 @@ Booster train_booster(DMatrixHandle m, const std::string& objective, int depth, 
   return owned;
 }
 
-// Each training dataset weighs 1 / (its family's number of training datasets), so every family
-// weighs the same, as in the evaluation (docs/selection.md): without it a family with thirty
-// derived datasets teaches the trees thirty times what a family of one does, and the trees fit
-// the big families' quirks. Leave-one-family-out: boosted trees' distance 0.072 -> 0.062, the
-// ranker's 0.116 -> 0.067.
-std::vector<float> family_weights(const Knowledge& k, const std::vector<size_t>& train) {
-  std::map<std::string, double> count;
-  for (size_t d : train) count[k.datasets[d].family] += 1;
-  std::vector<float> w(k.datasets.size(), 0.0f);
-  for (size_t d : train) w[d] = static_cast<float>(1.0 / count[k.datasets[d].family]);
-  return w;
-}
-
+// Each training dataset weighs 1 / (its family's number of training datasets)
+// (Knowledge::family_weights): without it a family with thirty derived datasets teaches the trees
+// thirty times what a family of one does, and they fit the big families' quirks.
+// Leave-one-family-out: boosted trees' distance 0.072 -> 0.062, the ranker's 0.116 -> 0.067.
 class Boosted : public AlgorithmSelector {
  public:
   explicit Boosted(const SelectorOptions& o) : o_(o) {}
@@ -75,7 +65,7 @@ class Boosted : public AlgorithmSelector {
     features_ = k.feature_names.size();
     boosters_.clear();
     fallback_.assign(k.algorithms.size(), 1.0);
-    const auto weight = family_weights(k, train);
+    const auto weight = k.family_weights(train);
     for (size_t a = 0; a < k.algorithms.size(); ++a) {
       std::vector<float> x, y, wt;
       for (size_t d : train) {
@@ -83,7 +73,7 @@ class Boosted : public AlgorithmSelector {
         if (std::isnan(dist)) continue;
         for (double f : k.datasets[d].features) x.push_back(static_cast<float>(f));
         y.push_back(static_cast<float>(dist));
-        wt.push_back(weight[d]);
+        wt.push_back(static_cast<float>(weight[d]));
       }
       if (y.size() < 2) {
         boosters_.emplace_back();
@@ -178,7 +168,7 @@ class Ranker : public AlgorithmSelector {
     algorithms_ = k.algorithms.size();
     std::vector<float> x, y, gw;
     std::vector<unsigned> groups;
-    const auto weight = family_weights(k, train);
+    const auto weight = k.family_weights(train);
     for (size_t d : train) {
       unsigned n = 0;
       for (size_t a = 0; a < algorithms_; ++a) {
@@ -190,7 +180,7 @@ class Ranker : public AlgorithmSelector {
       }
       if (n > 0) {
         groups.push_back(n);
-        gw.push_back(weight[d]);  // a ranking objective weighs whole groups
+        gw.push_back(static_cast<float>(weight[d]));  // a ranking objective weighs groups
       }
     }
     MatrixHandle m;

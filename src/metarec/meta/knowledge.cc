@@ -96,6 +96,14 @@ std::vector<std::pair<std::string, std::vector<size_t>>> Knowledge::families() c
   return out;
 }
 
+std::vector<double> Knowledge::family_weights(const std::vector<size_t>& train) const {
+  std::map<std::string, double> count;
+  for (size_t d : train) count[datasets[d].family] += 1;
+  std::vector<double> w(datasets.size(), 0.0);
+  for (size_t d : train) w[d] = 1.0 / count[datasets[d].family];
+  return w;
+}
+
 Knowledge load_knowledge(const std::string& results_csv, const std::string& features_csv,
                          const std::string& metric) {
   Knowledge k;

@@ -32,6 +32,10 @@ struct Knowledge {
   double distance(size_t d, int a) const;
   /// Index of each family's datasets.
   std::vector<std::pair<std::string, std::vector<size_t>>> families() const;
+  /// Per dataset (all of them, 0 outside `train`): 1 / the number of `train` datasets of its
+  /// family, so that every family weighs the same when the selectors learn, as in their
+  /// evaluation and as for a dataset of an unseen family.
+  std::vector<double> family_weights(const std::vector<size_t>& train) const;
 };
 
 /// A CSV file (RFC 4180 quoting, one record per line) as a header and rows. Throws FormatError

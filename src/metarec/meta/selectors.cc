@@ -12,15 +12,17 @@ namespace metarec {
 
 namespace {
 
-// Mean normalized distance of each algorithm over `rows` (failures count 1, ineligible skipped).
+// Mean normalized distance of each algorithm over `rows` (failures count 1, ineligible skipped),
+// every family weighing the same (Knowledge::family_weights), as in the evaluation.
 std::vector<double> mean_distances(const Knowledge& k, const std::vector<size_t>& rows) {
   std::vector<double> sum(k.algorithms.size(), 0), n(k.algorithms.size(), 0);
+  const auto weight = k.family_weights(rows);
   for (size_t d : rows)
     for (size_t a = 0; a < k.algorithms.size(); ++a) {
       const double x = k.distance(d, static_cast<int>(a));
       if (std::isnan(x)) continue;
-      sum[a] += x;
-      n[a] += 1;
+      sum[a] += weight[d] * x;
+      n[a] += weight[d];
     }
   std::vector<double> out(k.algorithms.size());
   for (size_t a = 0; a < out.size(); ++a) out[a] = n[a] > 0 ? sum[a] / n[a] : 1.0;

@@ -11,6 +11,7 @@
 #include <cmath>
 #include <filesystem>
 #include <map>
+#include <tuple>
 
 namespace metarec {
 namespace {
@@ -51,6 +52,35 @@ Knowledge fixture() {
   std::filesystem::remove(results);
   std::filesystem::remove(features);
   return k;
+}
+
+// A knowledge base of two algorithms, p and q, and one feature x: rows of (dataset, x, p's
+// NDCG@10, q's).
+Knowledge two_algorithms(const std::vector<std::tuple<std::string, double, double, double>>& rows) {
+  const std::string results = tmp("two-results.csv"), features = tmp("two-features.csv");
+  std::string r = "dataset,algorithm,status,seed,ndcg@10\n", f = "dataset,x\n";
+  for (const auto& [d, x, p, q] : rows) {
+    r += "\"" + d + "\",p,ok,1," + std::to_string(p) + "\n";
+    r += "\"" + d + "\",q,ok,1," + std::to_string(q) + "\n";
+    f += "\"" + d + "\"," + std::to_string(x) + "\n";
+  }
+  write_file_atomic(results, r);
+  write_file_atomic(features, f);
+  Knowledge k = load_knowledge(results, features, "ndcg@10");
+  std::filesystem::remove(results);
+  std::filesystem::remove(features);
+  return k;
+}
+
+// A family of four datasets where p wins, three one-dataset families where q wins.
+Knowledge one_big_family() {
+  std::vector<std::tuple<std::string, double, double, double>> rows;
+  for (int i = 0; i < 4; ++i)
+    rows.emplace_back("big|sample:seed=" + std::to_string(i), 0.0, 0.5, 0.2);
+  rows.emplace_back("a", 2.2, 0.2, 0.5);
+  rows.emplace_back("b", -2.2, 0.2, 0.5);
+  rows.emplace_back("c", 20.0, 0.2, 0.5);
+  return two_algorithms(rows);
 }
 
 TEST(Knowledge, ReadsScoresEligibilityFamiliesAndDistances) {
@@ -221,20 +251,11 @@ TEST(Selection, RankerAndEnsembleLearnTheRuleAndTheEnsembleRoundTrips) {
 // are all equal, so the trees can only learn the (weighted) mean: p's distance is 1 on three of
 // the four families (0.75 weighted, 3/13 = 0.23 unweighted), q's 1 on one (0.25, 10/13 = 0.77).
 TEST(Selection, TreesWeighEveryFamilyTheSame) {
-  const std::string results = tmp("fw-results.csv"), features = tmp("fw-features.csv");
-  std::string r = "dataset,algorithm,status,seed,ndcg@10\n", f = "dataset,x\n";
-  auto add = [&](const std::string& d, double p, double q) {
-    r += "\"" + d + "\",p,ok,1," + std::to_string(p) + "\n";
-    r += "\"" + d + "\",q,ok,1," + std::to_string(q) + "\n";
-    f += "\"" + d + "\",1\n";
-  };
-  for (int i = 0; i < 10; ++i) add("big|sample:seed=" + std::to_string(i), 0.5, 0.2);
-  for (const char* d : {"s1", "s2", "s3"}) add(d, 0.2, 0.5);
-  write_file_atomic(results, r);
-  write_file_atomic(features, f);
-  const Knowledge k = load_knowledge(results, features, "ndcg@10");
-  std::filesystem::remove(results);
-  std::filesystem::remove(features);
+  std::vector<std::tuple<std::string, double, double, double>> rows;
+  for (int i = 0; i < 10; ++i)
+    rows.emplace_back("big|sample:seed=" + std::to_string(i), 1, 0.5, 0.2);
+  for (const char* d : {"s1", "s2", "s3"}) rows.emplace_back(d, 1, 0.2, 0.5);
+  const Knowledge k = two_algorithms(rows);
   ASSERT_EQ(k.families().size(), 4u);
   std::vector<size_t> all(k.datasets.size());
   for (size_t d = 0; d < all.size(); ++d) all[d] = d;
@@ -250,27 +271,6 @@ TEST(Selection, TreesWeighEveryFamilyTheSame) {
   trees->fit(k, all);
   EXPECT_NEAR(trees->score({1.0})[0], -0.75, 0.05);  // minus the predicted distance
   EXPECT_NEAR(trees->score({1.0})[1], -0.25, 0.05);
-}
-
-// A family of four datasets where p wins, three one-dataset families where q wins.
-Knowledge one_big_family() {
-  const std::string results = tmp("big-results.csv"), features = tmp("big-features.csv");
-  std::string r = "dataset,algorithm,status,seed,ndcg@10\n", f = "dataset,x\n";
-  auto add = [&](const std::string& d, double x, double p, double q) {
-    r += "\"" + d + "\",p,ok,1," + std::to_string(p) + "\n";
-    r += "\"" + d + "\",q,ok,1," + std::to_string(q) + "\n";
-    f += "\"" + d + "\"," + std::to_string(x) + "\n";
-  };
-  for (int i = 0; i < 4; ++i) add("big|sample:seed=" + std::to_string(i), 0.0, 0.5, 0.2);
-  add("a", 2.2, 0.2, 0.5);
-  add("b", -2.2, 0.2, 0.5);
-  add("c", 20.0, 0.2, 0.5);
-  write_file_atomic(results, r);
-  write_file_atomic(features, f);
-  Knowledge k = load_knowledge(results, features, "ndcg@10");
-  std::filesystem::remove(results);
-  std::filesystem::remove(features);
-  return k;
 }
 
 TEST(Knowledge, FamilyWeightsGiveEveryFamilyOne) {

@@ -22,11 +22,21 @@ std::string tmp(const std::string& name) {
       .string();
 }
 
+// The knowledge in a per-job results CSV and a per-dataset features CSV, given as text.
+Knowledge knowledge_from(const std::string& results_csv, const std::string& features_csv) {
+  const std::string results = tmp("results.csv"), features = tmp("features.csv");
+  write_file_atomic(results, results_csv);
+  write_file_atomic(features, features_csv);
+  Knowledge k = load_knowledge(results, features, "ndcg@10");
+  std::filesystem::remove(results);
+  std::filesystem::remove(features);
+  return k;
+}
+
 // Families A and C have a low first feature and "p" wins there; B and D a high one and "q" wins;
 // E and F have identical features but opposite winners (only leakage could get both right).
 // "r" is always last; "b" is a rating model, incompatible with the implicit family D.
 Knowledge fixture() {
-  const std::string results = tmp("results.csv"), features = tmp("features.csv");
   std::string r = "dataset,algorithm,status,seed,ndcg@10,precision@10\n";
   std::string f = "dataset,x,y\n";
   auto add = [&](const std::string& d, double x, double p, double q) {
@@ -46,30 +56,19 @@ Knowledge fixture() {
   add("D|kcore:k=2", 9.9, 0.2, 0.5);
   add("E", 5.0, 0.5, 0.1);
   add("F", 5.0, 0.1, 0.5);
-  write_file_atomic(results, r);
-  write_file_atomic(features, f);
-  Knowledge k = load_knowledge(results, features, "ndcg@10");
-  std::filesystem::remove(results);
-  std::filesystem::remove(features);
-  return k;
+  return knowledge_from(r, f);
 }
 
 // A knowledge base of two algorithms, p and q, and one feature x: rows of (dataset, x, p's
 // NDCG@10, q's).
 Knowledge two_algorithms(const std::vector<std::tuple<std::string, double, double, double>>& rows) {
-  const std::string results = tmp("two-results.csv"), features = tmp("two-features.csv");
   std::string r = "dataset,algorithm,status,seed,ndcg@10\n", f = "dataset,x\n";
   for (const auto& [d, x, p, q] : rows) {
     r += "\"" + d + "\",p,ok,1," + std::to_string(p) + "\n";
     r += "\"" + d + "\",q,ok,1," + std::to_string(q) + "\n";
     f += "\"" + d + "\"," + std::to_string(x) + "\n";
   }
-  write_file_atomic(results, r);
-  write_file_atomic(features, f);
-  Knowledge k = load_knowledge(results, features, "ndcg@10");
-  std::filesystem::remove(results);
-  std::filesystem::remove(features);
-  return k;
+  return knowledge_from(r, f);
 }
 
 // A family of four datasets where p wins, three one-dataset families where q wins.
@@ -209,6 +208,20 @@ TEST(Selection, SiblingOracleReadsTheNearestSiblingAndSkipsSingletons) {
   EXPECT_NE(mean_spearman_over(nd, swapped), nd.spearman);
 }
 
+// `s`'s saved state, loaded into a fresh selector of the same name, scores every dataset alike.
+void expect_state_round_trips(const AlgorithmSelector& s, const SelectorOptions& o,
+                              const Knowledge& k) {
+  ModelWriter w;
+  ASSERT_TRUE(s.save_state(w));
+  const std::string path = tmp(s.name() + ".safetensors");
+  w.write(path);
+  const ModelReader r(path);
+  auto again = make_selector(s.name(), o);
+  ASSERT_TRUE(again->load_state(r));
+  for (const auto& d : k.datasets) EXPECT_EQ(again->score(d.features), s.score(d.features));
+  std::filesystem::remove(path);
+}
+
 // The pairwise ranker and the Borda ensemble learn the same rule from the other families, and
 // the ensemble's whole state (trees, ranker, neighbours) round-trips to identical scores.
 TEST(Selection, RankerAndEnsembleLearnTheRuleAndTheEnsembleRoundTrips) {
@@ -235,15 +248,7 @@ TEST(Selection, RankerAndEnsembleLearnTheRuleAndTheEnsembleRoundTrips) {
   const auto low = ens->score({0.05, 1}), high = ens->score({9.95, 1});
   EXPECT_GT(low[at("p")], low[at("q")]);
   EXPECT_GT(high[at("q")], high[at("p")]);
-  ModelWriter w;
-  ASSERT_TRUE(ens->save_state(w));
-  const std::string path = tmp("ensemble.safetensors");
-  w.write(path);
-  const ModelReader r(path);
-  auto again = make_selector("ensemble", o);
-  ASSERT_TRUE(again->load_state(r));
-  for (const auto& d : k.datasets) EXPECT_EQ(again->score(d.features), ens->score(d.features));
-  std::filesystem::remove(path);
+  expect_state_round_trips(*ens, o, k);
 }
 
 // Every family weighs the same in the trees' training, as in the evaluation: one family of ten
@@ -334,15 +339,7 @@ TEST(Selection, TreesEnsembleIsTheMeanRankOfTreesAndRanker) {
   const SelectionResult sb = evaluate_selection(k, "single_best", o);
   const SelectionResult et = evaluate_selection(k, "ensemble_trees", o);
   EXPECT_GT(et.top1, sb.top1);
-  ModelWriter w;
-  ASSERT_TRUE(ens->save_state(w));
-  const std::string path = tmp("ensemble_trees.safetensors");
-  w.write(path);
-  const ModelReader r(path);
-  auto again = make_selector("ensemble_trees", o);
-  ASSERT_TRUE(again->load_state(r));
-  for (const auto& d : k.datasets) EXPECT_EQ(again->score(d.features), ens->score(d.features));
-  std::filesystem::remove(path);
+  expect_state_round_trips(*ens, o, k);
 }
 
 TEST(Selection, BoostedTreesAndContrastiveStateRoundTripThroughAFile) {

@@ -99,7 +99,8 @@ nlohmann::json result_json(const SelectionResult& r) {
 // A trained selector and the knowledge it was trained from, as `select` and `auto` use it.
 struct LoadedSelector {
   Knowledge knowledge;
-  std::string default_name;
+  std::string name;          // the selector in use: the file's default unless asked for another
+  std::string default_name;  // the file's default
   nlohmann::json evaluation;
   std::unique_ptr<AlgorithmSelector> selector;
   Standardizer z;  // over all knowledge datasets, for the nearest-datasets listing
@@ -128,7 +129,11 @@ nlohmann::json novelty_json(const LoadedSelector& s, double novelty) {
           {"beyond_known", !s.novelty_scale.empty() && novelty > s.novelty_scale.back()}};
 }
 
-LoadedSelector load_selector(const std::string& path) {
+// `name` (empty: the file's default) is the selector to rank with. Another than the default is
+// loaded from the file's state where it holds it (a member of the default ensemble, the seed's
+// network) and otherwise fitted on the whole knowledge base the file names, with `seed`.
+LoadedSelector load_selector(const std::string& path, const std::string& name = "",
+                             uint64_t seed = 42) {
   ModelReader r(path);
   LoadedSelector s;
   s.default_name = r.meta("default_selector");
@@ -149,12 +154,22 @@ LoadedSelector load_selector(const std::string& path) {
   for (double x : family_novelty(s.knowledge))
     if (std::isfinite(x)) s.novelty_scale.push_back(x);
   std::sort(s.novelty_scale.begin(), s.novelty_scale.end());
-  if (s.default_name == "contrastive") {
+  s.name = name.empty() ? s.default_name : name;
+  if (s.name == "contrastive") {
     s.selector = std::make_unique<ContrastiveSelector>(ContrastiveSelector::load(r));
   } else {
     SelectorOptions o;
-    s.selector = make_selector(s.default_name, o);
-    if (!s.selector->load_state(r)) s.selector->fit(s.knowledge, all);  // cheap without state
+    o.network.seed = seed;
+    s.selector = make_selector(s.name, o);  // InvalidArgument names the valid ones
+    if (!s.selector->load_state(r)) {
+      // Only a selector other than the default lacks state (or a file older than its state):
+      // the tree models fit in seconds, the networks need the catalog's embeddings.
+      if (s.name.find("listwise") != std::string::npos) {
+        o.embeddings = embeddings_for(s.knowledge.algorithms);
+        s.selector = make_selector(s.name, o);
+      }
+      s.selector->fit(s.knowledge, all);
+    }
   }
   return s;
 }
@@ -343,18 +358,21 @@ void register_meta(CLI::App& app, Globals& g) {
 
   // ---- select
   auto* select = app.add_subcommand("select", "Rank the catalog's algorithms for a dataset");
-  static std::string spec, selector_file = repo_path(kSelector);
+  static std::string spec, selector_file = repo_path(kSelector), selector_name;
   static int top = 10;
   select->add_option("data", spec, "Dataset (see `metarec info`)")->required();
   select->add_option("--selector-file", selector_file, "Trained selector (metarec meta-train)")
       ->capture_default_str();
+  select->add_option("--selector", selector_name,
+                     "Rank with this selector instead of the file's default (one of meta-train's "
+                     "table; fitted on the file's knowledge base when the file lacks its state)");
   select->add_option("--top", top, "Algorithms to list")->capture_default_str();
   add_data_options(select, g);
   add_run_options(select, g);
   select->callback([&g] {
     const LoadedDataset d = load(spec, g);
     const auto t0 = Clock::now();
-    const LoadedSelector s = load_selector(selector_file);
+    const LoadedSelector s = load_selector(selector_file, selector_name, g.seed);
     MetaFeatureOptions mo;
     mo.seed = g.seed;
     mo.threads = g.threads;
@@ -377,15 +395,17 @@ void register_meta(CLI::App& app, Globals& g) {
     }
     const double novelty = near.empty() ? 0 : near[0].first;
     if (g.json)
-      return print_json({{"selector", s.default_name},
+      return print_json({{"selector", s.name},
                          {"algorithms", algs},
                          {"gap", gap},
                          {"novelty", novelty_json(s, novelty)},
                          {"nearest_datasets", nn_json},
                          {"seconds", seconds},
                          {"meta_features", meta_features_json(f)}});
-    std::cout << "Selector: " << s.default_name << " (trained on " << s.knowledge.datasets.size()
-              << " datasets); " << fmt(seconds, 3) << " s for features and selection\n";
+    std::cout << "Selector: " << s.name << " ("
+              << (s.name == s.default_name ? "" : "the file's default is " + s.default_name + "; ")
+              << "trained on " << s.knowledge.datasets.size() << " datasets); " << fmt(seconds, 3)
+              << " s for features and selection\n";
     Table t({"rank", "algorithm", "score", "default parameters (--json: all)"});
     for (size_t i = 0; i < ranked.size() && static_cast<int>(i) < top; ++i)
       t.add({std::to_string(i + 1),
@@ -423,6 +443,8 @@ void register_meta(CLI::App& app, Globals& g) {
   autocmd->add_option("-o,--out", auto_out, "Where to save the trained model")
       ->capture_default_str();
   autocmd->add_option("--selector-file", selector_file, "Trained selector")->capture_default_str();
+  autocmd->add_option("--selector", selector_name,
+                      "Rank with this selector instead of the file's default (see select)");
   add_data_options(autocmd, g);
   add_run_options(autocmd, g);
   autocmd->callback([&g] {
@@ -433,7 +455,7 @@ void register_meta(CLI::App& app, Globals& g) {
     lo.data_root = g.data_root;
     DatasetCache cache(lo);
     const LoadedDataset& d = cache.get(auto_spec);
-    const LoadedSelector s = load_selector(selector_file);
+    const LoadedSelector s = load_selector(selector_file, selector_name, g.seed);
     MetaFeatureOptions mo;  // as select computes them, so both rank and measure novelty alike
     mo.seed = g.seed;
     mo.threads = g.threads;
@@ -500,7 +522,7 @@ void register_meta(CLI::App& app, Globals& g) {
     model->save(auto_out);
     const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
     nlohmann::json j = {
-        {"selector", s.default_name},
+        {"selector", s.name},
         {"novelty", novelty_json(s, novelty)},
         {"verified", verified},
         {"winner", winner},
@@ -510,7 +532,7 @@ void register_meta(CLI::App& app, Globals& g) {
         {"model", auto_out},
         {"seconds", seconds}};
     if (g.json) return print_json(j);
-    std::cout << "Selector " << s.default_name << " ranked: ";
+    std::cout << "Selector " << s.name << " ranked: ";
     for (size_t i = 0; i < std::min<size_t>(5, ranked.size()); ++i)
       std::cout << (i ? ", " : "") << ranked[i].algorithm;
     std::cout << "\n"

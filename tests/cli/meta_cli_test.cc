@@ -120,6 +120,37 @@ TEST(MetaCli, MetaTrainNamesKnowledgeSoAnyCloneFindsIt) {
   std::filesystem::remove(sel);
 }
 
+// --selector ranks with another selector of the table: the single best, which the shipped file
+// holds no state for, is fitted on the shipped knowledge, so its scores are those of the same
+// selector fitted here (minus each algorithm's family-weighted mean distance from the best).
+TEST(MetaCli, SelectWithAnotherSelectorFitsItOnTheShippedKnowledge) {
+  const std::string args = std::string("select ") + kData + " --selector single_best --json";
+  auto [code, out] = run(args, false);
+  ASSERT_EQ(code, 0) << run(args).second;
+  const auto j = nlohmann::json::parse(out);
+  EXPECT_EQ(j["selector"], "single_best");
+  const std::filesystem::path root(METAREC_SOURCE_DIR);
+  const auto k = metarec::load_knowledge((root / "experiments/kb-v1-results.csv").string(),
+                                         (root / "experiments/kb-v1-datasets.csv").string());
+  std::vector<size_t> all(k.datasets.size());
+  for (size_t d = 0; d < all.size(); ++d) all[d] = d;
+  auto single = metarec::make_selector("single_best", metarec::SelectorOptions{});
+  single->fit(k, all);
+  const auto expected = single->score(k.datasets[0].features);  // the same for any dataset
+  ASSERT_EQ(j["algorithms"].size(), k.algorithms.size());
+  for (const auto& a : j["algorithms"]) {
+    const auto at = std::find(k.algorithms.begin(), k.algorithms.end(), a["algorithm"]);
+    ASSERT_NE(at, k.algorithms.end());
+    EXPECT_NEAR(a["score"].get<double>(), expected[static_cast<size_t>(at - k.algorithms.begin())],
+                1e-12)
+        << a["algorithm"];
+  }
+  auto bad = run(std::string("select ") + kData + " --selector best_guess");
+  EXPECT_EQ(bad.first, 2);
+  EXPECT_NE(bad.second.find("unknown selector \"best_guess\""), std::string::npos) << bad.second;
+  EXPECT_NE(bad.second.find("ensemble_trees"), std::string::npos) << bad.second;  // the valid ones
+}
+
 TEST(MetaCli, ClearErrors) {
   auto missing =
       run(std::string("select ") + kData + " --selector-file " + tmp("none.safetensors"));

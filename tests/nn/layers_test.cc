@@ -6,9 +6,11 @@
 #include <metarec/meta/selectors.h>
 #include <metarec/nn/layers.h>
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <limits>
+#include <tuple>
 
 #include "gradient_check.h"
 
@@ -100,6 +102,37 @@ TEST(NnLayers, ReluDropoutAndCosineGradients) {
         return weighted(c2.forward(x, b), wc);
       },
       "cosine");
+}
+
+TEST(NnLayers, AffineRowsMatchesTheProductOnEveryTileAndTail) {
+  Rng rng(4);
+  // 4-row tiles and single rows; 16-column tiles and the columns left; widths below one tile.
+  for (auto [n, in, width] : {std::tuple{9, 7, 35}, std::tuple{4, 1, 16}, std::tuple{3, 12, 5},
+                              std::tuple{1, 3, 1}, std::tuple{0, 4, 8}}) {
+    const Matrix x = random_matrix(n, in, rng), w = random_matrix(in, width, rng),
+                 b = random_matrix(1, width, rng);
+    Matrix expect(n, width);
+    for (int r = 0; r < n; ++r)
+      for (int j = 0; j < width; ++j) {
+        double sum = b(0, j);
+        for (int k = 0; k < in; ++k) sum += static_cast<double>(x(r, k)) * w(k, j);
+        expect(r, j) = static_cast<float>(sum);
+      }
+    for (bool relu : {false, true}) {
+      Matrix out;
+      nn::affine_rows(x, w, b, relu, out);
+      ASSERT_EQ(out.rows(), n);
+      ASSERT_EQ(out.cols(), width);
+      for (int r = 0; r < n; ++r)
+        for (int j = 0; j < width; ++j)
+          EXPECT_NEAR(out(r, j), relu ? std::max(expect(r, j), 0.0f) : expect(r, j), 1e-5)
+              << n << " x " << in << " x " << width << " at (" << r << ", " << j << ")";
+    }
+  }
+  Matrix out;
+  EXPECT_THROW(
+      nn::affine_rows(Matrix::Zero(2, 3), Matrix::Zero(4, 5), Matrix::Zero(1, 5), true, out),
+      Error);
 }
 
 TEST(ContrastiveLoss, HandComputedValueAndGradient) {

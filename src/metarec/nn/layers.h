@@ -29,6 +29,13 @@ struct Parameter {
 /// Pointers to each parameter's gradient, in order (for the optimizers' step(grads)).
 std::vector<const Matrix*> gradients_of(const std::vector<Parameter*>& params);
 
+/// out = x W + b, then max(0, .) when `relu`; x: n x in, W: in x out, b: 1 x out (out is resized).
+/// For inference inside score(), which runs on many threads at once and so must not enter BLAS:
+/// each row of out is the sum of W's rows weighted by that row of x, so the inner loop reads
+/// contiguous memory (Eigen's coefficient-wise lazyProduct walks W's columns) and skips the zeros
+/// a ReLU layer leaves in x.
+void affine_rows(const Matrix& x, const Matrix& w, const Matrix& b, bool relu, Matrix& out);
+
 /// y = x W + b, W: in x out, b: 1 x out. Initialized uniform(+-sqrt(6 / (in + out))) (Glorot),
 /// b = 0.
 class Linear {

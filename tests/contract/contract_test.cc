@@ -9,6 +9,7 @@
 #include <metarec/eval/evaluator.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -152,6 +153,28 @@ TEST_P(Contract, SaveLoadReproducesScoresExactly) {
   EXPECT_THROW(Recommender::load(bad), FormatError);
   std::remove(path.c_str());
   std::remove(bad.c_str());
+}
+
+TEST_P(Contract, ChosenItemsScoreAsInTheFullScores) {
+  auto m = fitted();
+  const auto* subset = dynamic_cast<const SubsetScorer*>(m.get());
+  if (!subset) GTEST_SKIP() << "scores every item only";
+  const int32_t ni = m->num_items();
+  // Any order, repeats, the first and the last items.
+  const std::vector<int32_t> items = {ni - 1, 0, 5, 5, ni / 2, 1, ni - 1};
+  for (int32_t u : {3, m->num_users() - 1}) {
+    const auto all = scores(*m, u);
+    std::vector<float> some(items.size());
+    subset->score_items(u, items, some);
+    // Equal up to rounding: a matrix product over fewer rows may be blocked differently.
+    for (size_t k = 0; k < items.size(); ++k) {
+      const float full = all[static_cast<size_t>(items[k])];
+      EXPECT_NEAR(some[k], full, 1e-5f * std::max(1.0f, std::abs(full)))
+          << "user " << u << ", item " << items[k];
+    }
+  }
+  std::vector<float> one(1);
+  EXPECT_THROW(subset->score_items(0, std::vector<int32_t>{ni}, one), Error);
 }
 
 TEST_P(Contract, SameSeedSameResult) {

@@ -4,6 +4,7 @@
 #include <metarec/core/error.h>
 #include <metarec/eval/evaluator.h>
 
+#include <atomic>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -203,6 +204,54 @@ TEST(Evaluator, SampledProtocolWithGivenNegatives) {
   EXPECT_NEAR(r.get("auc"), (0.5 + 1 + 0) / 3, 1e-12);
   EXPECT_EQ(r.protocol, "sampled:file");
   EXPECT_EQ(r.test_entries, 3);
+}
+
+// FixedModel's scores, also for chosen items; counts the calls of each kind.
+class SubsetModel final : public Recommender, public SubsetScorer {
+ public:
+  SubsetModel() : Recommender("fixed_subset", Params()) {}
+  void score(int32_t, std::span<float> out) const override {
+    ++full_calls;
+    for (size_t i = 0; i < out.size(); ++i) out[i] = 10.0f - static_cast<float>(i);
+  }
+  void score_items(int32_t, std::span<const int32_t> items, std::span<float> out) const override {
+    ++subset_calls;
+    scored += static_cast<int64_t>(items.size());
+    for (size_t k = 0; k < items.size(); ++k) out[k] = 10.0f - static_cast<float>(items[k]);
+  }
+  mutable std::atomic<int64_t> full_calls{0}, subset_calls{0}, scored{0};
+
+ private:
+  void do_fit(const Interactions&, const FitContext&) override {}
+  void do_save(ModelWriter&) const override {}
+  void do_load(const ModelReader&) override {}
+};
+
+TEST(Evaluator, SampledProtocolScoresOnlyTheCasesItemsWhenTheModelCan) {
+  Fixture f;
+  SubsetModel m;
+  m.fit(f.train);
+  std::vector<SampledCase> cases = {{0, 3, {1, 4}}, {1, 0, {2, 3}}, {0, 5, {4}}};
+  EvalOptions o;
+  o.protocol = "sampled";
+  o.given_cases = &cases;
+  o.metrics = {"hr", "ndcg", "auc"};
+  o.ks = {1};
+  EvalResult r = evaluate(m, f.train, f.test, o);
+  // The figures of SampledProtocolWithGivenNegatives (same scores).
+  EXPECT_NEAR(r.get("hr@1"), 1.0 / 3, 1e-12);
+  EXPECT_NEAR(r.get("ndcg@1"), 1.0 / 3, 1e-12);
+  EXPECT_NEAR(r.get("auc"), (0.5 + 1 + 0) / 3, 1e-12);
+  // One call per user, with each case's item and negatives: u0 3 + 2, u1 3.
+  EXPECT_EQ(m.full_calls.load(), 0);
+  EXPECT_EQ(m.subset_calls.load(), 2);
+  EXPECT_EQ(m.scored.load(), 8);
+  // The full protocol still ranks every item.
+  o.protocol = "full";
+  o.given_cases = nullptr;
+  o.metrics = {"hr"};
+  evaluate(m, f.train, f.test, o);
+  EXPECT_EQ(m.full_calls.load(), 2);
 }
 
 TEST(Evaluator, SampledNegativesExcludeTrainAndTestItems) {

@@ -111,6 +111,18 @@ class FoldIn {
                               std::span<float> out) const = 0;
 };
 
+/// Scores of chosen items only, for models whose cost grows with every item scored (a network
+/// per item, as NCF's tower): the sampled protocol ranks each test item among 99 others, so it
+/// asks for 100 of a catalogue's thousands. out[k] is what score() gives items[k], up to float
+/// rounding (a matrix product over fewer rows may be blocked differently); items may repeat and
+/// come in any order.
+class SubsetScorer {
+ public:
+  virtual ~SubsetScorer() = default;
+  virtual void score_items(int32_t user, std::span<const int32_t> items,
+                           std::span<float> out) const = 0;
+};
+
 /// Restrictions applied by recommend(). `allow` and `deny` are item indices (any order).
 struct Filter {
   bool exclude_seen = true;

@@ -341,24 +341,47 @@ EvalResult evaluate_impl(const Recommender& model, const Interactions& train,
     for (size_t j = 0; j < order.size(); ++j)
       if (j == 0 || cases[order[j]].user != cases[order[j - 1]].user) starts.push_back(j);
     starts.push_back(order.size());
-    std::vector<std::vector<float>> scores(static_cast<size_t>(threads),
-                                           std::vector<float>(static_cast<size_t>(ni)));
+    // A model that can score chosen items (SubsetScorer) scores only the user's cases: each
+    // case's item, then its negatives. The rest score every item and pick.
+    const auto* subset = dynamic_cast<const SubsetScorer*>(&model);
+    std::vector<std::vector<float>> scores(
+        static_cast<size_t>(threads), std::vector<float>(subset ? 0 : static_cast<size_t>(ni)));
+    std::vector<std::vector<int32_t>> picked(static_cast<size_t>(threads));
+    std::vector<std::vector<float>> picked_scores(static_cast<size_t>(threads));
     parallel_for_tid(
         static_cast<int64_t>(starts.size()) - 1, threads,
         [&](int64_t g, int tid) {
           const int32_t u = cases[order[starts[g]]].user;
           METAREC_CHECK(u >= 0 && u < nu, "sampled case user out of range");
-          auto& s = scores[tid];
-          model.score(u, s);
-          Acc& a = acc[tid];
+          auto& items = picked[tid];
+          items.clear();
           for (size_t j = starts[g]; j < starts[g + 1]; ++j) {
             const SampledCase& sc = cases[order[j]];
-            const float target = s[sc.item];
-            int64_t greater = 0, equal = 0;
+            METAREC_CHECK(sc.item >= 0 && sc.item < ni, "sampled case item out of range");
+            items.push_back(sc.item);
             for (int32_t n : sc.negatives) {
               METAREC_CHECK(n >= 0 && n < ni, "sampled negative out of range");
-              greater += s[n] > target;
-              equal += s[n] == target;
+              items.push_back(n);
+            }
+          }
+          auto& ps = picked_scores[tid];
+          ps.resize(items.size());
+          if (subset) {
+            subset->score_items(u, items, ps);
+          } else {
+            auto& s = scores[tid];
+            model.score(u, s);
+            for (size_t k = 0; k < items.size(); ++k) ps[k] = s[items[k]];
+          }
+          Acc& a = acc[tid];
+          size_t at = 0;  // the case's item in ps, then its negatives
+          for (size_t j = starts[g]; j < starts[g + 1]; ++j) {
+            const SampledCase& sc = cases[order[j]];
+            const float target = ps[at++];
+            int64_t greater = 0, equal = 0;
+            for (size_t q = 0; q < sc.negatives.size(); ++q, ++at) {
+              greater += ps[at] > target;
+              equal += ps[at] == target;
             }
             const int64_t rank = greater + equal;  // ties count against the held-out item
             ++a.cases;

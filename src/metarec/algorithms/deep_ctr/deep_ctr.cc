@@ -138,16 +138,33 @@ void DeepCtr::score(int32_t user, std::span<float> out) const {
   require_fitted();
   METAREC_CHECK(static_cast<int64_t>(out.size()) == num_items(), algorithm(),
                 ": score buffer has size ", out.size(), ", expected ", num_items());
+  score_some(user, {}, num_items(), out);
+}
+
+void DeepCtr::score_items(int32_t user, std::span<const int32_t> items,
+                          std::span<float> out) const {
+  require_fitted();
+  METAREC_CHECK(out.size() == items.size(), algorithm(), ": score buffer has size ", out.size(),
+                " for ", items.size(), " items");
+  for (int32_t i : items)
+    METAREC_CHECK(i >= 0 && i < num_items(), algorithm(), ": item ", i, " out of range [0, ",
+                  num_items(), ")");
+  if (!items.empty()) score_some(user, items, static_cast<int64_t>(items.size()), out);
+}
+
+void DeepCtr::score_some(int32_t user, std::span<const int32_t> items, int64_t count,
+                         std::span<float> out) const {
   METAREC_CHECK(user >= 0 && user < num_users(), algorithm(), ": user ", user, " outside [0, ",
                 num_users(), ")");
   const int32_t tf = map_.prediction_time_feature(user);
   DeepCtrNetwork::Pass pass = net_->new_pass();
   DeepCtrBatch batch;
-  constexpr int32_t kBlock = 256;
-  for (int32_t lo = 0; lo < num_items(); lo += kBlock) {
-    const int32_t hi = std::min(num_items(), lo + kBlock);
+  constexpr int64_t kBlock = 256;
+  for (int64_t lo = 0; lo < count; lo += kBlock) {
+    const int64_t hi = std::min(count, lo + kBlock);
     batch.clear();
-    for (int32_t i = lo; i < hi; ++i) batch.add(map_, user, i, tf);
+    for (int64_t k = lo; k < hi; ++k)
+      batch.add(map_, user, items.empty() ? static_cast<int32_t>(k) : items[k], tf);
     net_->forward(batch, pass, out.subspan(static_cast<size_t>(lo), static_cast<size_t>(hi - lo)));
   }
 }

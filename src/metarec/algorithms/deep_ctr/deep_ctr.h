@@ -159,13 +159,15 @@ void train_deep_ctr(DeepCtrNetwork& net, const Interactions& train, const FmFeat
 ///
 ///   auto m = make_recommender("deepfm", {"factors=8", "epochs=20"});
 ///   m->fit(train, ctx);  float r = dynamic_cast<RatingPredictor&>(*m).predict(u, i);
-class DeepCtr final : public Recommender, public RatingPredictor {
+class DeepCtr final : public Recommender, public RatingPredictor, public SubsetScorer {
  public:
   static ParamSchema schema(DeepCtrVariant v);
   DeepCtr(DeepCtrVariant v, const Params& p);
   ~DeepCtr() override;
 
   void score(int32_t user, std::span<float> out) const override;
+  void score_items(int32_t user, std::span<const int32_t> items,
+                   std::span<float> out) const override;
   float predict(int32_t user, int32_t item) const override;
   const DeepCtrNetwork& network() const;
   const FmFeatureMap& features() const { return map_; }
@@ -174,6 +176,10 @@ class DeepCtr final : public Recommender, public RatingPredictor {
   void do_fit(const Interactions& train, const FitContext& ctx) override;
   void do_save(ModelWriter& w) const override;
   void do_load(const ModelReader& r) override;
+  /// out[k] = the score of (user, item k) for k < count, where item k is items[k], or k itself
+  /// when `items` is empty (every item). Shared by score() and score_items().
+  void score_some(int32_t user, std::span<const int32_t> items, int64_t count,
+                  std::span<float> out) const;
   /// The network for the current map and parameters (weights initialized from `rng`).
   std::unique_ptr<DeepCtrNetwork> make_network(Rng& rng) const;
 

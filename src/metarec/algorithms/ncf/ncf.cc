@@ -318,40 +318,55 @@ void Ncf::score(int32_t user, std::span<float> out) const {
   require_fitted();
   METAREC_CHECK(static_cast<int64_t>(out.size()) == num_items(), algorithm(),
                 ": score buffer has size ", out.size(), ", expected ", num_items());
+  score_some(user, {}, num_items(), out);
+}
+
+void Ncf::score_items(int32_t user, std::span<const int32_t> items, std::span<float> out) const {
+  require_fitted();
+  METAREC_CHECK(out.size() == items.size(), algorithm(), ": score buffer has size ", out.size(),
+                " for ", items.size(), " items");
+  for (int32_t i : items)
+    METAREC_CHECK(i >= 0 && i < num_items(), algorithm(), ": item ", i, " out of range [0, ",
+                  num_items(), ")");
+  if (!items.empty()) score_some(user, items, static_cast<int64_t>(items.size()), out);
+}
+
+void Ncf::score_some(int32_t user, std::span<const int32_t> items, int64_t count,
+                     std::span<float> out) const {
   const NcfNetwork& n = *net_;
   const NcfShape& s = n.shape;
   const int f = s.factors;
-  const int32_t items = num_items();
   const bool known = user >= 0 && user < num_users();
+  auto item_at = [&](int64_t k) { return items.empty() ? static_cast<int32_t>(k) : items[k]; };
   const Matrix& h = n.out_w.value;
-  Eigen::Map<Eigen::VectorXf> o(out.data(), items);
-  o.setConstant(n.out_b.value(0, 0));
+  std::fill_n(out.begin(), count, n.out_b.value(0, 0));
   if (s.has_gmf() && known) {
-    // h_gmf^T (p_u * q_i) = q_i . (p_u * h_gmf): one matrix-vector product over the items.
-    const Eigen::VectorXf v =
-        n.user_gmf.table.value.row(user).transpose().cwiseProduct(h.col(0).head(f));
-    for (int32_t i = 0; i < items; ++i) o[i] += n.item_gmf.table.value.row(i).dot(v);
+    // h_gmf^T (p_u * q_i) = q_i . (p_u * h_gmf).
+    const nn::RowVector v =
+        n.user_gmf.table.value.row(user).cwiseProduct(h.col(0).head(f).transpose());
+    for (int64_t k = 0; k < count; ++k) out[k] += n.item_gmf.table.value.row(item_at(k)).dot(v);
   }
   if (s.has_mlp()) {
     const int d = s.mlp_embedding();
-    nn::RowVector up = nn::RowVector::Zero(n.tower.weight(0).value.cols());
-    if (known) up = n.user_mlp.table.value.row(user) * n.tower.weight(0).value.topRows(d);
-    const Eigen::VectorXf hm = h.col(0).tail(f);
-    // Blocks of items through the rest of the tower. Eigen's own kernels (lazyProduct), not
-    // BLAS: score() runs concurrently on many threads.
-    constexpr int32_t kBlock = 256;
+    const Matrix& w1 = n.tower.weight(0).value;
+    nn::RowVector up = nn::RowVector::Zero(w1.cols());
+    if (known)
+      for (int k = 0; k < d; ++k) up += n.user_mlp.table.value(user, k) * w1.row(k);
+    const nn::RowVector hm = h.col(0).tail(f).transpose();
+    // Blocks of items through the rest of the tower, without BLAS: score() runs concurrently on
+    // many threads.
+    constexpr int64_t kBlock = 256;
     Matrix a, b;
-    for (int32_t lo = 0; lo < items; lo += kBlock) {
-      const int32_t m = std::min(kBlock, items - lo);
-      a = item_first_layer_.middleRows(lo, m);
-      a.rowwise() += up;
-      a = a.cwiseMax(0.0f);
+    for (int64_t lo = 0; lo < count; lo += kBlock) {
+      const int64_t m = std::min(kBlock, count - lo);
+      a.resize(m, w1.cols());
+      for (int64_t r = 0; r < m; ++r)
+        a.row(r) = (item_first_layer_.row(item_at(lo + r)) + up).cwiseMax(0.0f);
       for (int l = 1; l < n.tower.layers(); ++l) {
-        b.noalias() = a.lazyProduct(n.tower.weight(l).value);
-        b.rowwise() += n.tower.bias(l).value.row(0);
-        a = b.cwiseMax(0.0f);
+        nn::affine_rows(a, n.tower.weight(l).value, n.tower.bias(l).value, true, b);
+        a.swap(b);
       }
-      o.segment(lo, m).noalias() += a * hm;
+      for (int64_t r = 0; r < m; ++r) out[lo + r] += a.row(r).dot(hm);
     }
   }
 }

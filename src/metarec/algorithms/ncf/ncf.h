@@ -175,13 +175,15 @@ std::vector<int32_t> row_balanced_bands(std::span<const int64_t> offset, int par
 ///
 ///   auto m = make_recommender("neumf", {"factors=8", "epochs=20"});
 ///   m->fit(train, ctx);  auto top = recommend(*m, user, 10);
-class Ncf final : public Recommender {
+class Ncf final : public Recommender, public SubsetScorer {
  public:
   static ParamSchema schema(NcfVariant v);
   Ncf(NcfVariant v, const Params& p);
   ~Ncf() override;
 
   void score(int32_t user, std::span<float> out) const override;
+  void score_items(int32_t user, std::span<const int32_t> items,
+                   std::span<float> out) const override;
   const NcfNetwork& network() const;
   /// What early stopping did in the last fit, one entry per training stage (GMF, MLP, then the
   /// fine-tuning for a pretrained NeuMF); empty without early stopping. Not saved with the model.
@@ -198,6 +200,10 @@ class Ncf final : public Recommender {
   NcfTraining training() const;
   /// Precomputes q'_i W1_item + b1 for every item (the item half of the tower's first layer).
   void prepare_scoring();
+  /// out[k] = the logit of (user, item k) for k < count, where item k is items[k], or k itself
+  /// when `items` is empty (every item). Shared by score() and score_items().
+  void score_some(int32_t user, std::span<const int32_t> items, int64_t count,
+                  std::span<float> out) const;
 
   NcfVariant variant_;
   std::unique_ptr<NcfNetwork> net_;

@@ -187,10 +187,9 @@ TEST(Evaluator, ExplainabilityPrecisionAndRecallMatchHandComputation) {
   EXPECT_NEAR(r.get("mep@2"), 0.25, 1e-12);
 }
 
-TEST(Evaluator, SampledProtocolWithGivenNegatives) {
-  Fixture f;
-  FixedModel m;
-  m.fit(f.train);
+// Three given cases under the sampled protocol, for a model scoring item i as 10 - i; checks the
+// hand-computed metrics and returns the result.
+EvalResult expect_given_cases_ranked(const Recommender& m, const Fixture& f) {
   std::vector<SampledCase> cases = {{0, 3, {1, 4}}, {1, 0, {2, 3}}, {0, 5, {4}}};
   EvalOptions o;
   o.protocol = "sampled";
@@ -202,6 +201,14 @@ TEST(Evaluator, SampledProtocolWithGivenNegatives) {
   EXPECT_NEAR(r.get("hr@1"), 1.0 / 3, 1e-12);
   EXPECT_NEAR(r.get("ndcg@1"), 1.0 / 3, 1e-12);
   EXPECT_NEAR(r.get("auc"), (0.5 + 1 + 0) / 3, 1e-12);
+  return r;
+}
+
+TEST(Evaluator, SampledProtocolWithGivenNegatives) {
+  Fixture f;
+  FixedModel m;
+  m.fit(f.train);
+  EvalResult r = expect_given_cases_ranked(m, f);
   EXPECT_EQ(r.protocol, "sampled:file");
   EXPECT_EQ(r.test_entries, 3);
 }
@@ -231,25 +238,15 @@ TEST(Evaluator, SampledProtocolScoresOnlyTheCasesItemsWhenTheModelCan) {
   Fixture f;
   SubsetModel m;
   m.fit(f.train);
-  std::vector<SampledCase> cases = {{0, 3, {1, 4}}, {1, 0, {2, 3}}, {0, 5, {4}}};
-  EvalOptions o;
-  o.protocol = "sampled";
-  o.given_cases = &cases;
-  o.metrics = {"hr", "ndcg", "auc"};
-  o.ks = {1};
-  EvalResult r = evaluate(m, f.train, f.test, o);
-  // The figures of SampledProtocolWithGivenNegatives (same scores).
-  EXPECT_NEAR(r.get("hr@1"), 1.0 / 3, 1e-12);
-  EXPECT_NEAR(r.get("ndcg@1"), 1.0 / 3, 1e-12);
-  EXPECT_NEAR(r.get("auc"), (0.5 + 1 + 0) / 3, 1e-12);
+  expect_given_cases_ranked(m, f);
   // One call per user, with each case's item and negatives: u0 3 + 2, u1 3.
   EXPECT_EQ(m.full_calls.load(), 0);
   EXPECT_EQ(m.subset_calls.load(), 2);
   EXPECT_EQ(m.scored.load(), 8);
   // The full protocol still ranks every item.
-  o.protocol = "full";
-  o.given_cases = nullptr;
+  EvalOptions o;
   o.metrics = {"hr"};
+  o.ks = {1};
   evaluate(m, f.train, f.test, o);
   EXPECT_EQ(m.full_calls.load(), 2);
 }

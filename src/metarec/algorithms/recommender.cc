@@ -111,6 +111,16 @@ std::unique_ptr<Recommender> Recommender::read(const ModelReader& r) {
   return model;
 }
 
+void check_score_items(const Recommender& model, std::span<const int32_t> items,
+                       std::span<const float> out) {
+  METAREC_CHECK(model.fitted(), model.algorithm(), ": the model is not fitted");
+  METAREC_CHECK(out.size() == items.size(), model.algorithm(), ": score buffer has size ",
+                out.size(), " for ", items.size(), " items");
+  for (int32_t i : items)
+    METAREC_CHECK(i >= 0 && i < model.num_items(), model.algorithm(), ": item ", i,
+                  " out of range [0, ", model.num_items(), ")");
+}
+
 void exclude_seen(const Recommender& model, int32_t user, std::span<float> scores) {
   constexpr float kExcluded = -std::numeric_limits<float>::infinity();
   for (int32_t i : model.seen_items(user)) scores[i] = kExcluded;

@@ -123,6 +123,11 @@ class SubsetScorer {
                            std::span<float> out) const = 0;
 };
 
+/// score_items()'s checks: `model` is fitted, `out` has one entry per item and every item is in
+/// [0, model.num_items()).
+void check_score_items(const Recommender& model, std::span<const int32_t> items,
+                       std::span<const float> out);
+
 /// Restrictions applied by recommend(). `allow` and `deny` are item indices (any order).
 struct Filter {
   bool exclude_seen = true;

@@ -322,12 +322,7 @@ void Ncf::score(int32_t user, std::span<float> out) const {
 }
 
 void Ncf::score_items(int32_t user, std::span<const int32_t> items, std::span<float> out) const {
-  require_fitted();
-  METAREC_CHECK(out.size() == items.size(), algorithm(), ": score buffer has size ", out.size(),
-                " for ", items.size(), " items");
-  for (int32_t i : items)
-    METAREC_CHECK(i >= 0 && i < num_items(), algorithm(), ": item ", i, " out of range [0, ",
-                  num_items(), ")");
+  check_score_items(*this, items, out);
   if (!items.empty()) score_some(user, items, static_cast<int64_t>(items.size()), out);
 }
 

@@ -173,6 +173,20 @@ TEST_P(Contract, ChosenItemsScoreAsInTheFullScores) {
           << "user " << u << ", item " << items[k];
     }
   }
+  // recommend() re-ranks an allowed list with score_items: the same order and scores.
+  Filter f;
+  f.exclude_seen = false;
+  f.allow = {ni - 1, 2, 9, 2, 0};
+  const auto all = scores(*m, 7);
+  const auto top = recommend(*m, 7, 10, f);
+  ASSERT_EQ(top.size(), 4u);
+  for (size_t r = 0; r < top.size(); ++r) {
+    const float full = all[static_cast<size_t>(top[r].item)];
+    EXPECT_NEAR(top[r].score, full, 1e-5f * std::max(1.0f, std::abs(full)));
+    if (r > 0) {
+      EXPECT_GE(top[r - 1].score, top[r].score);
+    }
+  }
   std::vector<float> one(1);
   EXPECT_THROW(subset->score_items(0, std::vector<int32_t>{ni}, one), Error);
 }

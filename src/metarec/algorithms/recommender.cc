@@ -132,22 +132,36 @@ std::vector<ScoredItem> recommend(const Recommender& model, int32_t user, int k,
   METAREC_CHECK(model.fitted(), model.algorithm(), ": the model is not fitted");
   METAREC_CHECK(user >= 0 && user < model.num_users(), "user index ", user, " is out of range");
   const int32_t n = model.num_items();
-  std::vector<float> scores(static_cast<size_t>(n));
-  model.score(user, scores);
   constexpr float kExcluded = -std::numeric_limits<float>::infinity();
-  if (filter.exclude_seen) exclude_seen(model, user, scores);
-  for (int32_t i : filter.deny) {
-    METAREC_CHECK(i >= 0 && i < n, "denied item index ", i, " is out of range");
-    scores[i] = kExcluded;
-  }
+  std::vector<char> allowed;
   if (!filter.allow.empty()) {
-    std::vector<char> allowed(static_cast<size_t>(n), 0);
+    allowed.assign(static_cast<size_t>(n), 0);
     for (int32_t i : filter.allow) {
       METAREC_CHECK(i >= 0 && i < n, "allowed item index ", i, " is out of range");
       allowed[i] = 1;
     }
+  }
+  std::vector<float> scores(static_cast<size_t>(n));
+  const auto* subset = dynamic_cast<const SubsetScorer*>(&model);
+  if (subset && !allowed.empty()) {
+    // Re-ranking a list of candidates: a model that can score just those does.
+    std::vector<int32_t> items;
     for (int32_t i = 0; i < n; ++i)
-      if (!allowed[i]) scores[i] = kExcluded;
+      if (allowed[i]) items.push_back(i);
+    std::vector<float> some(items.size());
+    subset->score_items(user, items, some);
+    std::fill(scores.begin(), scores.end(), kExcluded);
+    for (size_t j = 0; j < items.size(); ++j) scores[items[j]] = some[j];
+  } else {
+    model.score(user, scores);
+    if (!allowed.empty())
+      for (int32_t i = 0; i < n; ++i)
+        if (!allowed[i]) scores[i] = kExcluded;
+  }
+  if (filter.exclude_seen) exclude_seen(model, user, scores);
+  for (int32_t i : filter.deny) {
+    METAREC_CHECK(i >= 0 && i < n, "denied item index ", i, " is out of range");
+    scores[i] = kExcluded;
   }
   return top_k(scores, k);
 }

@@ -114,9 +114,8 @@ class FoldIn {
 /// Scores of chosen items only, for models whose cost grows with every item scored (a network
 /// per item, as NCF's tower): the sampled protocol ranks each test item among 99 others, so it
 /// asks for 100 of a catalogue's thousands, and recommend() re-ranks a Filter's `allow` list
-/// with it. out[k] is what score() gives items[k], up to float
-/// rounding (a matrix product over fewer rows may be blocked differently); items may repeat and
-/// come in any order.
+/// with it. out[k] is what score() gives items[k], up to float rounding (a matrix product over
+/// fewer rows may be blocked differently); items may repeat and come in any order.
 class SubsetScorer {
  public:
   virtual ~SubsetScorer() = default;

@@ -176,9 +176,10 @@ namespace {
 
 #if defined(__GNUC__)
 // Eight floats as one value (GCC's vector extension): two SSE registers in the baseline build, one
-// AVX register in the x86-64-v3 clone below. `F8u` reads from unaligned memory.
+// AVX register in the x86-64-v3 clone below. `F8u` reads and writes float arrays: unaligned, and
+// allowed to alias them.
 typedef float F8 __attribute__((vector_size(32)));
-typedef float F8u __attribute__((vector_size(32), aligned(4)));
+typedef float F8u __attribute__((vector_size(32), aligned(4), may_alias));
 
 // Rows [r, r + R) and columns [j, j + 16) of out = x W + b: R x 16 sums kept in registers while k
 // runs over the inputs, so each load of a row of W serves R rows of x.

@@ -6,6 +6,8 @@
 #include <metarec/nn/losses.h>
 #include <metarec/nn/optim.h>
 
+#include <cmath>
+
 #include "gradient_check.h"
 
 namespace metarec {
@@ -136,6 +138,78 @@ TEST(NnOptim, LazyAdamEqualsAdamWhenEveryRowIsInEveryBatch) {
   }
   EXPECT_LT((e.table.value - dense.value).cwiseAbs().maxCoeff(), 1e-6f);
   EXPECT_EQ(lazy.steps(), 20);
+}
+
+// Lazy Adam with catch-up against dense Adam fed the same gradients, zero on the rows a step
+// leaves out: after catch_up() the tables agree. Row 4 is never in a batch and must not move.
+void expect_catch_up_is_dense(float beta1, float beta2, int steps) {
+  Rng rng(7);
+  nn::Embedding e(5, 3, nn::EmbeddingInit::kNormal, 1.0f, rng, "e");
+  nn::Parameter dense;
+  dense.value = e.table.value;
+  dense.zero_grad();
+  const Matrix start = e.table.value;
+  nn::LazyAdam lazy(e, 0.01f, beta1, beta2, 1e-8f, 0, true);
+  nn::Adam adam({&dense}, 0.01f, beta1, beta2, 1e-8f);
+  for (int s = 0; s < steps; ++s) {
+    // Rows 0-3 each with its own probability, so gaps of every length occur.
+    std::vector<int32_t> ids;
+    for (int32_t r = 0; r < 4; ++r)
+      if (rng.uniform() < 0.15 + 0.2 * r) ids.push_back(r);
+    const Matrix g = testing_nn::random_matrix(static_cast<Eigen::Index>(ids.size()), 3, rng);
+    lazy.step(e.backward(ids, g));
+    dense.grad.setZero();
+    for (size_t k = 0; k < ids.size(); ++k)
+      dense.grad.row(ids[k]) = g.row(static_cast<Eigen::Index>(k));
+    adam.step();
+    if (s == steps / 2) {  // mid-way too, where some rows are behind
+      lazy.catch_up();
+      ASSERT_LT((e.table.value - dense.value).cwiseAbs().maxCoeff(), 2e-5f) << "step " << s;
+    }
+  }
+  lazy.catch_up();
+  lazy.catch_up();  // idempotent
+  EXPECT_LT((e.table.value - dense.value).cwiseAbs().maxCoeff(), 2e-5f)
+      << "beta1 " << beta1 << " beta2 " << beta2;
+  EXPECT_GT((e.table.value - start).topRows(4).cwiseAbs().minCoeff(), 0.0f);
+  EXPECT_EQ(e.table.value.row(4), start.row(4));
+}
+
+TEST(NnOptim, LazyAdamWithCatchUpFollowsDenseAdam) {
+  expect_catch_up_is_dense(0.9f, 0.999f, 300);  // inside the bias-correction table
+  expect_catch_up_is_dense(0.9f, 0.9f, 600);    // past it: the geometric sum
+  expect_catch_up_is_dense(0.5f, 0.99f, 300);
+}
+
+// Without catch-up, lazy Adam leaves a row where its last update put it; the moves it misses
+// are what catch-up adds, so the two must differ once rows skip steps.
+TEST(NnOptim, LazyAdamCatchUpMovesRowsThatSkippedSteps) {
+  Rng rng(3);
+  nn::Embedding a(2, 2, nn::EmbeddingInit::kNormal, 1.0f, rng, "a");
+  nn::Embedding b = a;
+  nn::LazyAdam plain(a, 0.01f), caught(b, 0.01f, 0.9f, 0.999f, 1e-8f, 0, true);
+  const Matrix g = Matrix::Constant(1, 2, 1.0f);
+  const std::vector<int32_t> row0 = {0}, row1 = {1};
+  plain.step(a.backward(row0, g));
+  caught.step(b.backward(row0, g));
+  for (int s = 0; s < 10; ++s) {
+    plain.step(a.backward(row1, g));
+    caught.step(b.backward(row1, g));
+  }
+  caught.catch_up();
+  // Row 0 moved once by lr m^ / sqrt(v^) = lr (the first step's ratio is 1); without catch-up it
+  // stays there. Dense Adam moves it 10 more times on its decaying moments, by hand:
+  double missed = 0;
+  for (int j = 1; j <= 10; ++j) {
+    const int u = 1 + j;
+    const double m_hat = 0.1 * std::pow(0.9, j) / (1 - std::pow(0.9, u));
+    const double v_hat = 0.001 * std::pow(0.999, j) / (1 - std::pow(0.999, u));
+    missed += 0.01 * m_hat / std::sqrt(v_hat);
+  }
+  EXPECT_GT(missed, 0.03);  // three times the one update: the effect is not small
+  EXPECT_NEAR(a.table.value(0, 0) - b.table.value(0, 0), missed, 1e-6);
+  EXPECT_NEAR(a.table.value(0, 1) - b.table.value(0, 1), missed, 1e-6);
+  EXPECT_NEAR(a.table.value(1, 0), b.table.value(1, 0), 1e-6);  // row 1 was never behind
 }
 
 TEST(NnOptim, SparseStepsRejectUncoalescedGradients) {

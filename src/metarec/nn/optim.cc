@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <limits>
 
 namespace metarec::nn {
 
@@ -166,7 +167,7 @@ void SparseAdagrad::step(const SparseGrad& g) {
 }
 
 LazyAdam::LazyAdam(Embedding& table, float lr, float beta1, float beta2, float eps,
-                   float weight_decay)
+                   float weight_decay, bool catch_up)
     : table_(&table.table),
       moments_(Matrix::Zero(table.table.value.rows(), 2 * table.table.value.cols())),
       lr_(lr),
@@ -177,6 +178,60 @@ LazyAdam::LazyAdam(Embedding& table, float lr, float beta1, float beta2, float e
   METAREC_CHECK(
       lr > 0 && beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1 && eps > 0 && weight_decay >= 0,
       "LazyAdam: invalid hyper-parameters");
+  if (!catch_up) return;
+  last_.assign(static_cast<size_t>(table.table.value.rows()), 0);
+  // bias(u) rises to 1 as beta1^u and beta2^u fall; tabulate it until it is 1 to 1e-7 (about
+  // 16,000 steps at the usual beta2 = 0.999), capped at 2^22 steps for a beta2 nearer 1.
+  const double b1 = beta1, b2 = beta2;
+  double p1 = 1, p2 = 1;
+  bias_.push_back(0);  // step 0 is never a missed step
+  while (bias_.size() < (size_t{1} << 22)) {
+    p1 *= b1;
+    p2 *= b2;
+    const double a = std::sqrt(1 - p2) / (1 - p1);
+    if (std::abs(a - 1) < 1e-7) break;
+    bias_.push_back(a);
+  }
+  const double r = b1 / std::sqrt(b2);
+  horizon_ = r < 1 ? static_cast<int64_t>(std::ceil(std::log(1e-9) / std::log(r))) + 1
+                   : std::numeric_limits<int64_t>::max();
+}
+
+double LazyAdam::missed_sum(int64_t s, int64_t k) const {
+  const double r = static_cast<double>(beta1_) / std::sqrt(static_cast<double>(beta2_));
+  const int64_t n = std::min(k, horizon_), table = static_cast<int64_t>(bias_.size());
+  if (s + 1 >= table && r < 1)  // past the table every bias is 1: the geometric sum
+    return r * (1 - std::pow(r, static_cast<double>(n))) / (1 - r);
+  double sum = 0, rj = 1;
+  for (int64_t j = 1; j <= n; ++j) {
+    rj *= r;
+    sum += rj * (s + j < table ? bias_[static_cast<size_t>(s + j)] : 1.0);
+  }
+  return sum;
+}
+
+void LazyAdam::apply_missed(int32_t r, float* mv, int64_t last, int64_t k) const {
+  if (k <= 0 || last <= 0) return;  // nothing missed, or never updated (zero moments)
+  const Eigen::Index d = table_->value.cols();
+  using Row = Eigen::Map<Eigen::ArrayXf>;
+  Row m(mv, d), v(mv + d, d), w(table_->value.row(r).data(), d);
+  const auto steps = static_cast<float>(k);
+  // eps as the row's last update scaled it (see step()).
+  const float eps = eps_ * std::sqrt(1.0f - std::pow(beta2_, static_cast<float>(last)));
+  const auto move = static_cast<float>(lr_ * missed_sum(last, k));
+  if (wd_ > 0) w *= std::pow(1.0f - lr_ * wd_, steps);
+  w -= move * m / (v.sqrt() + eps);
+  m *= std::pow(beta1_, steps);
+  v *= std::pow(beta2_, steps);
+}
+
+void LazyAdam::catch_up() {
+  if (last_.empty()) return;
+  for (Eigen::Index r = 0; r < moments_.rows(); ++r) {
+    auto& last = last_[static_cast<size_t>(r)];
+    apply_missed(static_cast<int32_t>(r), moments_.row(r).data(), last, t_ - last);
+    last = t_;
+  }
 }
 
 void LazyAdam::step(const SparseGrad& g) {
@@ -190,12 +245,20 @@ void LazyAdam::step(const SparseGrad& g) {
   const float step = lr_ * std::sqrt(c2) / c1, eps = eps_ * std::sqrt(c2);
   const float b1 = beta1_, b2 = beta2_, decay = 1.0f - lr_ * wd_;
   const Eigen::Index d = table_->value.cols();
+  const bool catch_up = !last_.empty();
   using Row = Eigen::Map<Eigen::ArrayXf>;
   const AheadFetch ahead(moments_, g.ids);
   for (size_t k = 0; k < g.ids.size(); ++k) {
     ahead.at(k);
     const auto grad = g.values.row(static_cast<Eigen::Index>(k)).array().transpose();
     float* mv = moments_.row(g.ids[k]).data();
+    if (catch_up) {
+      // Under Hogwild another thread may hold a later step for this row: then there is
+      // nothing to catch up (k <= 0), and at worst a few steps are caught up twice.
+      const int64_t last =
+          std::atomic_ref<int64_t>(last_[static_cast<size_t>(g.ids[k])]).exchange(t);
+      apply_missed(g.ids[k], mv, last, t - 1 - last);
+    }
     Row m(mv, d), v(mv + d, d);
     Row w(table_->value.row(g.ids[k]).data(), d);
     m = b1 * m + (1 - b1) * grad;

@@ -84,20 +84,44 @@ class SparseAdagrad {
 /// row; bias correction uses the global step count. Rows never looked up stay exactly as
 /// initialized. `weight_decay` > 0 adds decoupled decay (AdamW) to the updated rows only.
 /// Concurrent step() calls are allowed (Hogwild): the step count is atomic, the rows race.
+///
+/// With `catch_up`, a row also gets the moves dense Adam would have given it on the steps it
+/// missed: with a zero gradient its moments decay (m by beta1, v by beta2 per step) and it keeps
+/// moving by lr m^ / sqrt(v^). Those k moves sum in closed form, lr m / sqrt(v) times
+/// sum_j (beta1 / sqrt(beta2))^j sqrt(1 - beta2^(s+j)) / (1 - beta1^(s+j)), so they are applied
+/// when the row is next updated, at the cost of that one update, not of k steps over the table.
+/// The trajectory is dense Adam's (PyTorch's Adam on a dense embedding) except that eps is
+/// taken at the row's last update, and that a batch reads a row before its catch-up (it sees
+/// the row as of its last update; under Hogwild rows are read stale anyway). Call catch_up()
+/// before the table is used: it brings every row to the current step.
 class LazyAdam {
  public:
   LazyAdam(Embedding& table, float lr = 1e-3f, float beta1 = 0.9f, float beta2 = 0.999f,
-           float eps = 1e-8f, float weight_decay = 0);
+           float eps = 1e-8f, float weight_decay = 0, bool catch_up = false);
   void step(const SparseGrad& g);
+  /// With catch_up: gives every row the moves of the steps it has missed so far (idempotent;
+  /// not concurrent with step()). Without: does nothing.
+  void catch_up();
   int64_t steps() const { return t_; }
 
  private:
+  /// Moves row `r` (its moments in `mv`) through the `k` steps after step `last`, each with a
+  /// zero gradient.
+  void apply_missed(int32_t r, float* mv, int64_t last, int64_t k) const;
   Parameter* table_;
   // Row r holds the first moments of table row r, then its second moments: one region of
   // memory per updated row (the rows of a batch are scattered, so each costs cache misses).
   Matrix moments_;
   float lr_, beta1_, beta2_, eps_, wd_;
   int64_t t_ = 0;
+  // With catch_up: the step each row was last brought to; bias_[u] = sqrt(1 - beta2^u) /
+  // (1 - beta1^u) for the steps u where it differs from 1 by more than 1e-7; `horizon_` terms
+  // of the geometric sum reach its float precision.
+  std::vector<int64_t> last_;
+  std::vector<double> bias_;
+  int64_t horizon_ = 0;
+  /// sum over j = 1..k of (beta1 / sqrt(beta2))^j bias(s + j).
+  double missed_sum(int64_t s, int64_t k) const;
 };
 
 }  // namespace metarec::nn

@@ -174,10 +174,12 @@ ParamSchema Ncf::schema(NcfVariant v) {
   s.push_back(
       ParamSpec::real("reg", 0, 0, 10, "L2 penalty on each embedding row looked up (per pair)")
           .tune(1e-7, 1e-2, true));
-  s.push_back(ParamSpec::choice("embedding_adam", "lazy", {"lazy", "dense"},
-                                "Adam on the embeddings: lazy (only the batch's rows) or dense "
-                                "(every row at every step, as PyTorch on a dense embedding: "
-                                "rows keep moving on their moments; several times slower)"));
+  s.push_back(ParamSpec::choice(
+      "embedding_adam", "lazy", {"lazy", "catchup", "dense"},
+      "Adam on the embeddings: lazy (only the batch's rows move), catchup (lazy, and a row "
+      "also gets the moves dense Adam gives it on the steps it missed, applied when it is next "
+      "updated) or dense (every row at every step, as PyTorch on a dense embedding; several "
+      "times slower)"));
   s.push_back(ParamSpec::real("init_std", 0.01, 0, 1,
                               "standard deviation of the initial embeddings (the paper's 0.01)",
                               true));
@@ -236,7 +238,9 @@ NcfTraining Ncf::training() const {
   t.batch = static_cast<int>(p.get_int("batch_size"));
   t.learning_rate = static_cast<float>(p.get_float("learning_rate"));
   t.reg = static_cast<float>(p.get_float("reg"));
-  t.dense_embedding_adam = p.get_string("embedding_adam") == "dense";
+  const std::string adam = p.get_string("embedding_adam");
+  t.dense_embedding_adam = adam == "dense";
+  t.catch_up_embedding_adam = adam == "catchup";
   t.diversity_alpha = static_cast<float>(p.get_float("diversity_alpha"));
   return t;
 }

@@ -99,6 +99,8 @@ struct NcfTraining {
   /// Adam over every embedding row at every step (PyTorch's Adam on a dense embedding: rows not
   /// in the batch keep moving on their decaying moments) instead of lazy Adam on the batch's rows
   bool dense_embedding_adam = false;
+  /// Lazy Adam that catches each row up to dense Adam when it is next updated (nn::LazyAdam)
+  bool catch_up_embedding_adam = false;
   float reg = 0;              ///< L2 penalty reg/2 |e|^2 on every embedding row looked up, per pair
   float diversity_alpha = 0;  ///< weight of the genre-diversity penalty (see ncf_diversity.h)
   /// Called after each epoch (0-based) outside the parallel region, e.g. to evaluate on

@@ -148,7 +148,8 @@ void train_ncf(NcfNetwork& net, const Interactions& train, const NcfTraining& cf
           std::vector<nn::Parameter*>{&tables[t]->table}, cfg.learning_rate);
       table_opt[t].dense_lock = std::make_unique<std::mutex>();
     } else
-      table_opt[t].adam = std::make_unique<nn::LazyAdam>(*tables[t], cfg.learning_rate);
+      table_opt[t].adam = std::make_unique<nn::LazyAdam>(
+          *tables[t], cfg.learning_rate, 0.9f, 0.999f, 1e-8f, 0.0f, cfg.catch_up_embedding_adam);
   }
 
   const bool gmf = net.shape.has_gmf(), mlp = net.shape.has_mlp();
@@ -290,6 +291,9 @@ void train_ncf(NcfNetwork& net, const Interactions& train, const NcfTraining& cf
           },
           1);
     }
+    // Rows behind on their missed steps are brought up before anyone reads the tables.
+    for (TableOptimizer& o : table_opt)
+      if (o.adam) o.adam->catch_up();
     if (!cfg.after_epoch)
       ctx.report(progress_lo + (progress_hi - progress_lo) * (e + 1) / cfg.epochs, "NCF epoch");
     else if (!cfg.after_epoch(e))  // the hook reports the epoch itself

@@ -4,6 +4,7 @@
 #include <metarec/core/error.h>
 #include <metarec/eval/evaluator.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <string>
@@ -265,6 +266,18 @@ TEST(Evaluator, SampledNegativesExcludeTrainAndTestItems) {
   // u1 item 0 vs 2 of {2, 3, 4, 5} -> rank 0 (hit). HR@1 = 1/3 whatever the draw.
   EXPECT_NEAR(r.get("hr@1"), 1.0 / 3, 1e-12);
   EXPECT_EQ(r.protocol, "sampled:2:uniform");
+  // Without a list of metrics: the default ones the sampled protocol defines, not an error.
+  o.metrics.clear();
+  r = evaluate(m, f.train, f.test, o);
+  EXPECT_NEAR(r.get("hr@1"), 1.0 / 3, 1e-12);
+  for (const char* wanted : {"ndcg@1", "mrr@1", "auc"})
+    EXPECT_TRUE(std::any_of(r.metrics.begin(), r.metrics.end(), [&](const auto& e) {
+      return e.first == wanted;
+    })) << wanted;
+  for (const auto& [name, value] : r.metrics)
+    EXPECT_TRUE(name.rfind("precision", 0) != 0 && name.rfind("recall", 0) != 0 &&
+                name.rfind("coverage", 0) != 0)
+        << name;
 }
 
 TEST(Evaluator, RejectsUnknownMetricsAndBadProtocols) {

@@ -125,6 +125,9 @@ EvalResult evaluate_impl(const Recommender& model, const Interactions& train,
       opts.metrics.empty() ? default_metrics(model, train) : opts.metrics;
   if (fold_in && opts.metrics.empty())
     std::erase_if(metrics, [](const std::string& m) { return kRating.count(m) > 0; });
+  // The sampled protocol's default: the default metrics it defines (hr, ndcg, mrr, auc).
+  if (opts.protocol == "sampled" && opts.metrics.empty())
+    std::erase_if(metrics, [](const std::string& m) { return kSampledOk.count(m) == 0; });
   for (const auto& m : metrics) {
     METAREC_CHECK(kRating.count(m) || kRanking.count(m) || kBeyond.count(m), "unknown metric \"", m,
                   "\"; valid: rmse, mae, precision, precision_capped, recall, recall_capped, hr, "

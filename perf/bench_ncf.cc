@@ -150,6 +150,12 @@ BENCHMARK_CAPTURE(BM_NcfEpoch, neumf / f32, "neumf", {"factors=32", "pretrain=fa
     ->Arg(1)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
+// Lazy Adam caught up to dense Adam on the embeddings (embedding_adam=catchup).
+BENCHMARK_CAPTURE(BM_NcfEpoch, neumf / f32 / catchup, "neumf",
+                  {"factors=32", "pretrain=false", "embedding_adam=catchup"})
+    ->Arg(1)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 BENCHMARK_CAPTURE(BM_NcfEpoch, neumf / f32 / early_stopping, "neumf",
                   {"factors=32", "pretrain=false", "early_stopping=1"})
     ->Arg(1)

@@ -175,11 +175,11 @@ ParamSchema Ncf::schema(NcfVariant v) {
       ParamSpec::real("reg", 0, 0, 10, "L2 penalty on each embedding row looked up (per pair)")
           .tune(1e-7, 1e-2, true));
   s.push_back(ParamSpec::choice(
-      "embedding_adam", "lazy", {"lazy", "catchup", "dense"},
-      "Adam on the embeddings: lazy (only the batch's rows move), catchup (lazy, and a row "
-      "also gets the moves dense Adam gives it on the steps it missed, applied when it is next "
-      "updated) or dense (every row at every step, as PyTorch on a dense embedding; several "
-      "times slower)"));
+      "embedding_adam", "catchup", {"catchup", "lazy", "dense"},
+      "Adam on the embeddings: catchup (only the batch's rows are updated, and a row also gets "
+      "the moves dense Adam gives it on the steps it missed when it is next updated: dense "
+      "Adam's learning at lazy Adam's cost), lazy (only the batch's rows move) or dense (every "
+      "row at every step, as PyTorch on a dense embedding; several times slower)"));
   s.push_back(ParamSpec::real("init_std", 0.01, 0, 1,
                               "standard deviation of the initial embeddings (the paper's 0.01)",
                               true));

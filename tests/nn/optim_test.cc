@@ -179,6 +179,7 @@ TEST(NnOptim, LazyAdamWithCatchUpFollowsDenseAdam) {
   expect_catch_up_is_dense(0.9f, 0.999f, 300);  // inside the bias-correction table
   expect_catch_up_is_dense(0.9f, 0.9f, 600);    // past it: the geometric sum
   expect_catch_up_is_dense(0.5f, 0.99f, 300);
+  expect_catch_up_is_dense(0.95f, 0.96f, 600);  // bias corrections above 1 at first
 }
 
 // Without catch-up, lazy Adam leaves a row where its last update put it; the moves it misses

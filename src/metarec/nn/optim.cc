@@ -180,17 +180,17 @@ LazyAdam::LazyAdam(Embedding& table, float lr, float beta1, float beta2, float e
       "LazyAdam: invalid hyper-parameters");
   if (!catch_up) return;
   last_.assign(static_cast<size_t>(table.table.value.rows()), 0);
-  // bias(u) rises to 1 as beta1^u and beta2^u fall; tabulate it until it is 1 to 1e-7 (about
-  // 16,000 steps at the usual beta2 = 0.999), capped at 2^22 steps for a beta2 nearer 1.
+  // bias(u) tends to 1 as beta1^u and beta2^u fall; tabulate it until it is 1 to about 1e-7
+  // (about 16,000 steps at the usual beta2 = 0.999), capped at 2^22 steps for a beta2 nearer 1.
   const double b1 = beta1, b2 = beta2;
   double p1 = 1, p2 = 1;
   bias_.push_back(0);  // step 0 is never a missed step
   while (bias_.size() < (size_t{1} << 22)) {
     p1 *= b1;
     p2 *= b2;
-    const double a = std::sqrt(1 - p2) / (1 - p1);
-    if (std::abs(a - 1) < 1e-7) break;
-    bias_.push_back(a);
+    // Stop only where both corrections have settled (a beta1 near beta2 can cross 1 early).
+    if (p1 < 1e-7 && 1 - std::sqrt(1 - p2) < 1e-7) break;
+    bias_.push_back(std::sqrt(1 - p2) / (1 - p1));
   }
   const double r = b1 / std::sqrt(b2);
   horizon_ = r < 1 ? static_cast<int64_t>(std::ceil(std::log(1e-9) / std::log(r))) + 1

@@ -92,8 +92,9 @@ class SparseAdagrad {
 /// when the row is next updated, at the cost of that one update, not of k steps over the table.
 /// The trajectory is dense Adam's (PyTorch's Adam on a dense embedding) except that eps is
 /// taken at the row's last update, and that a batch reads a row before its catch-up (it sees
-/// the row as of its last update; under Hogwild rows are read stale anyway). Call catch_up()
-/// before the table is used: it brings every row to the current step.
+/// the row as of its last update; under Hogwild rows are read stale anyway). With weight_decay,
+/// the missed steps' decay is applied too, before their moves (dense AdamW interleaves them).
+/// Call catch_up() before the table is used: it brings every row to the current step.
 class LazyAdam {
  public:
   LazyAdam(Embedding& table, float lr = 1e-3f, float beta1 = 0.9f, float beta2 = 0.999f,
@@ -115,7 +116,7 @@ class LazyAdam {
   float lr_, beta1_, beta2_, eps_, wd_;
   int64_t t_ = 0;
   // With catch_up: the step each row was last brought to; bias_[u] = sqrt(1 - beta2^u) /
-  // (1 - beta1^u) for the steps u where it differs from 1 by more than 1e-7; `horizon_` terms
+  // (1 - beta1^u) for the steps u before it settles at 1 (to about 1e-7); `horizon_` terms
   // of the geometric sum reach its float precision.
   std::vector<int64_t> last_;
   std::vector<double> bias_;

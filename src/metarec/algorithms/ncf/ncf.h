@@ -99,8 +99,9 @@ struct NcfTraining {
   /// Adam over every embedding row at every step (PyTorch's Adam on a dense embedding: rows not
   /// in the batch keep moving on their decaying moments) instead of lazy Adam on the batch's rows
   bool dense_embedding_adam = false;
-  /// Lazy Adam that catches each row up to dense Adam when it is next updated (nn::LazyAdam)
-  bool catch_up_embedding_adam = false;
+  /// Lazy Adam that catches each row up to dense Adam when it is next updated (nn::LazyAdam);
+  /// false: plain lazy Adam, only the batch's rows move
+  bool catch_up_embedding_adam = true;
   float reg = 0;              ///< L2 penalty reg/2 |e|^2 on every embedding row looked up, per pair
   float diversity_alpha = 0;  ///< weight of the genre-diversity penalty (see ncf_diversity.h)
   /// Called after each epoch (0-based) outside the parallel region, e.g. to evaluate on
@@ -112,14 +113,14 @@ struct NcfTraining {
 /// Trains `net` on the positives of `train`: each epoch pairs every positive with
 /// `negatives` items drawn uniformly among the user's unobserved ones, shuffles, and takes one
 /// optimizer step per mini-batch on the mean binary cross-entropy (Adam with lazy updates of the
-/// embedding rows in the batch, or SGD). Threads run Hogwild over mini-batches (Niu et al. 2011):
-/// each takes whole batches, computes their gradients on its own and steps the shared
-/// parameters without locks, so there is one parallel region per epoch and no barrier per
-/// batch. The users are cut into one band per thread (row_balanced_bands), each band shuffled
-/// into its own batches; a thread drains its own band before helping the others, so a user's
-/// rows stay on one core for most of the epoch. With one thread and a fixed seed the result is
-/// bit-for-bit repeatable; with more, the order of concurrent updates varies from run to run.
-/// `progress_lo`/`hi` map the epochs into ctx.report's range.
+/// embedding rows in the batch, caught up to dense Adam unless told otherwise, or SGD). Threads run
+/// Hogwild over mini-batches (Niu et al. 2011): each takes whole batches, computes their gradients
+/// on its own and steps the shared parameters without locks, so there is one parallel region per
+/// epoch and no barrier per batch. The users are cut into one band per thread (row_balanced_bands),
+/// each band shuffled into its own batches; a thread drains its own band before helping the others,
+/// so a user's rows stay on one core for most of the epoch. With one thread and a fixed seed the
+/// result is bit-for-bit repeatable; with more, the order of concurrent updates varies from run to
+/// run. `progress_lo`/`hi` map the epochs into ctx.report's range.
 void train_ncf(NcfNetwork& net, const Interactions& train, const NcfTraining& cfg,
                const FitContext& ctx, uint64_t seed, double progress_lo = 0,
                double progress_hi = 1);

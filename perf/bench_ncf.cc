@@ -5,6 +5,7 @@
 //   build/bench_ncf --benchmark_filter='BM_NcfEpoch/neumf'
 #include <benchmark/benchmark.h>
 #include <metarec/algorithms/catalog.h>
+#include <metarec/core/blas_threads.h>
 #include <metarec/core/rng.h>
 #include <metarec/data/synthetic.h>
 #include <metarec/nn/layers.h>
@@ -117,12 +118,26 @@ void BM_TowerLayerLazyProduct(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * l.x.rows());
 }
 
+// The same layer as training runs it: Eigen's product, which goes to OpenBLAS.
+void BM_TowerLayerBlas(benchmark::State& state) {
+  LayerBlock l;
+  const metarec::ScopedBlasThreads serial(1);
+  for (auto _ : state) {
+    l.out.noalias() = l.x * l.w;
+    l.out.rowwise() += l.b.row(0);
+    l.out = l.out.cwiseMax(0.0f);
+    benchmark::DoNotOptimize(l.out.data());
+  }
+  state.SetItemsProcessed(state.iterations() * l.x.rows());
+}
+
 }  // namespace
 
 BENCHMARK(BM_NeumfScoreAll)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_NeumfScoreHundred)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_TowerLayerAffineRows)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_TowerLayerLazyProduct)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_TowerLayerBlas)->Unit(benchmark::kMicrosecond);
 
 BENCHMARK_CAPTURE(BM_NcfEpoch, gmf / f8, "gmf", {"factors=8"})
     ->Arg(1)

@@ -161,14 +161,17 @@ BENCHMARK_CAPTURE(BM_NcfEpoch, neumf / f64, "neumf", {"factors=64", "pretrain=fa
     ->UseRealTime();
 // 32 factors with and without early stopping: the difference is the validation split and the
 // held-out positive of every user ranked among 99 negatives twice (before and after the epoch).
-BENCHMARK_CAPTURE(BM_NcfEpoch, neumf / f32, "neumf", {"factors=32", "pretrain=false"})
+BENCHMARK_CAPTURE(BM_NcfEpoch, neumf / f32 / lazy, "neumf",
+                  {"factors=32", "pretrain=false", "embedding_adam=lazy"})
     ->Arg(1)
+    ->Arg(2)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 // Lazy Adam caught up to dense Adam on the embeddings (embedding_adam=catchup).
 BENCHMARK_CAPTURE(BM_NcfEpoch, neumf / f32 / catchup, "neumf",
                   {"factors=32", "pretrain=false", "embedding_adam=catchup"})
     ->Arg(1)
+    ->Arg(2)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 BENCHMARK_CAPTURE(BM_NcfEpoch, neumf / f32 / early_stopping, "neumf",

@@ -192,13 +192,13 @@ LazyAdam::LazyAdam(Embedding& table, float lr, float beta1, float beta2, float e
     if (p1 < 1e-7 && 1 - std::sqrt(1 - p2) < 1e-7) break;
     bias_.push_back(std::sqrt(1 - p2) / (1 - p1));
   }
-  const double r = b1 / std::sqrt(b2);
-  horizon_ = r < 1 ? static_cast<int64_t>(std::ceil(std::log(1e-9) / std::log(r))) + 1
-                   : std::numeric_limits<int64_t>::max();
+  ratio_ = b1 / std::sqrt(b2);
+  horizon_ = ratio_ < 1 ? static_cast<int64_t>(std::ceil(std::log(1e-9) / std::log(ratio_))) + 1
+                        : std::numeric_limits<int64_t>::max();
 }
 
 double LazyAdam::missed_sum(int64_t s, int64_t k) const {
-  const double r = static_cast<double>(beta1_) / std::sqrt(static_cast<double>(beta2_));
+  const double r = ratio_;
   const int64_t n = std::min(k, horizon_), table = static_cast<int64_t>(bias_.size());
   if (s + 1 >= table && r < 1)  // past the table every bias is 1: the geometric sum
     return r * (1 - std::pow(r, static_cast<double>(n))) / (1 - r);

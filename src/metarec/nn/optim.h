@@ -120,6 +120,7 @@ class LazyAdam {
   // of the geometric sum reach its float precision.
   std::vector<int64_t> last_;
   std::vector<double> bias_;
+  double ratio_ = 0;  // beta1 / sqrt(beta2), the geometric sum's ratio
   int64_t horizon_ = 0;
   /// sum over j = 1..k of (beta1 / sqrt(beta2))^j bias(s + j).
   double missed_sum(int64_t s, int64_t k) const;

@@ -239,8 +239,9 @@ NcfTraining Ncf::training() const {
   t.learning_rate = static_cast<float>(p.get_float("learning_rate"));
   t.reg = static_cast<float>(p.get_float("reg"));
   const std::string adam = p.get_string("embedding_adam");
-  t.dense_embedding_adam = adam == "dense";
-  t.catch_up_embedding_adam = adam == "catchup";
+  t.embedding_adam = adam == "dense"  ? NcfTraining::EmbeddingAdam::kDense
+                     : adam == "lazy" ? NcfTraining::EmbeddingAdam::kLazy
+                                      : NcfTraining::EmbeddingAdam::kCatchUp;
   t.diversity_alpha = static_cast<float>(p.get_float("diversity_alpha"));
   return t;
 }

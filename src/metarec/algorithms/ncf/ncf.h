@@ -96,12 +96,11 @@ struct NcfTraining {
   int batch = 256;
   float learning_rate = 1e-3f;
   bool sgd = false;  ///< plain SGD instead of Adam (NeuMF's fine-tuning after pretraining)
-  /// Adam over every embedding row at every step (PyTorch's Adam on a dense embedding: rows not
-  /// in the batch keep moving on their decaying moments) instead of lazy Adam on the batch's rows
-  bool dense_embedding_adam = false;
-  /// Lazy Adam that catches each row up to dense Adam when it is next updated (nn::LazyAdam);
-  /// false: plain lazy Adam, only the batch's rows move
-  bool catch_up_embedding_adam = true;
+  /// Adam on the embedding tables (when not sgd): kCatchUp, lazy Adam that catches each row up
+  /// to dense Adam when it is next updated (nn::LazyAdam); kLazy, only the batch's rows move;
+  /// kDense, every row at every step (PyTorch's Adam on a dense embedding)
+  enum class EmbeddingAdam { kCatchUp, kLazy, kDense };
+  EmbeddingAdam embedding_adam = EmbeddingAdam::kCatchUp;
   float reg = 0;              ///< L2 penalty reg/2 |e|^2 on every embedding row looked up, per pair
   float diversity_alpha = 0;  ///< weight of the genre-diversity penalty (see ncf_diversity.h)
   /// Called after each epoch (0-based) outside the parallel region, e.g. to evaluate on

@@ -139,17 +139,19 @@ void train_ncf(NcfNetwork& net, const Interactions& train, const NcfTraining& cf
   else
     adam = std::make_unique<nn::Adam>(dense, cfg.learning_rate);
   auto tables = net.embeddings();
+  const bool dense_tables = cfg.embedding_adam == NcfTraining::EmbeddingAdam::kDense;
   std::vector<TableOptimizer> table_opt(tables.size());
   for (size_t t = 0; t < tables.size(); ++t) {
     if (cfg.sgd)
       table_opt[t].sgd = std::make_unique<nn::SparseSgd>(*tables[t], cfg.learning_rate);
-    else if (cfg.dense_embedding_adam) {
+    else if (dense_tables) {
       table_opt[t].dense = std::make_unique<nn::Adam>(
           std::vector<nn::Parameter*>{&tables[t]->table}, cfg.learning_rate);
       table_opt[t].dense_lock = std::make_unique<std::mutex>();
     } else
       table_opt[t].adam = std::make_unique<nn::LazyAdam>(
-          *tables[t], cfg.learning_rate, 0.9f, 0.999f, 1e-8f, 0.0f, cfg.catch_up_embedding_adam);
+          *tables[t], cfg.learning_rate, 0.9f, 0.999f, 1e-8f, 0.0f,
+          cfg.embedding_adam == NcfTraining::EmbeddingAdam::kCatchUp);
   }
 
   const bool gmf = net.shape.has_gmf(), mlp = net.shape.has_mlp();
@@ -169,7 +171,7 @@ void train_ncf(NcfNetwork& net, const Interactions& train, const NcfTraining& cf
     w.labels.resize(static_cast<size_t>(cfg.batch));
     w.logits.resize(static_cast<size_t>(cfg.batch));
     w.sparse.resize(tables.size());
-    if (!cfg.sgd && cfg.dense_embedding_adam)
+    if (!cfg.sgd && dense_tables)
       for (nn::Embedding* e : tables)
         w.table_scratch.push_back(nn::Matrix::Zero(e->table.value.rows(), e->table.value.cols()));
     w.diversity = std::make_unique<NcfDiversity>(train, cfg.diversity_alpha);

@@ -166,6 +166,19 @@ void SparseAdagrad::step(const SparseGrad& g) {
   }
 }
 
+LazyAdam::Powers::Powers(double base) : base_(base) {
+  for (int j = 0; j < 256; ++j) low_.push_back(std::pow(base, j));
+  // Up to 2^24 steps; std::pow past that.
+  while (high_.size() < (size_t{1} << 16)) {
+    const double p = std::pow(base, 256.0 * static_cast<double>(high_.size()));
+    high_.push_back(p);
+    if (p < 1e-60) {  // every later power is below the smallest float
+      vanished_ = true;
+      break;
+    }
+  }
+}
+
 LazyAdam::LazyAdam(Embedding& table, float lr, float beta1, float beta2, float eps,
                    float weight_decay, bool catch_up)
     : table_(&table.table),
@@ -179,58 +192,67 @@ LazyAdam::LazyAdam(Embedding& table, float lr, float beta1, float beta2, float e
       lr > 0 && beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1 && eps > 0 && weight_decay >= 0,
       "LazyAdam: invalid hyper-parameters");
   if (!catch_up) return;
+  // Dense Adam's moves on zero gradients shrink as (beta1 / sqrt(beta2))^j; were they to grow,
+  // only eps would stop them, and the closed form below leaves eps out.
+  METAREC_CHECK(beta1 < std::sqrt(beta2), "LazyAdam: catch-up needs beta1 < sqrt(beta2), got ",
+                beta1, " and ", beta2);
   last_.assign(static_cast<size_t>(table.table.value.rows()), 0);
   // bias(u) tends to 1 as beta1^u and beta2^u fall; tabulate it until it is 1 to about 1e-7
   // (about 16,000 steps at the usual beta2 = 0.999), capped at 2^22 steps for a beta2 nearer 1.
   const double b1 = beta1, b2 = beta2;
   double p1 = 1, p2 = 1;
-  bias_.push_back(0);  // step 0 is never a missed step
-  while (bias_.size() < (size_t{1} << 22)) {
+  std::vector<double> bias = {0};  // step 0 is never a missed step
+  while (bias.size() < (size_t{1} << 22)) {
     p1 *= b1;
     p2 *= b2;
     // Stop only where both corrections have settled (a beta1 near beta2 can cross 1 early).
     if (p1 < 1e-7 && 1 - std::sqrt(1 - p2) < 1e-7) break;
-    bias_.push_back(std::sqrt(1 - p2) / (1 - p1));
+    bias.push_back(std::sqrt(1 - p2) / (1 - p1));
   }
   ratio_ = b1 / std::sqrt(b2);
-  horizon_ = ratio_ < 1 ? static_cast<int64_t>(std::ceil(std::log(1e-9) / std::log(ratio_))) + 1
-                        : std::numeric_limits<int64_t>::max();
+  beta1_to_ = Powers(b1);
+  beta2_to_ = Powers(b2);
+  ratio_to_ = Powers(ratio_);
+  // tail(u) = ratio (bias(u + 1) + tail(u + 1)), from the end of the table down.
+  tail_.resize(bias.size());
+  tail_.back() = ratio_ / (1 - ratio_);
+  for (size_t u = bias.size() - 1; u-- > 0;) tail_[u] = ratio_ * (bias[u + 1] + tail_[u + 1]);
 }
 
 double LazyAdam::missed_sum(int64_t s, int64_t k) const {
-  const double r = ratio_;
-  const int64_t n = std::min(k, horizon_), table = static_cast<int64_t>(bias_.size());
-  if (s + 1 >= table && r < 1)  // past the table every bias is 1: the geometric sum
-    return r * (1 - std::pow(r, static_cast<double>(n))) / (1 - r);
-  double sum = 0, rj = 1;
-  for (int64_t j = 1; j <= n; ++j) {
-    rj *= r;
-    sum += rj * (s + j < table ? bias_[static_cast<size_t>(s + j)] : 1.0);
-  }
-  return sum;
+  const auto tail = [this](int64_t u) {
+    return u < static_cast<int64_t>(tail_.size()) ? tail_[static_cast<size_t>(u)]
+                                                  : ratio_ / (1 - ratio_);
+  };
+  return tail(s) - ratio_to_(k) * tail(s + k);
 }
 
-void LazyAdam::apply_missed(int32_t r, float* mv, int64_t last, int64_t k) const {
-  if (k <= 0 || last <= 0) return;  // nothing missed, or never updated (zero moments)
-  const Eigen::Index d = table_->value.cols();
-  using Row = Eigen::Map<Eigen::ArrayXf>;
-  Row m(mv, d), v(mv + d, d), w(table_->value.row(r).data(), d);
-  const auto steps = static_cast<float>(k);
+LazyAdam::Missed LazyAdam::missed(int64_t last, int64_t k) const {
+  Missed out;
+  if (wd_ > 0) out.decay = std::pow(1.0f - lr_ * wd_, static_cast<float>(k));
+  out.move = static_cast<float>(lr_ * missed_sum(last, k));
   // eps as the row's last update scaled it (see step()).
-  const float eps = eps_ * std::sqrt(1.0f - std::pow(beta2_, static_cast<float>(last)));
-  const auto move = static_cast<float>(lr_ * missed_sum(last, k));
-  if (wd_ > 0) w *= std::pow(1.0f - lr_ * wd_, steps);
-  w -= move * m / (v.sqrt() + eps);
-  m *= std::pow(beta1_, steps);
-  v *= std::pow(beta2_, steps);
+  out.eps = eps_ * static_cast<float>(std::sqrt(1 - beta2_to_(last)));
+  out.keep1 = static_cast<float>(beta1_to_(k));
+  out.keep2 = static_cast<float>(beta2_to_(k));
+  return out;
 }
 
 void LazyAdam::catch_up() {
   if (last_.empty()) return;
+  const Eigen::Index d = table_->value.cols();
+  using Row = Eigen::Map<Eigen::ArrayXf>;
   for (Eigen::Index r = 0; r < moments_.rows(); ++r) {
     auto& last = last_[static_cast<size_t>(r)];
-    apply_missed(static_cast<int32_t>(r), moments_.row(r).data(), last, t_ - last);
+    const int64_t behind = t_ - last, since = last;
     last = t_;
+    if (behind <= 0 || since <= 0) continue;  // nothing missed, or never updated (zero moments)
+    const Missed x = missed(since, behind);
+    Row m(moments_.row(r).data(), d), v(moments_.row(r).data() + d, d);
+    Row w(table_->value.row(r).data(), d);
+    w = w * x.decay - x.move * m / (v.sqrt() + x.eps);
+    m *= x.keep1;
+    v *= x.keep2;
   }
 }
 
@@ -252,17 +274,23 @@ void LazyAdam::step(const SparseGrad& g) {
     ahead.at(k);
     const auto grad = g.values.row(static_cast<Eigen::Index>(k)).array().transpose();
     float* mv = moments_.row(g.ids[k]).data();
+    Row m(mv, d), v(mv + d, d);
+    Row w(table_->value.row(g.ids[k]).data(), d);
+    float keep1 = b1, keep2 = b2;  // how m and v decay before this step's gradient
     if (catch_up) {
       // Under Hogwild another thread may hold a later step for this row: then there is
       // nothing to catch up (k <= 0), and at worst a few steps are caught up twice.
       const int64_t last =
           std::atomic_ref<int64_t>(last_[static_cast<size_t>(g.ids[k])]).exchange(t);
-      apply_missed(g.ids[k], mv, last, t - 1 - last);
+      if (t - 1 - last > 0 && last > 0) {  // as in catch_up()
+        const Missed x = missed(last, t - 1 - last);
+        w = w * x.decay - x.move * m / (v.sqrt() + x.eps);
+        keep1 *= x.keep1;
+        keep2 *= x.keep2;
+      }
     }
-    Row m(mv, d), v(mv + d, d);
-    Row w(table_->value.row(g.ids[k]).data(), d);
-    m = b1 * m + (1 - b1) * grad;
-    v = b2 * v + (1 - b2) * grad.square();
+    m = keep1 * m + (1 - b1) * grad;
+    v = keep2 * v + (1 - b2) * grad.square();
     w = w * decay - step * m / (v.sqrt() + eps);
   }
 }

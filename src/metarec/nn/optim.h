@@ -9,6 +9,7 @@
 #include <metarec/nn/embedding.h>
 #include <metarec/nn/layers.h>
 
+#include <cmath>
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -89,7 +90,8 @@ class SparseAdagrad {
 /// missed: with a zero gradient its moments decay (m by beta1, v by beta2 per step) and it keeps
 /// moving by lr m^ / sqrt(v^). Those k moves sum in closed form, lr m / sqrt(v) times
 /// sum_j (beta1 / sqrt(beta2))^j sqrt(1 - beta2^(s+j)) / (1 - beta1^(s+j)), so they are applied
-/// when the row is next updated, at the cost of that one update, not of k steps over the table.
+/// when the row is next updated, at the cost of that one update, not of k steps over the table
+/// (the sum and the powers come from tables; catch-up needs beta1 < sqrt(beta2)).
 /// The trajectory is dense Adam's (PyTorch's Adam on a dense embedding) except that eps is
 /// taken at the row's last update, and that a batch reads a row before its catch-up (it sees
 /// the row as of its last update; under Hogwild rows are read stale anyway). With weight_decay,
@@ -106,24 +108,46 @@ class LazyAdam {
   int64_t steps() const { return t_; }
 
  private:
-  /// Moves row `r` (its moments in `mv`) through the `k` steps after step `last`, each with a
-  /// zero gradient.
-  void apply_missed(int32_t r, float* mv, int64_t last, int64_t k) const;
+  /// base^k for whole k >= 0 as base^(k mod 256) times base^(256 floor(k / 256)), two small
+  /// tables instead of a pow() per row update (0 < base < 1).
+  class Powers {
+   public:
+    Powers() = default;
+    explicit Powers(double base);
+    double operator()(int64_t k) const {
+      const auto high = static_cast<uint64_t>(k) >> 8;
+      if (high < high_.size()) return low_[static_cast<size_t>(k & 255)] * high_[high];
+      return vanished_ ? 0.0 : std::pow(base_, static_cast<double>(k));
+    }
+
+   private:
+    double base_ = 0;
+    std::vector<double> low_, high_;
+    bool vanished_ = false;  // the high table stops where the powers are below any float
+  };
+  /// What the `k` > 0 steps after step `last` > 0 (each with a zero gradient) do to a row: its
+  /// entries are scaled by `decay` and then moved by -move m / (sqrt(v) + eps); m and v are scaled
+  /// by keep1 and keep2.
+  struct Missed {
+    float decay = 1, move = 0, eps = 0, keep1 = 1, keep2 = 1;
+  };
+  Missed missed(int64_t last, int64_t k) const;
+  /// sum over j = 1..k of (beta1 / sqrt(beta2))^j bias(s + j).
+  double missed_sum(int64_t s, int64_t k) const;
   Parameter* table_;
   // Row r holds the first moments of table row r, then its second moments: one region of
   // memory per updated row (the rows of a batch are scattered, so each costs cache misses).
   Matrix moments_;
   float lr_, beta1_, beta2_, eps_, wd_;
   int64_t t_ = 0;
-  // With catch_up: the step each row was last brought to; bias_[u] = sqrt(1 - beta2^u) /
-  // (1 - beta1^u) for the steps u before it settles at 1 (to about 1e-7); `horizon_` terms
-  // of the geometric sum reach its float precision.
+  // With catch_up: the step each row was last brought to; tail_[u] = the whole sum over
+  // j >= 1 of ratio^j bias(u + j), bias(u) = sqrt(1 - beta2^u) / (1 - beta1^u), for the steps
+  // before bias settles at 1 (to about 1e-7), so that a sum of k terms is
+  // tail(s) - ratio^k tail(s + k); past the table tail is ratio / (1 - ratio).
   std::vector<int64_t> last_;
-  std::vector<double> bias_;
-  double ratio_ = 0;  // beta1 / sqrt(beta2), the geometric sum's ratio
-  int64_t horizon_ = 0;
-  /// sum over j = 1..k of (beta1 / sqrt(beta2))^j bias(s + j).
-  double missed_sum(int64_t s, int64_t k) const;
+  double ratio_ = 0;  // beta1 / sqrt(beta2) < 1, the sum's ratio
+  std::vector<double> tail_;
+  Powers beta1_to_, beta2_to_, ratio_to_;
 };
 
 }  // namespace metarec::nn

@@ -279,9 +279,13 @@ void LazyAdam::step(const SparseGrad& g) {
     float keep1 = b1, keep2 = b2;  // how m and v decay before this step's gradient
     if (catch_up) {
       // Under Hogwild another thread may hold a later step for this row: then there is
-      // nothing to catch up (k <= 0), and at worst a few steps are caught up twice.
-      const int64_t last =
-          std::atomic_ref<int64_t>(last_[static_cast<size_t>(g.ids[k])]).exchange(t);
+      // nothing to catch up (k <= 0). A relaxed load and store, not an exchange: x86's locked
+      // exchange waits for every earlier store of the row loop to drain. Two threads that
+      // read the same `last` before either stores catch the same steps up twice, as
+      // Hogwild's updates of one row race anyway.
+      std::atomic_ref<int64_t> slot(last_[static_cast<size_t>(g.ids[k])]);
+      const int64_t last = slot.load(std::memory_order_relaxed);
+      slot.store(t, std::memory_order_relaxed);
       if (t - 1 - last > 0 && last > 0) {  // as in catch_up()
         const Missed x = missed(last, t - 1 - last);
         w = w * x.decay - x.move * m / (v.sqrt() + x.eps);

@@ -15,8 +15,9 @@ void add_neural_models(std::vector<AlgorithmInfo>& c) {
       "WWW 2017";
   const std::string training =
       " Trained on implicit feedback: every positive with `negatives` uniformly sampled "
-      "unobserved items (fresh each epoch), binary cross-entropy, mini-batches, Adam with lazy "
-      "updates of the embedding rows in the batch, Hogwild threads over mini-batches. Optional "
+      "unobserved items (fresh each epoch), binary cross-entropy, mini-batches, Adam that updates "
+      "only the embedding rows in the batch and gives each row the moves dense Adam would have "
+      "made on the steps it missed (`embedding_adam`), Hogwild threads over mini-batches. Optional "
       "genre-diversity penalty on each user's top-10 when items have genres.";
   auto add = [&](NcfVariant v, const std::string& description) {
     c.push_back({ncf_name(v),

@@ -109,7 +109,7 @@ class LazyAdam {
 
  private:
   /// base^k for whole k >= 0 as base^(k mod 256) times base^(256 floor(k / 256)), two small
-  /// tables instead of a pow() per row update (0 < base < 1).
+  /// tables instead of a pow() per row update (0 <= base < 1).
   class Powers {
    public:
     Powers() = default;

@@ -28,13 +28,15 @@ void check_sparse(const Parameter& table, const SparseGrad& g, const char* who) 
 
 // An optimizer's per-row state (Adam's moments, Adagrad's sums) is touched nowhere else, so on a
 // table larger than the cache nearly every row of it misses. A step's ids are known in
-// advance: fetching the state rows a few ids ahead overlaps those misses (LazyAdam's share of
-// a 32-factor NeuMF epoch fell from 25% to 11%). Call at(k) before updating row k.
+// advance: fetching the state rows a few ids ahead overlaps those misses (a 32-factor NeuMF
+// epoch on ML-1M 8-11% faster, on one thread or two). Call at(k) before updating row k.
 class AheadFetch {
  public:
   AheadFetch(const Matrix& state, const std::vector<int32_t>& ids)
       : state_(state), ids_(ids), bytes_(sizeof(float) * static_cast<size_t>(state.cols())) {}
-  void at(size_t k) const {
+  // Inlined by force: GCC counts a function that only prefetches as free of side effects (pure),
+  // and a call to it whose result is unused is then deleted, prefetches and all.
+  [[gnu::always_inline]] void at(size_t k) const {
     if (k == 0)
       for (size_t j = 0; j < std::min(kAhead, ids_.size()); ++j) fetch(j);
     if (k + kAhead < ids_.size()) fetch(k + kAhead);
@@ -42,7 +44,7 @@ class AheadFetch {
 
  private:
   static constexpr size_t kAhead = 4;
-  void fetch(size_t j) const {
+  [[gnu::always_inline]] void fetch(size_t j) const {
     const char* p = reinterpret_cast<const char*>(state_.row(ids_[j]).data());
     for (size_t b = 0; b < bytes_; b += 64) __builtin_prefetch(p + b, 1);
   }

@@ -129,13 +129,16 @@ void Adam::step(std::span<const Matrix* const> grads) {
   const int64_t t = std::atomic_ref<int64_t>(t_).fetch_add(1) + 1;
   const float c1 = 1.0f - std::pow(beta1_, static_cast<float>(t));
   const float c2 = 1.0f - std::pow(beta2_, static_cast<float>(t));
+  // lr (m / c1) / (sqrt(v / c2) + eps) as step m / (sqrt(v) + eps sqrt(c2)), step =
+  // lr sqrt(c2) / c1: one division per entry instead of three (as LazyAdam::step).
+  const float step = lr_ * std::sqrt(c2) / c1, eps = eps_ * std::sqrt(c2);
   for (size_t k = 0; k < params_.size(); ++k) {
     Parameter& p = *params_[k];
     const Matrix& g = *grads[k];
     m_[k] = beta1_ * m_[k] + (1 - beta1_) * g;
     v_[k] = beta2_ * v_[k] + (1 - beta2_) * g.cwiseProduct(g);
     if (wd_ > 0) p.value *= 1.0f - lr_ * wd_;
-    p.value.array() -= lr_ * (m_[k].array() / c1) / ((v_[k].array() / c2).sqrt() + eps_);
+    p.value.array() -= step * m_[k].array() / (v_[k].array().sqrt() + eps);
   }
 }
 

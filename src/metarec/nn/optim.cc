@@ -222,14 +222,14 @@ LazyAdam::LazyAdam(Embedding& table, float lr, float beta1, float beta2, float e
 }
 
 double LazyAdam::missed_sum(int64_t s, int64_t k) const {
-  const auto tail = [this](int64_t u) {
-    return u < static_cast<int64_t>(tail_.size()) ? tail_[static_cast<size_t>(u)]
-                                                  : ratio_ / (1 - ratio_);
+  const auto tail = [this](int64_t u) {  // the table's last entry holds for every later step
+    return tail_[static_cast<size_t>(std::min(u, static_cast<int64_t>(tail_.size()) - 1))];
   };
   return tail(s) - ratio_to_(k) * tail(s + k);
 }
 
-LazyAdam::Missed LazyAdam::missed(int64_t last, int64_t k) const {
+std::optional<LazyAdam::Missed> LazyAdam::missed(int64_t last, int64_t k) const {
+  if (k <= 0 || last <= 0) return std::nullopt;
   Missed out;
   if (wd_ > 0) out.decay = std::pow(1.0f - lr_ * wd_, static_cast<float>(k));
   out.move = static_cast<float>(lr_ * missed_sum(last, k));
@@ -246,15 +246,14 @@ void LazyAdam::catch_up() {
   using Row = Eigen::Map<Eigen::ArrayXf>;
   for (Eigen::Index r = 0; r < moments_.rows(); ++r) {
     auto& last = last_[static_cast<size_t>(r)];
-    const int64_t behind = t_ - last, since = last;
+    const auto x = missed(last, t_ - last);
     last = t_;
-    if (behind <= 0 || since <= 0) continue;  // nothing missed, or never updated (zero moments)
-    const Missed x = missed(since, behind);
+    if (!x) continue;
     Row m(moments_.row(r).data(), d), v(moments_.row(r).data() + d, d);
     Row w(table_->value.row(r).data(), d);
-    w = w * x.decay - x.move * m / (v.sqrt() + x.eps);
-    m *= x.keep1;
-    v *= x.keep2;
+    w = w * x->decay - x->move * m / (v.sqrt() + x->eps);
+    m *= x->keep1;
+    v *= x->keep2;
   }
 }
 
@@ -288,11 +287,10 @@ void LazyAdam::step(const SparseGrad& g) {
       std::atomic_ref<int64_t> slot(last_[static_cast<size_t>(g.ids[k])]);
       const int64_t last = slot.load(std::memory_order_relaxed);
       slot.store(t, std::memory_order_relaxed);
-      if (t - 1 - last > 0 && last > 0) {  // as in catch_up()
-        const Missed x = missed(last, t - 1 - last);
-        w = w * x.decay - x.move * m / (v.sqrt() + x.eps);
-        keep1 *= x.keep1;
-        keep2 *= x.keep2;
+      if (const auto x = missed(last, t - 1 - last)) {
+        w = w * x->decay - x->move * m / (v.sqrt() + x->eps);
+        keep1 *= x->keep1;
+        keep2 *= x->keep2;
       }
     }
     m = keep1 * m + (1 - b1) * grad;

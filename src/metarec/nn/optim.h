@@ -11,6 +11,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -125,13 +126,14 @@ class LazyAdam {
     std::vector<double> low_, high_;
     bool vanished_ = false;  // the high table stops where the powers are below any float
   };
-  /// What the `k` > 0 steps after step `last` > 0 (each with a zero gradient) do to a row: its
-  /// entries are scaled by `decay` and then moved by -move m / (sqrt(v) + eps); m and v are scaled
-  /// by keep1 and keep2.
+  /// What the `k` steps after step `last` (each with a zero gradient) do to a row: its entries
+  /// are scaled by `decay` and then moved by -move m / (sqrt(v) + eps); m and v are scaled by
+  /// keep1 and keep2. Nothing when no step was missed or the row was never updated (its
+  /// moments are zero).
   struct Missed {
     float decay = 1, move = 0, eps = 0, keep1 = 1, keep2 = 1;
   };
-  Missed missed(int64_t last, int64_t k) const;
+  std::optional<Missed> missed(int64_t last, int64_t k) const;
   /// sum over j = 1..k of (beta1 / sqrt(beta2))^j bias(s + j).
   double missed_sum(int64_t s, int64_t k) const;
   Parameter* table_;
